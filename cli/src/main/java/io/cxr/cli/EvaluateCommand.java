@@ -1,0 +1,48 @@
+package io.cxr.cli;
+
+import io.cxr.core.config.CxrConfig;
+import io.cxr.core.eval.Evaluator;
+import io.cxr.core.eval.Reports;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code cxr evaluate}. */
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+    description = {"Evaluate a saved model on the prepared test split, or on any labelled folder "
+        + "or npz, with the model's threshold; write metrics and a Markdown report; apply the "
+        + "quality gate (exit 0 = passed, 1 = failed)."})
+final class EvaluateCommand extends BaseCommand {
+  @Option(names = "--model", paramLabel = "<zip>",
+      description = "model file (default: <paths.models>/model.zip)")
+  Path model;
+
+  @Option(names = "--data", paramLabel = "<folder|npz>",
+      description = "labelled Kermany folder or npz (its test split if it has one); "
+          + "default: the prepared test split")
+  Path data;
+
+  @Option(names = {"-o", "--out"}, paramLabel = "<folder>",
+      description = "where to write evaluation.json, evaluation.md and plots "
+          + "(default: paths.reports)")
+  Path outDir;
+
+  @Parameters(paramLabel = "key=value", description = "config overrides")
+  List<String> overrides = new ArrayList<>();
+
+  @Override
+  public Integer call() {
+    CxrConfig cfg = config(overrides);
+    Path m = model != null ? model : Path.of(cfg.paths().models(), "model.zip");
+    Path o = outDir != null ? outDir : Path.of(cfg.paths().reports());
+    Evaluator.Result r = Evaluator.run(cfg, m, data, o, reporter());
+    out().println("data: " + r.dataName());
+    out().print(r.table());
+    out().print(Reports.gateTable(r.gate()));
+    out().println("wrote " + r.metricsFile() + " and " + r.report());
+    return r.gate().passed() ? 0 : Main.GATE_FAILED;
+  }
+}

@@ -1,0 +1,76 @@
+package io.cxr.cli;
+
+import io.cxr.core.CxrException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code cxr} command. */
+@Command(
+    name = "cxr",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = "Train, evaluate and ship pediatric chest X-ray classifiers (NORMAL vs PNEUMONIA).",
+    subcommands = {
+      DownloadCommand.class,
+      PrepareCommand.class,
+      TrainCommand.class,
+      EvaluateCommand.class,
+      PredictCommand.class,
+      CommandLine.HelpCommand.class
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:success",
+      "1:quality gate failed (evaluate)",
+      "2:bad input: a file, config key or value (one-line message on stderr)",
+      "3:internal error"
+    })
+public final class Main implements Runnable {
+  public static final int GATE_FAILED = 1;
+  public static final int BAD_INPUT = 2;
+  public static final int INTERNAL = 3;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing command");
+  }
+
+  public static void main(String[] args) {
+    System.setProperty("java.awt.headless", "true");
+    System.exit(execute(args));
+  }
+
+  /** Runs a command line and returns its exit code (for tests). */
+  public static int execute(String... args) {
+    return commandLine().execute(args);
+  }
+
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setExitCodeExceptionMapper(t -> t instanceof CxrException ? BAD_INPUT : INTERNAL);
+    cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
+      PrintWriter err = cmd.getErr();
+      if (ex instanceof CxrException) {
+        err.println("cxr: error: " + ex.getMessage());
+        return BAD_INPUT;
+      }
+      if (ex instanceof java.io.UncheckedIOException || ex instanceof java.io.IOException) {
+        err.println("cxr: error: " + ex.getMessage());
+        return BAD_INPUT;
+      }
+      err.println("cxr: internal error: " + ex);
+      ex.printStackTrace(err);
+      return INTERNAL;
+    });
+    cl.setParameterExceptionHandler((ex, args) -> {
+      PrintWriter err = ex.getCommandLine().getErr();
+      err.println("cxr: error: " + ex.getMessage());
+      err.println("try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'");
+      return BAD_INPUT;
+    });
+    return cl;
+  }
+}

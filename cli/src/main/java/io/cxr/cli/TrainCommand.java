@@ -1,0 +1,54 @@
+package io.cxr.cli;
+
+import io.cxr.core.config.CxrConfig;
+import io.cxr.core.eval.Reports;
+import io.cxr.core.train.EpochRecord;
+import io.cxr.core.train.TrainStage;
+import io.cxr.core.train.Trainer;
+import io.cxr.core.train.TrainingListener;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code cxr train}. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+    description = {"Train a CNN or the dense baseline on the prepared data, with early stopping "
+        + "on validation AUC and a decision threshold chosen on validation.",
+        "Writes models/model.zip, models/metrics.json and plots under artifacts/<experiment>/."})
+final class TrainCommand extends BaseCommand {
+  @Option(names = {"-m", "--model"}, paramLabel = "cnn|dense",
+      description = "model type (default: model.type)")
+  String model;
+
+  @Parameters(paramLabel = "key=value", description = "config overrides")
+  List<String> overrides = new ArrayList<>();
+
+  @Override
+  public Integer call() {
+    CxrConfig cfg = model == null ? config(overrides) : config(overrides, "model.type=" + model);
+    TrainingListener lines = new TrainingListener() {
+      @Override
+      public void onEpoch(EpochRecord r) {
+        if (!quiet) {
+          out().printf(Locale.ROOT,
+              "epoch %2d/%d  loss %.4f  val_loss %.4f  val_auc %.4f%s  %5.1fs  %4.0f img/s%n",
+              r.epoch(), r.epochs(), r.trainLoss(), r.valLoss(), r.valAuc(),
+              r.improved() ? " *" : "  ", r.seconds(), r.imagesPerSecond());
+          out().flush();
+        }
+      }
+    };
+    Trainer.Outcome o = TrainStage.run(cfg, lines, reporter());
+    out().print(Reports.table(o.metrics(), List.of("train", "val", "test")));
+    out().printf(Locale.ROOT,
+        "%s trained in %.1f s (best epoch %.0f of %.0f), threshold %.4f; wrote %s/model.zip, "
+            + "%s/metrics.json, plots in %s%n",
+        cfg.model().type(), o.seconds(), o.metrics().get("best_epoch"),
+        o.metrics().get("epochs_run"), o.metrics().get("threshold"), cfg.paths().models(),
+        cfg.paths().models(), TrainStage.artifactsDir(cfg));
+    return 0;
+  }
+}

@@ -1,0 +1,241 @@
+package io.cxr.core.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cxr.core.CxrException;
+import io.cxr.core.io.Json;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * Loads the configuration: the defaults bundled with cxr (a copy of conf/config.yaml), then a
+ * YAML file, then Hydra-style {@code section.key=value} overrides. Unknown keys and wrong types
+ * are errors that name the key.
+ */
+public final class ConfigLoader {
+  /** The classpath copy of conf/config.yaml. */
+  public static final String DEFAULTS_RESOURCE = "/cxr/config.yaml";
+
+  private static final ObjectMapper BINDER =
+      Json.YAML
+          .copy()
+          .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+          .disable(com.fasterxml.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS);
+
+  private ConfigLoader() {}
+
+  /** The bundled defaults as a tree. */
+  public static ObjectNode defaults() {
+    try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULTS_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException("bundled defaults " + DEFAULTS_RESOURCE + " missing");
+      }
+      return (ObjectNode) Json.YAML.readTree(in);
+    } catch (IOException e) {
+      throw new IllegalStateException("bundled defaults unreadable", e);
+    }
+  }
+
+  /**
+   * Resolves a config: defaults, then {@code file} (may be null), then overrides.
+   *
+   * @param file a YAML file whose keys must all exist in the defaults
+   * @param overrides {@code dotted.key=value} strings; values are parsed as YAML scalars or lists
+   */
+  public static CxrConfig load(Path file, List<String> overrides) {
+    ObjectNode tree = defaults();
+    if (file != null) {
+      if (!Files.isRegularFile(file)) {
+        throw new CxrException("config file " + file + ": not found (expected a YAML file)");
+      }
+      JsonNode user;
+      try {
+        user = Json.YAML.readTree(file.toFile());
+      } catch (IOException e) {
+        throw new CxrException("config file " + file + ": not valid YAML ("
+            + firstLine(e.getMessage()) + ")");
+      }
+      if (user != null && !user.isMissingNode() && !user.isNull()) {
+        if (!user.isObject()) {
+          throw new CxrException("config file " + file + ": expected a mapping of sections");
+        }
+        merge(tree, (ObjectNode) user, "", file.toString());
+      }
+    }
+    for (String o : overrides == null ? List.<String>of() : overrides) {
+      applyOverride(tree, o);
+    }
+    return bind(tree, file == null ? "config" : "config file " + file);
+  }
+
+  /** Binds a complete tree (as written beside outputs) back to a record. */
+  public static CxrConfig bind(JsonNode tree, String origin) {
+    try {
+      return BINDER.treeToValue(tree, CxrConfig.class).validate();
+    } catch (UnrecognizedPropertyException e) {
+      throw new CxrException(origin + ": unknown config key '" + path(e) + "'");
+    } catch (JsonMappingException e) {
+      throw new CxrException(origin + ": config key '" + path(e) + "': "
+          + describe(e));
+    } catch (JsonProcessingException e) {
+      throw new CxrException(origin + ": " + firstLine(e.getOriginalMessage()));
+    }
+  }
+
+  /** The resolved config as YAML, the form written beside every output. */
+  public static String toYaml(CxrConfig config) {
+    try {
+      return BINDER.writeValueAsString(config);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The resolved config flattened to dotted keys (for trackers and reports). */
+  public static Map<String, String> flatten(CxrConfig config) {
+    Map<String, String> out = new LinkedHashMap<>();
+    flatten(BINDER.valueToTree(config), "", out);
+    return out;
+  }
+
+  private static void flatten(JsonNode node, String prefix, Map<String, String> out) {
+    if (node.isObject()) {
+      node.fields().forEachRemaining(
+          e -> flatten(e.getValue(), prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(),
+              out));
+    } else if (node.isArray()) {
+      List<String> items = new ArrayList<>();
+      node.forEach(n -> items.add(n.asText()));
+      out.put(prefix, "[" + String.join(", ", items) + "]");
+    } else {
+      out.put(prefix, node.asText());
+    }
+  }
+
+  static void applyOverride(ObjectNode tree, String override) {
+    int eq = override.indexOf('=');
+    if (eq <= 0) {
+      throw new CxrException("override '" + override + "': expected section.key=value");
+    }
+    String key = override.substring(0, eq).trim();
+    String raw = override.substring(eq + 1);
+    String[] parts = key.split("\\.");
+    ObjectNode node = tree;
+    for (int i = 0; i < parts.length - 1; i++) {
+      JsonNode child = node.get(parts[i]);
+      if (child == null || !child.isObject()) {
+        throw unknown(key, node, parts[i], join(parts, i));
+      }
+      node = (ObjectNode) child;
+    }
+    String leaf = parts[parts.length - 1];
+    JsonNode old = node.get(leaf);
+    if (old == null) {
+      throw unknown(key, node, leaf, join(parts, parts.length - 1));
+    }
+    if (old.isObject()) {
+      throw new CxrException("override '" + override + "': '" + key
+          + "' is a section; set one of its keys: " + keys(old, key + "."));
+    }
+    JsonNode value;
+    try {
+      value = raw.isEmpty() ? Json.YAML.getNodeFactory().textNode("") : Json.YAML.readTree(raw);
+    } catch (IOException e) {
+      throw new CxrException("override '" + override + "': value is not valid YAML");
+    }
+    if (value == null || value.isMissingNode()) {
+      value = Json.YAML.getNodeFactory().nullNode();
+    }
+    if (old.isTextual() && value.isValueNode() && !value.isNull()) {
+      value = Json.YAML.getNodeFactory().textNode(raw.trim()); // keep strings as typed
+    }
+    node.set(leaf, value);
+  }
+
+  private static void merge(ObjectNode base, ObjectNode user, String prefix, String origin) {
+    Iterator<Map.Entry<String, JsonNode>> it = user.fields();
+    while (it.hasNext()) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String key = prefix + e.getKey();
+      JsonNode old = base.get(e.getKey());
+      if (old == null) {
+        throw new CxrException("config file " + origin + ": unknown config key '" + key
+            + "' (known here: " + keys(base, prefix) + ")");
+      }
+      if (old.isObject()) {
+        if (!e.getValue().isObject()) {
+          throw new CxrException("config file " + origin + ": config key '" + key
+              + "': expected a mapping with keys " + keys(old, key + "."));
+        }
+        merge((ObjectNode) old, (ObjectNode) e.getValue(), key + ".", origin);
+      } else {
+        base.set(e.getKey(), e.getValue());
+      }
+    }
+  }
+
+  private static CxrException unknown(String key, JsonNode parent, String part, String at) {
+    return new CxrException("unknown config key '" + key + "' (no '" + part + "' in "
+        + (at.isEmpty() ? "the top level" : "'" + at + "'") + "; known: "
+        + keys(parent, at.isEmpty() ? "" : at + ".") + ")");
+  }
+
+  private static String keys(JsonNode node, String prefix) {
+    List<String> names = new ArrayList<>();
+    node.fieldNames().forEachRemaining(n -> names.add(prefix + n));
+    return names.stream().collect(Collectors.joining(", "));
+  }
+
+  private static String join(String[] parts, int upTo) {
+    return String.join(".", java.util.Arrays.copyOf(parts, upTo));
+  }
+
+  private static String path(JsonMappingException e) {
+    return e.getPath().stream()
+        .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+        .collect(Collectors.joining("."))
+        .replace(".[", "[");
+  }
+
+  private static String describe(JsonMappingException e) {
+    String m = firstLine(e.getOriginalMessage());
+    if (m.contains("Cannot coerce") || m.contains("Cannot deserialize value of type")) {
+      String type = m.replaceAll(".*type `([^`]+)`.*", "$1");
+      type = type.substring(type.lastIndexOf('.') + 1);
+      return "expected a value of type " + type.replace("java.util.", "")
+          .replace("Integer", "integer").replace("int", "integer").replace("double", "number")
+          .replace("boolean", "true/false") + " (" + m.replaceAll(".* from ([^(]*).*", "got $1")
+          .trim() + ")";
+    }
+    if (m.contains("Null value") || m.contains("Missing")) {
+      return "expected a value, got none";
+    }
+    return m;
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+}

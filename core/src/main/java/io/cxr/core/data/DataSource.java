@@ -1,0 +1,28 @@
+package io.cxr.core.data;
+
+import java.util.List;
+import java.util.Set;
+
+/** A labelled image collection: a Kermany folder tree or a MedMNIST npz. */
+public interface DataSource {
+  /** What and where, for messages and the manifest. */
+  String describe();
+
+  /** "folder" or "npz". */
+  String kind();
+
+  /** Every sample, in a deterministic order. */
+  List<Sample> samples();
+
+  /** The splits the source itself provides (empty when it is one unsplit labelled set). */
+  Set<Split> splits();
+
+  /** The side of the source's square images, or -1 when it varies (JPEG folders). */
+  int nativeSize();
+
+  /** Decodes one sample to grayscale {@code size x size} floats in [0, 1], row-major. */
+  float[] load(Sample sample, int size);
+
+  /** Content hashes of the source (file or relative path -> sha256), for the manifest. */
+  java.util.Map<String, String> sourceHashes();
+}

@@ -1,0 +1,180 @@
+package io.cxr.core.data;
+
+import io.cxr.core.CxrException;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The NumPy {@code .npy} format (version 1.0/2.0/3.0), for the arrays cxr reads (MedMNIST) and
+ * writes (prepared tensors). Only C-order arrays of the dtypes cxr uses are supported.
+ */
+public final class Npy {
+  private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+  private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']+)'");
+  private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
+  private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+
+  private Npy() {}
+
+  /** An array read from a .npy: its shape and its values widened to float. */
+  public record Array(String dtype, int[] shape, float[] data) {
+    public long size() {
+      long n = 1;
+      for (int d : shape) {
+        n *= d;
+      }
+      return n;
+    }
+
+    @Override
+    public String toString() {
+      return dtype + Arrays.toString(shape);
+    }
+  }
+
+  /** The header of a .npy: dtype, shape, and its length in bytes. */
+  public record Header(String dtype, int[] shape, int length) {}
+
+  /** Reads a whole array; {@code name} is used in error messages. */
+  public static Array read(InputStream raw, String name) throws IOException {
+    DataInputStream in = new DataInputStream(raw);
+    Header h = readHeader(in, name);
+    long n = 1;
+    for (int d : h.shape()) {
+      n *= d;
+    }
+    int width = width(h.dtype(), name);
+    if (n * width > Integer.MAX_VALUE - 16) {
+      throw new CxrException(name + ": array " + Arrays.toString(h.shape()) + " too large");
+    }
+    byte[] bytes = new byte[(int) (n * width)];
+    try {
+      in.readFully(bytes);
+    } catch (java.io.EOFException e) {
+      throw new CxrException(name + ": truncated (header says shape "
+          + Arrays.toString(h.shape()) + " of " + h.dtype() + ")");
+    }
+    ByteBuffer buf = ByteBuffer.wrap(bytes)
+        .order(h.dtype().startsWith(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+    float[] out = new float[(int) n];
+    String t = h.dtype().substring(1);
+    for (int i = 0; i < n; i++) {
+      out[i] = switch (t) {
+        case "u1", "b1" -> bytes[i] & 0xff;
+        case "i1" -> bytes[i];
+        case "u2" -> buf.getShort(i * 2) & 0xffff;
+        case "i2" -> buf.getShort(i * 2);
+        case "i4" -> buf.getInt(i * 4);
+        case "u4" -> buf.getInt(i * 4) & 0xffffffffL;
+        case "i8", "u8" -> buf.getLong(i * 8);
+        case "f4" -> buf.getFloat(i * 4);
+        case "f8" -> (float) buf.getDouble(i * 8);
+        default -> throw new IllegalStateException(t);
+      };
+    }
+    return new Array(h.dtype(), h.shape(), out);
+  }
+
+  /** Reads and checks the magic string and header dictionary. */
+  public static Header readHeader(DataInputStream in, String name) throws IOException {
+    byte[] magic = new byte[6];
+    try {
+      in.readFully(magic);
+    } catch (java.io.EOFException e) {
+      throw new CxrException(name + ": not a .npy array (too short)");
+    }
+    if (!Arrays.equals(magic, MAGIC)) {
+      throw new CxrException(name + ": not a .npy array (bad magic)");
+    }
+    int major = in.readUnsignedByte();
+    in.readUnsignedByte();
+    int len;
+    if (major == 1) {
+      len = Short.toUnsignedInt(Short.reverseBytes(in.readShort()));
+    } else if (major == 2 || major == 3) {
+      len = Integer.reverseBytes(in.readInt());
+    } else {
+      throw new CxrException(name + ": unsupported .npy version " + major);
+    }
+    byte[] hb = new byte[len];
+    in.readFully(hb);
+    String header = new String(hb, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+    Matcher d = DESCR.matcher(header);
+    Matcher f = FORTRAN.matcher(header);
+    Matcher s = SHAPE.matcher(header);
+    if (!d.find() || !f.find() || !s.find()) {
+      throw new CxrException(name + ": malformed .npy header " + header.trim());
+    }
+    if ("True".equals(f.group(1))) {
+      throw new CxrException(name + ": Fortran-order arrays are not supported (expected C order)");
+    }
+    String dtype = d.group(1);
+    if (dtype.length() == 2) {
+      dtype = "|" + dtype;
+    }
+    width(dtype, name);
+    String[] dims = s.group(1).split(",");
+    int[] shape = Arrays.stream(dims).map(String::trim).filter(x -> !x.isEmpty())
+        .mapToInt(x -> {
+          try {
+            return Integer.parseInt(x.replace("L", ""));
+          } catch (NumberFormatException e) {
+            throw new CxrException(name + ": bad shape in .npy header " + header.trim());
+          }
+        })
+        .toArray();
+    return new Header(dtype, shape, 10 + len);
+  }
+
+  private static int width(String dtype, String name) {
+    String t = dtype.substring(1);
+    return switch (t) {
+      case "u1", "i1", "b1" -> 1;
+      case "u2", "i2" -> 2;
+      case "i4", "u4", "f4" -> 4;
+      case "i8", "u8", "f8" -> 8;
+      default -> throw new CxrException(name + ": unsupported dtype '" + dtype
+          + "' (expected an integer, bool or float array)");
+    };
+  }
+
+  /** Writes a v1.0 header for a C-order array; {@code dtype} like {@code <f4} or {@code |u1}. */
+  public static void writeHeader(OutputStream out, String dtype, int... shape) throws IOException {
+    StringBuilder dims = new StringBuilder();
+    for (int d : shape) {
+      dims.append(d).append(", ");
+    }
+    String sh = shape.length == 1 ? shape[0] + "," : dims.substring(0, dims.length() - 2);
+    String dict = "{'descr': '" + dtype + "', 'fortran_order': False, 'shape': (" + sh + "), }";
+    int total = 10 + dict.length() + 1;
+    int pad = (64 - total % 64) % 64;
+    StringBuilder h = new StringBuilder(dict);
+    h.append(" ".repeat(pad)).append('\n');
+    out.write(MAGIC);
+    out.write(1);
+    out.write(0);
+    int len = h.length();
+    out.write(len & 0xff);
+    out.write((len >>> 8) & 0xff);
+    out.write(h.toString().getBytes(StandardCharsets.ISO_8859_1));
+  }
+
+  /** Bytes of the header {@link #writeHeader} would write. */
+  public static int headerLength(String dtype, int... shape) {
+    java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+    try {
+      writeHeader(b, dtype, shape);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return b.size();
+  }
+}

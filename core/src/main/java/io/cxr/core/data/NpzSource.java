@@ -1,0 +1,171 @@
+package io.cxr.core.data;
+
+import io.cxr.core.CxrException;
+import io.cxr.core.io.Hashing;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+
+/**
+ * A MedMNIST {@code pneumoniamnist*.npz}: keys {@code {train,val,test}_images} of shape
+ * {@code (N, S, S)} (or {@code (N, S, S, C)}) and {@code {train,val,test}_labels} of shape
+ * {@code (N,)} or {@code (N, 1)} with values 0 (normal) and 1 (pneumonia).
+ */
+public final class NpzSource implements DataSource {
+  private final Path file;
+  private final int side;
+  private final Map<Split, float[]> images;
+  private final List<Sample> samples;
+
+  private NpzSource(Path file, int side, Map<Split, float[]> images, List<Sample> samples) {
+    this.file = file;
+    this.side = side;
+    this.images = images;
+    this.samples = samples;
+  }
+
+  /** Reads and checks the whole file (MedMNIST files are small). */
+  public static NpzSource open(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new CxrException("npz " + file + ": not found (expected a MedMNIST .npz file)");
+    }
+    String name = "npz " + file;
+    Map<Split, float[]> images = new EnumMap<>(Split.class);
+    List<Sample> samples = new ArrayList<>();
+    int side = -1;
+    try (ZipFile zip = new ZipFile(file.toFile())) {
+      for (Split s : Split.values()) {
+        ZipEntry xe = zip.getEntry(s.key() + "_images.npy");
+        ZipEntry ye = zip.getEntry(s.key() + "_labels.npy");
+        if (xe == null && ye == null && s != Split.TRAIN) {
+          continue;
+        }
+        if (xe == null || ye == null) {
+          String missing = (xe == null ? s.key() + "_images" : s.key() + "_labels");
+          throw new CxrException(name + ": missing key '" + missing + "' (expected train_images, "
+              + "train_labels and optionally val_* and test_*; found " + keys(zip) + ")");
+        }
+        Npy.Array x = read(zip, xe, name);
+        Npy.Array y = read(zip, ye, name);
+        int[] xs = x.shape();
+        boolean okShape = (xs.length == 3 || (xs.length == 4 && (xs[3] == 1 || xs[3] == 3)))
+            && xs[1] == xs[2] && xs[1] > 0;
+        if (!okShape) {
+          throw new CxrException(name + ": key '" + s.key() + "_images' has shape "
+              + Arrays.toString(xs) + " (expected (N, S, S) or (N, S, S, C) square images)");
+        }
+        if (side >= 0 && xs[1] != side) {
+          throw new CxrException(name + ": key '" + s.key() + "_images' has side " + xs[1]
+              + " but other splits have " + side + " (expected one image size)");
+        }
+        side = xs[1];
+        int[] ys = y.shape();
+        boolean okLabels = (ys.length == 1 || (ys.length == 2 && ys[1] == 1));
+        if (!okLabels || ys[0] != xs[0]) {
+          throw new CxrException(name + ": key '" + s.key() + "_labels' has shape "
+              + Arrays.toString(ys) + " (expected (" + xs[0] + ",) or (" + xs[0]
+              + ", 1) to match " + s.key() + "_images)");
+        }
+        float[] px = xs.length == 4 && xs[3] == 3 ? toGray(x.data(), xs[0] * side * side) : x.data();
+        float max = 0;
+        for (float v : px) {
+          if (Float.isNaN(v) || v < 0) {
+            throw new CxrException(name + ": key '" + s.key() + "_images' has a value " + v
+                + " (expected pixels in 0..255)");
+          }
+          max = Math.max(max, v);
+        }
+        if (max <= 1.0f && !x.dtype().endsWith("u1")) {
+          for (int i = 0; i < px.length; i++) {
+            px[i] *= 255f; // a float array in [0, 1]: bring it to the 0..255 scale of MedMNIST
+          }
+        }
+        images.put(s, px);
+        float[] labels = y.data();
+        for (int i = 0; i < labels.length; i++) {
+          int l = (int) labels[i];
+          if (l != labels[i] || (l != 0 && l != 1)) {
+            throw new CxrException(name + ": key '" + s.key() + "_labels' has value " + labels[i]
+                + " at row " + i + " (expected 0 = normal or 1 = pneumonia)");
+          }
+          // MedMNIST has no patient ids: each image is its own group
+          samples.add(new Sample(s.key() + ":" + i, l, s.key() + ":" + i, s, null, i));
+        }
+      }
+    } catch (ZipException e) {
+      throw new CxrException(name + ": not a valid npz/zip archive (" + e.getMessage() + ")");
+    } catch (IOException e) {
+      throw new CxrException(name + ": cannot read (" + e.getMessage() + ")");
+    }
+    return new NpzSource(file, side, images, List.copyOf(samples));
+  }
+
+  private static float[] toGray(float[] rgb, int pixels) {
+    float[] out = new float[pixels];
+    for (int i = 0; i < pixels; i++) {
+      out[i] = (rgb[3 * i] + rgb[3 * i + 1] + rgb[3 * i + 2]) / 3f;
+    }
+    return out;
+  }
+
+  private static Npy.Array read(ZipFile zip, ZipEntry e, String name) throws IOException {
+    try (InputStream in = zip.getInputStream(e)) {
+      return Npy.read(in, name + " key '" + e.getName().replace(".npy", "") + "'");
+    }
+  }
+
+  private static String keys(ZipFile zip) {
+    List<String> k = new ArrayList<>();
+    zip.stream().forEach(e -> k.add(e.getName().replace(".npy", "")));
+    return k.isEmpty() ? "no keys" : String.join(", ", k);
+  }
+
+  @Override
+  public String describe() {
+    return "MedMNIST npz " + file + " (" + side + "x" + side + ")";
+  }
+
+  @Override
+  public String kind() {
+    return "npz";
+  }
+
+  @Override
+  public List<Sample> samples() {
+    return samples;
+  }
+
+  @Override
+  public Set<Split> splits() {
+    return images.isEmpty() ? Set.of() : EnumSet.copyOf(images.keySet());
+  }
+
+  @Override
+  public int nativeSize() {
+    return side;
+  }
+
+  @Override
+  public float[] load(Sample sample, int size) {
+    float[] all = images.get(sample.split());
+    int n = side * side;
+    float[] px = Arrays.copyOfRange(all, sample.index() * n, (sample.index() + 1) * n);
+    return ImageDecoder.resizeGray(px, side, size);
+  }
+
+  @Override
+  public Map<String, String> sourceHashes() {
+    return Map.of(file.getFileName().toString(), Hashing.sha256(file));
+  }
+}

@@ -1,0 +1,125 @@
+package io.cxr.core.data;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cxr.core.CxrException;
+import io.cxr.core.io.Hashing;
+import io.cxr.core.io.Json;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+
+/** Reads what {@link Preparer} wrote, checking shapes against the manifest. */
+public final class PreparedDataset {
+  private final Path dir;
+  private final int imageSize;
+  private final String manifestSha256;
+  private final Map<Split, Images> splits;
+
+  /** One split in memory: images {@code n x size x size} in [0, 1], labels 0/1. */
+  public record Images(float[] x, int[] y, int size) {
+    public int n() {
+      return y.length;
+    }
+
+    public int pixels() {
+      return size * size;
+    }
+
+    /** A copy of image {@code i}. */
+    public float[] image(int i) {
+      return java.util.Arrays.copyOfRange(x, i * pixels(), (i + 1) * pixels());
+    }
+  }
+
+  private PreparedDataset(Path dir, int imageSize, String manifestSha256, Map<Split, Images> s) {
+    this.dir = dir;
+    this.imageSize = imageSize;
+    this.manifestSha256 = manifestSha256;
+    this.splits = s;
+  }
+
+  /** Loads all three splits; errors say to run {@code cxr prepare}. */
+  public static PreparedDataset load(Path dir) {
+    Path manifest = dir.resolve(Preparer.MANIFEST);
+    if (!Files.isRegularFile(manifest)) {
+      throw new CxrException("prepared data " + dir + ": no " + Preparer.MANIFEST
+          + " (expected the output of `cxr prepare`)");
+    }
+    JsonNode m;
+    try {
+      m = Json.JSON.readTree(manifest.toFile());
+    } catch (IOException e) {
+      throw new CxrException("prepared data " + manifest + ": not valid JSON");
+    }
+    int size = m.path("image_size").asInt(-1);
+    if (size <= 0) {
+      throw new CxrException("prepared data " + manifest + ": missing image_size");
+    }
+    Map<Split, Images> splits = new EnumMap<>(Split.class);
+    for (Split s : Split.values()) {
+      splits.put(s, read(dir, s, size, m.path("splits").path(s.key()).path("count").asInt(-1)));
+    }
+    return new PreparedDataset(dir, size, Hashing.sha256(manifest), splits);
+  }
+
+  private static Images read(Path dir, Split s, int size, int expected) {
+    Path xf = dir.resolve("x_" + s.key() + ".npy");
+    Path yf = dir.resolve("y_" + s.key() + ".npy");
+    for (Path p : new Path[] {xf, yf}) {
+      if (!Files.isRegularFile(p)) {
+        throw new CxrException("prepared data " + dir + ": missing " + p.getFileName()
+            + " (expected the output of `cxr prepare`)");
+      }
+    }
+    Npy.Array x;
+    Npy.Array y;
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(xf), 1 << 20);
+        InputStream yin = new BufferedInputStream(Files.newInputStream(yf))) {
+      x = Npy.read(in, xf.toString());
+      y = Npy.read(yin, yf.toString());
+    } catch (IOException e) {
+      throw new CxrException("prepared data " + xf + ": cannot read (" + e.getMessage() + ")");
+    }
+    int[] xs = x.shape();
+    if (xs.length != 4 || xs[1] != 1 || xs[2] != size || xs[3] != size) {
+      throw new CxrException(xf + ": shape " + java.util.Arrays.toString(xs)
+          + " (expected (N, 1, " + size + ", " + size + ") as the manifest says)");
+    }
+    if (y.shape().length != 1 || y.shape()[0] != xs[0]) {
+      throw new CxrException(yf + ": shape " + java.util.Arrays.toString(y.shape())
+          + " (expected (" + xs[0] + ",) to match " + xf.getFileName() + ")");
+    }
+    if (expected >= 0 && expected != xs[0]) {
+      throw new CxrException(xf + ": " + xs[0] + " images but the manifest says " + expected);
+    }
+    int[] labels = new int[xs[0]];
+    for (int i = 0; i < labels.length; i++) {
+      labels[i] = (int) y.data()[i];
+      if (labels[i] != 0 && labels[i] != 1) {
+        throw new CxrException(yf + ": label " + y.data()[i] + " at row " + i
+            + " (expected 0 or 1)");
+      }
+    }
+    return new Images(x.data(), labels, size);
+  }
+
+  public Images split(Split s) {
+    return splits.get(s);
+  }
+
+  public int imageSize() {
+    return imageSize;
+  }
+
+  public String manifestSha256() {
+    return manifestSha256;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+}

@@ -1,0 +1,122 @@
+package io.cxr.core.eval;
+
+import io.cxr.core.CxrException;
+import io.cxr.core.Reporter;
+import io.cxr.core.config.ConfigLoader;
+import io.cxr.core.config.CxrConfig;
+import io.cxr.core.data.DataSource;
+import io.cxr.core.data.PreparedDataset;
+import io.cxr.core.data.Sample;
+import io.cxr.core.data.Sources;
+import io.cxr.core.data.Split;
+import io.cxr.core.io.AtomicFiles;
+import io.cxr.core.io.Json;
+import io.cxr.core.model.ModelBundle;
+import io.cxr.core.train.Predictor;
+import io.cxr.core.train.TrainStage;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The evaluate stage: a saved model on the prepared test split or on any labelled folder or npz,
+ * with the model's own threshold; writes metrics JSON, a Markdown report and plots, and applies
+ * the quality gate.
+ */
+public final class Evaluator {
+  private Evaluator() {}
+
+  /** What evaluation found. */
+  public record Result(Map<String, Double> metrics, QualityGate.Result gate, String dataName,
+      Path metricsFile, Path report, String table) {}
+
+  /**
+   * Evaluates.
+   *
+   * @param data a Kermany folder or npz, or null for the prepared test split
+   * @param out folder for evaluation.json, evaluation.md and plots
+   */
+  public static Result run(CxrConfig cfg, Path modelPath, Path data, Path out, Reporter reporter) {
+    ModelBundle model = ModelBundle.load(modelPath);
+    int size = model.card().imageSize();
+    int[] labels;
+    float[] x;
+    String dataName;
+    if (data == null) {
+      PreparedDataset p = PreparedDataset.load(Path.of(cfg.paths().prepared()));
+      if (p.imageSize() != size) {
+        throw new CxrException("prepared data " + p.dir() + ": images are " + p.imageSize()
+            + "x" + p.imageSize() + " but model " + modelPath + " expects " + size + "x" + size
+            + " (re-run prepare with data.image_size=" + size + ")");
+      }
+      PreparedDataset.Images test = p.split(Split.TEST);
+      labels = test.y();
+      x = test.x();
+      dataName = "prepared test split (" + p.dir() + ")";
+    } else {
+      DataSource src = Sources.open(data, false);
+      List<Sample> chosen = pick(src);
+      labels = new int[chosen.size()];
+      x = new float[chosen.size() * size * size];
+      try (Reporter.Progress bar = reporter.progress("decode", chosen.size())) {
+        for (int i = 0; i < chosen.size(); i++) {
+          float[] img = src.load(chosen.get(i), size);
+          System.arraycopy(img, 0, x, i * size * size, img.length);
+          labels[i] = chosen.get(i).label();
+          bar.step();
+        }
+      }
+      dataName = src.describe() + (src.splits().contains(Split.TEST) ? ", test split" : "");
+    }
+    float[] scores = Predictor.scores(model.network(), model.card().normalization(), x,
+        labels.length, size);
+    BinaryMetrics bm = BinaryMetrics.of(labels, scores, model.card().threshold());
+    Map<String, Double> metrics = new LinkedHashMap<>(bm.flat("test"));
+    Double trainF1 = model.card().metrics() == null ? null : model.card().metrics().get("train_f1");
+    if (trainF1 != null) {
+      metrics.put("train_f1", trainF1);
+    }
+    metrics.put("threshold", model.card().threshold());
+    QualityGate.Result gate = QualityGate.check(cfg.gate(), metrics);
+
+    Plots.confusionMatrix(bm.confusion(), String.format(Locale.ROOT,
+        "Confusion matrix (threshold %.3f)", model.card().threshold()),
+        out.resolve("eval_confusion_matrix.png"));
+    Plots.roc(Map.of("test", bm.roc()), out.resolve("eval_roc_curve.png"));
+    Plots.precisionRecall(Map.of("test", bm.pr()), out.resolve("eval_pr_curve.png"));
+    Path metricsFile = out.resolve("evaluation.json");
+    Map<String, Object> json = new LinkedHashMap<>(TrainStage.rounded(metrics));
+    json.put("gate_passed", gate.passed() ? 1.0 : 0.0);
+    Json.writeJson(metricsFile, json);
+    Map<String, String> facts = new LinkedHashMap<>();
+    facts.put("model", modelPath + " (" + model.card().modelType() + ", "
+        + size + "x" + size + ", created " + model.card().createdAt() + ")");
+    facts.put("data", dataName + ", " + labels.length + " images");
+    facts.put("threshold", String.format(Locale.ROOT, "%.4f (chosen on validation)",
+        model.card().threshold()));
+    if (model.card().provenance() != null) {
+      facts.put("git commit", model.card().provenance().getOrDefault("git_commit", "unknown"));
+      facts.put("data manifest", model.card().provenance().getOrDefault("data_manifest_sha256",
+          "unknown"));
+    }
+    List<String> images = new ArrayList<>(List.of("eval_confusion_matrix.png",
+        "eval_roc_curve.png", "eval_pr_curve.png"));
+    Path report = out.resolve("evaluation.md");
+    AtomicFiles.writeString(report, Reports.markdown("cxr evaluation", facts, metrics,
+        List.of("test"), gate, images));
+    AtomicFiles.writeString(out.resolve("config.yaml"), ConfigLoader.toYaml(cfg));
+    return new Result(metrics, gate, dataName, metricsFile, report,
+        Reports.table(metrics, List.of("test")));
+  }
+
+  /** The test split of a split layout, else everything. */
+  private static List<Sample> pick(DataSource src) {
+    if (src.splits().contains(Split.TEST)) {
+      return src.samples().stream().filter(s -> s.split() == Split.TEST).toList();
+    }
+    return src.samples();
+  }
+}

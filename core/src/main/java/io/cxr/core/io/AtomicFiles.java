@@ -1,0 +1,131 @@
+package io.cxr.core.io;
+
+import io.cxr.core.CxrException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+
+/** Writes files and folders so that a reader never sees a half-written one: temp, then rename. */
+public final class AtomicFiles {
+  private AtomicFiles() {}
+
+  /** Something that writes the content of a file to a stream. */
+  @FunctionalInterface
+  public interface Writer {
+    void write(OutputStream out) throws IOException;
+  }
+
+  /** Something that fills a file at a given (temporary) path. */
+  @FunctionalInterface
+  public interface PathWriter {
+    void write(Path tmp) throws IOException;
+  }
+
+  public static void writeString(Path target, String content) {
+    write(target, out -> out.write(content.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  public static void write(Path target, Writer writer) {
+    writeVia(
+        target,
+        tmp -> {
+          try (OutputStream out = Files.newOutputStream(tmp)) {
+            writer.write(out);
+          }
+        });
+  }
+
+  /** Lets {@code writer} fill a temp file beside {@code target}, then renames it into place. */
+  public static void writeVia(Path target, PathWriter writer) {
+    Path abs = target.toAbsolutePath();
+    Path tmp = null;
+    try {
+      Files.createDirectories(abs.getParent());
+      tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName() + ".", ".tmp");
+      writer.write(tmp);
+      move(tmp, abs);
+      tmp = null;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+    } finally {
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+          // best effort: the temp name is hidden and never taken for output
+        }
+      }
+    }
+  }
+
+  /** A fresh temporary directory beside {@code target}, to be published with {@link #publishDir}. */
+  public static Path tempDirBeside(Path target) {
+    Path abs = target.toAbsolutePath();
+    try {
+      Files.createDirectories(abs.getParent());
+      return Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".");
+    } catch (IOException e) {
+      throw new CxrException("cannot create a folder beside " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Replaces {@code target} by the complete folder {@code staged} (old content removed). */
+  public static void publishDir(Path staged, Path target) {
+    Path abs = target.toAbsolutePath();
+    try {
+      Path old = null;
+      if (Files.exists(abs)) {
+        old = abs.resolveSibling("." + abs.getFileName() + ".old-" + System.nanoTime());
+        Files.move(abs, old);
+      }
+      move(staged, abs);
+      if (old != null) {
+        deleteRecursively(old);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot publish " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void move(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  public static void deleteRecursively(Path dir) {
+    if (dir == null || !Files.exists(dir)) {
+      return;
+    }
+    try {
+      Files.walkFileTree(
+          dir,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+                throws IOException {
+              Files.delete(file);
+              return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+              Files.delete(d);
+              return FileVisitResult.CONTINUE;
+            }
+          });
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete " + dir + ": " + e.getMessage(), e);
+    }
+  }
+}

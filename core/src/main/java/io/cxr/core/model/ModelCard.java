@@ -1,0 +1,26 @@
+package io.cxr.core.model;
+
+import java.util.Map;
+
+/**
+ * What travels with a trained network inside model.zip: how to feed it, how to decide, and where
+ * it came from.
+ *
+ * @param threshold P(PNEUMONIA) at or above which an image is called PNEUMONIA (chosen on val)
+ * @param normalization the {@code train.normalization} used on inputs
+ * @param metrics the training run's final metrics (train_f1 is used by the quality gate)
+ * @param config the resolved config, as YAML
+ */
+public record ModelCard(
+    String format,
+    String modelType,
+    int imageSize,
+    double threshold,
+    String normalization,
+    java.util.List<String> classes,
+    Map<String, Double> metrics,
+    Map<String, String> provenance,
+    String createdAt,
+    String config) {
+  public static final String FORMAT = "cxr-model/1";
+}

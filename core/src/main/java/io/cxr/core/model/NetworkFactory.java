@@ -1,0 +1,123 @@
+package io.cxr.core.model;
+
+import io.cxr.core.config.CxrConfig;
+import java.util.List;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.dropout.Dropout;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.config.RmsProp;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+
+/**
+ * Builds the two networks from config: a CNN (conv3x3 + batch-norm + ReLU + max-pool blocks, one
+ * dense layer, softmax over NORMAL/PNEUMONIA) and a dense (MLP) baseline. Input: {@code [N, 1,
+ * S, S]}.
+ */
+public final class NetworkFactory {
+  private NetworkFactory() {}
+
+  /**
+   * A freshly initialised network.
+   *
+   * @param classWeights loss weight of NORMAL and PNEUMONIA (imbalance handling)
+   */
+  public static MultiLayerNetwork build(
+      String type, CxrConfig cfg, int imageSize, double[] classWeights) {
+    MultiLayerConfiguration conf = switch (type) {
+      case "cnn" -> cnn(cfg, imageSize, classWeights);
+      case "dense" -> dense(cfg, imageSize, classWeights);
+      default -> throw new IllegalArgumentException("model type " + type);
+    };
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
+    net.init();
+    return net;
+  }
+
+  private static NeuralNetConfiguration.ListBuilder base(CxrConfig cfg) {
+    return new NeuralNetConfiguration.Builder()
+        .seed(cfg.seed())
+        .dataType(DataType.FLOAT)
+        .weightInit(WeightInit.RELU)
+        .updater(updater(cfg.train()))
+        .l2(cfg.train().l2())
+        .list();
+  }
+
+  private static IUpdater updater(CxrConfig.Train t) {
+    return switch (t.optimizer()) {
+      case "sgd" -> new Nesterovs(t.learningRate(), 0.9);
+      case "rmsprop" -> new RmsProp(t.learningRate());
+      default -> new Adam(t.learningRate());
+    };
+  }
+
+  private static MultiLayerConfiguration cnn(CxrConfig cfg, int size, double[] w) {
+    CxrConfig.Cnn c = cfg.model().cnn();
+    NeuralNetConfiguration.ListBuilder b = base(cfg);
+    for (int filters : c.filters()) {
+      b.layer(new ConvolutionLayer.Builder(3, 3)
+          .nOut(filters)
+          .convolutionMode(ConvolutionMode.Same)
+          .activation(Activation.IDENTITY)
+          .hasBias(false)
+          .build());
+      b.layer(new BatchNormalization.Builder().build());
+      b.layer(new ActivationLayer(Activation.RELU));
+      b.layer(new SubsamplingLayer.Builder(PoolingType.MAX)
+          .kernelSize(2, 2)
+          .stride(2, 2)
+          .convolutionMode(ConvolutionMode.Same)
+          .build());
+    }
+    b.layer(withDropout(new DenseLayer.Builder().nOut(c.denseUnits()).activation(Activation.RELU),
+        c.dropout()).build());
+    b.layer(withDropout(output(w), c.dropout()).build());
+    return b.setInputType(InputType.convolutional(size, size, 1)).build();
+  }
+
+  private static MultiLayerConfiguration dense(CxrConfig cfg, int size, double[] w) {
+    CxrConfig.Dense d = cfg.model().dense();
+    NeuralNetConfiguration.ListBuilder b = base(cfg);
+    List<Integer> hidden = d.hidden();
+    for (int i = 0; i < hidden.size(); i++) {
+      DenseLayer.Builder layer = new DenseLayer.Builder().nOut(hidden.get(i))
+          .activation(Activation.RELU);
+      b.layer((i == 0 ? layer : withDropout(layer, d.dropout())).build());
+    }
+    b.layer(withDropout(output(w), d.dropout()).build());
+    return b.setInputType(InputType.convolutional(size, size, 1)).build();
+  }
+
+  private static OutputLayer.Builder output(double[] w) {
+    return new OutputLayer.Builder(new LossMCXENT(Nd4j.createFromArray(
+            new float[] {(float) w[0], (float) w[1]})))
+        .nOut(2)
+        .activation(Activation.SOFTMAX);
+  }
+
+  /** DL4J's dropOut takes the probability to keep; config holds the probability to drop. */
+  private static <T extends org.deeplearning4j.nn.conf.layers.Layer.Builder<T>> T withDropout(
+      T builder, double drop) {
+    if (drop > 0) {
+      builder.dropOut(new Dropout(1 - drop));
+    }
+    return builder;
+  }
+}

@@ -1,0 +1,60 @@
+package io.cxr.core.train;
+
+import io.cxr.core.config.CxrConfig;
+import java.util.Random;
+
+/**
+ * Random training-time changes of one image: rotation, zoom and shift in one affine warp
+ * (bilinear, edges replicated), an optional horizontal flip, and a gamma change of intensity.
+ */
+public final class Augmenter {
+  private final CxrConfig.Augment cfg;
+
+  public Augmenter(CxrConfig.Augment cfg) {
+    this.cfg = cfg;
+  }
+
+  /** A new augmented copy of a {@code size x size} image with values in [0, 1]. */
+  public float[] apply(float[] img, int size, Random rnd) {
+    double angle = Math.toRadians(uniform(rnd, cfg.maxRotation()));
+    double zoom = 1 + uniform(rnd, cfg.maxZoom());
+    double tx = uniform(rnd, cfg.maxShift()) * size;
+    double ty = uniform(rnd, cfg.maxShift()) * size;
+    boolean flip = cfg.hflip() && rnd.nextBoolean();
+    double gamma = 1 + uniform(rnd, cfg.gamma());
+    double cos = Math.cos(angle) / zoom;
+    double sin = Math.sin(angle) / zoom;
+    double c = (size - 1) / 2.0;
+    float[] out = new float[img.length];
+    for (int y = 0; y < size; y++) {
+      for (int x = 0; x < size; x++) {
+        // inverse map: output pixel -> source coordinates
+        double dx = (flip ? size - 1 - x : x) - c - tx;
+        double dy = y - c - ty;
+        double sx = cos * dx + sin * dy + c;
+        double sy = -sin * dx + cos * dy + c;
+        float v = bilinear(img, size, sx, sy);
+        out[y * size + x] = gamma == 1 ? v : (float) Math.pow(Math.max(v, 0), gamma);
+      }
+    }
+    return out;
+  }
+
+  private static float bilinear(float[] img, int size, double x, double y) {
+    x = Math.max(0, Math.min(size - 1, x));
+    y = Math.max(0, Math.min(size - 1, y));
+    int x0 = (int) x;
+    int y0 = (int) y;
+    int x1 = Math.min(x0 + 1, size - 1);
+    int y1 = Math.min(y0 + 1, size - 1);
+    double fx = x - x0;
+    double fy = y - y0;
+    double top = img[y0 * size + x0] * (1 - fx) + img[y0 * size + x1] * fx;
+    double bottom = img[y1 * size + x0] * (1 - fx) + img[y1 * size + x1] * fx;
+    return (float) (top * (1 - fy) + bottom * fy);
+  }
+
+  private static double uniform(Random rnd, double max) {
+    return max == 0 ? 0 : (rnd.nextDouble() * 2 - 1) * max;
+  }
+}

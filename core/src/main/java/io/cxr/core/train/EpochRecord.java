@@ -1,0 +1,12 @@
+package io.cxr.core.train;
+
+/** What one training epoch measured. */
+public record EpochRecord(
+    int epoch,
+    int epochs,
+    double trainLoss,
+    double valLoss,
+    double valAuc,
+    double seconds,
+    double imagesPerSecond,
+    boolean improved) {}

@@ -1,0 +1,61 @@
+package io.cxr.core.train;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Where a result came from: code commit, library and backend versions, host. */
+public final class Provenance {
+  public static final String DL4J_VERSION = "1.0.0-M2.1";
+
+  private Provenance() {}
+
+  public static Map<String, String> collect(String manifestSha256) {
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("cxr_version", version());
+    p.put("git_commit", gitCommit());
+    p.put("data_manifest_sha256", manifestSha256);
+    p.put("dl4j_version", DL4J_VERSION);
+    p.put("nd4j_backend", backend());
+    p.put("java_version", System.getProperty("java.version"));
+    p.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+    p.put("cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
+    return p;
+  }
+
+  public static String version() {
+    String v = Provenance.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  public static String backend() {
+    try {
+      return Nd4j.getBackend().getClass().getSimpleName();
+    } catch (RuntimeException | LinkageError e) {
+      return "unavailable";
+    }
+  }
+
+  /** The commit of the working directory's git checkout, CXR_GIT_COMMIT, or "unknown". */
+  public static String gitCommit() {
+    String env = System.getenv("CXR_GIT_COMMIT");
+    if (env != null && !env.isBlank()) {
+      return env.trim();
+    }
+    try {
+      Process p = new ProcessBuilder("git", "rev-parse", "HEAD").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      if (p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0 && out.matches("[0-9a-f]{40}")) {
+        return out;
+      }
+    } catch (IOException e) {
+      return "unknown";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return "unknown";
+  }
+}

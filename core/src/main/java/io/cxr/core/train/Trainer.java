@@ -1,0 +1,169 @@
+package io.cxr.core.train;
+
+import io.cxr.core.Reporter;
+import io.cxr.core.config.ConfigLoader;
+import io.cxr.core.config.CxrConfig;
+import io.cxr.core.data.PreparedDataset;
+import io.cxr.core.data.Split;
+import io.cxr.core.eval.BinaryMetrics;
+import io.cxr.core.eval.RocCurve;
+import io.cxr.core.eval.ThresholdSelector;
+import io.cxr.core.model.ModelBundle;
+import io.cxr.core.model.ModelCard;
+import io.cxr.core.model.NetworkFactory;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * The training loop: seeded shuffling and augmentation, class-weighted loss, validation AUC after
+ * every epoch, early stopping that restores the best epoch's weights, then the decision threshold
+ * chosen on validation and final metrics on train, val and test.
+ */
+public final class Trainer {
+  private Trainer() {}
+
+  /** A trained model and everything measured about it. */
+  public record Outcome(
+      ModelBundle model,
+      Map<String, Double> metrics,
+      List<EpochRecord> history,
+      Map<Split, BinaryMetrics> splits,
+      double seconds) {}
+
+  public static Outcome train(CxrConfig cfg, PreparedDataset data, TrainingListener listener,
+      Reporter reporter) {
+    long t0 = System.nanoTime();
+    String type = cfg.model().type();
+    CxrConfig.Train t = cfg.train();
+    PreparedDataset.Images train = data.split(Split.TRAIN);
+    PreparedDataset.Images val = data.split(Split.VAL);
+    int size = data.imageSize();
+    double[] weights = classWeights(t.classWeights(), train.y());
+    MultiLayerNetwork net = NetworkFactory.build(type, cfg, size, weights);
+    listener.onStart(type, net.numParams(), train.n(), t.epochs());
+    reporter.info(String.format(java.util.Locale.ROOT,
+        "model %s: %,d parameters; %d train / %d val images of %dx%d; class weights %.3f/%.3f",
+        type, net.numParams(), train.n(), val.n(), size, size, weights[0], weights[1]));
+
+    Augmenter augmenter = "cnn".equals(type) && t.augment().enabled()
+        ? new Augmenter(t.augment()) : null;
+    int px = size * size;
+    int[] order = new int[train.n()];
+    List<EpochRecord> history = new ArrayList<>();
+    double bestAuc = Double.NEGATIVE_INFINITY;
+    INDArray bestParams = null;
+    int bestEpoch = 0;
+    int stale = 0;
+    int batches = (train.n() + t.batchSize() - 1) / t.batchSize();
+    for (int epoch = 1; epoch <= t.epochs(); epoch++) {
+      long e0 = System.nanoTime();
+      Random rnd = new Random(cfg.seed() * 1_000_003L + epoch);
+      for (int i = 0; i < order.length; i++) {
+        order[i] = i;
+      }
+      shuffle(order, rnd);
+      double lossSum = 0;
+      float[] img = new float[px];
+      for (int b = 0; b < batches; b++) {
+        int from = b * t.batchSize();
+        int n = Math.min(t.batchSize(), train.n() - from);
+        float[] x = new float[n * px];
+        for (int i = 0; i < n; i++) {
+          System.arraycopy(train.x(), order[from + i] * px, img, 0, px);
+          float[] src = augmenter == null ? img : augmenter.apply(img, size, rnd);
+          InputNormalizer.apply(t.normalization(), src, x, i * px);
+        }
+        DataSet ds = new DataSet(Batches.features(x, n, size),
+            Batches.oneHot(train.y(), order, from, n));
+        net.fit(ds);
+        lossSum += net.score() * n;
+        listener.onBatch(epoch, b + 1, batches);
+      }
+      float[] valScores = Predictor.scores(net, t.normalization(), val);
+      BinaryMetrics vm = BinaryMetrics.of(val.y(), valScores, 0.5);
+      double auc = vm.roc().auc();
+      boolean improved = auc > bestAuc + t.earlyStopping().minDelta();
+      if (improved) {
+        bestAuc = auc;
+        bestParams = net.params().dup();
+        bestEpoch = epoch;
+        stale = 0;
+      } else {
+        stale++;
+      }
+      double secs = (System.nanoTime() - e0) / 1e9;
+      EpochRecord rec = new EpochRecord(epoch, t.epochs(), lossSum / train.n(), vm.logLoss(),
+          auc, secs, train.n() / secs, improved);
+      history.add(rec);
+      listener.onEpoch(rec);
+      if (stale >= t.earlyStopping().patience()) {
+        reporter.info("early stop after epoch " + epoch + ": validation AUC has not improved for "
+            + stale + " epochs; best epoch " + bestEpoch);
+        break;
+      }
+    }
+    net.setParams(bestParams);
+
+    float[] valScores = Predictor.scores(net, t.normalization(), val);
+    double threshold = ThresholdSelector.choose(t.threshold(), t.fixedThreshold(), val.y(),
+        valScores);
+    Map<Split, BinaryMetrics> splits = new LinkedHashMap<>();
+    splits.put(Split.TRAIN, BinaryMetrics.of(train.y(),
+        Predictor.scores(net, t.normalization(), train), threshold));
+    splits.put(Split.VAL, BinaryMetrics.of(val.y(), valScores, threshold));
+    PreparedDataset.Images test = data.split(Split.TEST);
+    splits.put(Split.TEST, BinaryMetrics.of(test.y(),
+        Predictor.scores(net, t.normalization(), test), threshold));
+    double seconds = (System.nanoTime() - t0) / 1e9;
+
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    for (var e : splits.entrySet()) {
+      metrics.putAll(e.getValue().flat(e.getKey().key()));
+    }
+    metrics.put("threshold", threshold);
+    metrics.put("best_epoch", (double) bestEpoch);
+    metrics.put("epochs_run", (double) history.size());
+    metrics.put("train_seconds", seconds);
+    metrics.put("train_images_per_second",
+        history.stream().mapToDouble(EpochRecord::imagesPerSecond).average().orElse(0));
+    metrics.put("image_size", (double) size);
+    metrics.put("parameters", (double) net.numParams());
+
+    ModelCard card = new ModelCard(ModelCard.FORMAT, type, size, threshold, t.normalization(),
+        io.cxr.core.data.Label.NAMES, metrics, Provenance.collect(data.manifestSha256()),
+        Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), ConfigLoader.toYaml(cfg));
+    return new Outcome(new ModelBundle(net, card), metrics, history, splits, seconds);
+  }
+
+  /** balanced: n / (2 n_c), so each class carries half the loss; none: 1, 1. */
+  static double[] classWeights(String mode, int[] labels) {
+    if (!"balanced".equals(mode)) {
+      return new double[] {1, 1};
+    }
+    long pos = java.util.Arrays.stream(labels).filter(l -> l == 1).count();
+    long neg = labels.length - pos;
+    return new double[] {labels.length / (2.0 * Math.max(neg, 1)),
+        labels.length / (2.0 * Math.max(pos, 1))};
+  }
+
+  private static void shuffle(int[] a, Random rnd) {
+    for (int i = a.length - 1; i > 0; i--) {
+      int j = rnd.nextInt(i + 1);
+      int tmp = a[i];
+      a[i] = a[j];
+      a[j] = tmp;
+    }
+  }
+
+  static double auc(int[] y, float[] s) {
+    return RocCurve.of(y, s).auc();
+  }
+}

@@ -1,0 +1,62 @@
+package io.cxr.core;
+
+import io.cxr.core.config.ConfigLoader;
+import io.cxr.core.config.CxrConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Finds the real shared data ({@code ../shared/data} beside the checkout, or CXR_SHARED_DATA).
+ * Tests that need it fail, never skip, when it is missing.
+ */
+public final class TestData {
+  private TestData() {}
+
+  public static Path sharedData() {
+    String env = System.getenv("CXR_SHARED_DATA");
+    if (env != null && Files.isDirectory(Path.of(env))) {
+      return Path.of(env);
+    }
+    Path dir = Path.of("").toAbsolutePath();
+    while (dir != null) {
+      Path candidate = dir.resolve("shared").resolve("data");
+      if (Files.isDirectory(candidate.resolve("pneumoniamnist"))) {
+        return candidate;
+      }
+      dir = dir.getParent();
+    }
+    throw new AssertionError("real data not found: set CXR_SHARED_DATA or put shared/data beside "
+        + "the checkout");
+  }
+
+  public static Path npz() {
+    return sharedData().resolve("pneumoniamnist").resolve("pneumoniamnist.npz");
+  }
+
+  public static Path kermany() {
+    return sharedData().resolve("chest_xray_224");
+  }
+
+  /** Some real JPEGs of one class. */
+  public static List<Path> jpegs(String label, int n) {
+    try (var s = Files.list(kermany().resolve("train").resolve(label))) {
+      return new ArrayList<>(s.sorted().limit(n).toList());
+    } catch (java.io.IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Defaults plus overrides, with every output path under {@code tmp}. */
+  public static CxrConfig config(Path tmp, String... overrides) {
+    List<String> all = new ArrayList<>(List.of(
+        "paths.prepared=" + tmp.resolve("prepared"),
+        "paths.models=" + tmp.resolve("models"),
+        "paths.artifacts=" + tmp.resolve("artifacts"),
+        "paths.reports=" + tmp.resolve("reports"),
+        "download.target=" + tmp.resolve("raw")));
+    all.addAll(List.of(overrides));
+    return ConfigLoader.load(null, all);
+  }
+}

@@ -1,0 +1,104 @@
+package io.cxr.core.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cxr.core.CxrException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ConfigLoaderTest {
+  @Test
+  void defaultsMatchTheProjectConfigFile() throws Exception {
+    CxrConfig cfg = ConfigLoader.load(null, List.of());
+    assertEquals(42, cfg.seed());
+    assertEquals("cnn", cfg.model().type());
+    assertEquals("auto", cfg.data().imageSize());
+    assertEquals(0.80, cfg.gate().minTestF1());
+    assertEquals(0.70, cfg.gate().minTestSpecificity());
+    // the bundled defaults are conf/config.yaml itself
+    Path project = Path.of("..", "conf", "config.yaml");
+    assertEquals(Files.readString(project),
+        new String(ConfigLoader.class.getResourceAsStream(ConfigLoader.DEFAULTS_RESOURCE)
+            .readAllBytes()));
+  }
+
+  @Test
+  void overridesApplyWithTypes() {
+    CxrConfig cfg = ConfigLoader.load(null, List.of("train.epochs=3", "model.cnn.filters=[8, 16]",
+        "data.image_size=32", "train.augment.enabled=false", "experiment.name=x1"));
+    assertEquals(3, cfg.train().epochs());
+    assertEquals(List.of(8, 16), cfg.model().cnn().filters());
+    assertEquals(32, cfg.data().explicitImageSize());
+    assertFalse(cfg.train().augment().enabled());
+  }
+
+  @Test
+  void unknownKeyNamesTheKey() {
+    CxrException e = assertThrows(CxrException.class,
+        () -> ConfigLoader.load(null, List.of("train.epocs=3")));
+    assertTrue(e.getMessage().contains("train.epocs"), e.getMessage());
+    assertTrue(e.getMessage().contains("train.epochs"), "suggests known keys: " + e.getMessage());
+    assertFalse(e.getMessage().contains("\n"));
+  }
+
+  @Test
+  void unknownKeyInFileNamesFileAndKey(@TempDir Path tmp) throws Exception {
+    Path f = tmp.resolve("c.yaml");
+    Files.writeString(f, "train:\n  epochs: 2\n  bogus: 1\n");
+    CxrException e = assertThrows(CxrException.class, () -> ConfigLoader.load(f, List.of()));
+    assertTrue(e.getMessage().contains("train.bogus") && e.getMessage().contains(f.toString()),
+        e.getMessage());
+  }
+
+  @Test
+  void partialFileKeepsOtherDefaults(@TempDir Path tmp) throws Exception {
+    Path f = tmp.resolve("c.yaml");
+    Files.writeString(f, "train:\n  epochs: 2\n");
+    CxrConfig cfg = ConfigLoader.load(f, List.of("train.batch_size=16"));
+    assertEquals(2, cfg.train().epochs());
+    assertEquals(16, cfg.train().batchSize());
+    assertEquals(0.001, cfg.train().learningRate());
+  }
+
+  @Test
+  void wrongTypeNamesKeyAndExpectation() {
+    CxrException e = assertThrows(CxrException.class,
+        () -> ConfigLoader.load(null, List.of("train.epochs=many")));
+    assertTrue(e.getMessage().contains("train.epochs"), e.getMessage());
+    assertTrue(e.getMessage().contains("integer"), e.getMessage());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"0", "-28", "big"})
+  void badImageSizeIsRejected(String size) {
+    CxrException e = assertThrows(CxrException.class,
+        () -> ConfigLoader.load(null, List.of("data.image_size=" + size)));
+    assertTrue(e.getMessage().startsWith("config key 'data.image_size'"), e.getMessage());
+    assertTrue(e.getMessage().contains(size), e.getMessage());
+  }
+
+  @Test
+  void badEnumValueListsChoices() {
+    CxrException e = assertThrows(CxrException.class,
+        () -> ConfigLoader.load(null, List.of("model.type=resnet")));
+    assertTrue(e.getMessage().contains("cnn, dense") && e.getMessage().contains("resnet"),
+        e.getMessage());
+  }
+
+  @Test
+  void resolvedYamlRoundTrips() throws Exception {
+    CxrConfig cfg = ConfigLoader.load(null, List.of("train.epochs=7"));
+    String yaml = ConfigLoader.toYaml(cfg);
+    CxrConfig back = ConfigLoader.bind(io.cxr.core.io.Json.YAML.readTree(yaml), "round trip");
+    assertEquals(cfg, back);
+    assertEquals("7", ConfigLoader.flatten(cfg).get("train.epochs"));
+  }
+}

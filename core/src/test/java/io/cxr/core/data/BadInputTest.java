@@ -1,0 +1,183 @@
+package io.cxr.core.data;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cxr.core.CxrException;
+import io.cxr.core.Reporter;
+import io.cxr.core.TestData;
+import io.cxr.core.config.CxrConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Each bad input: a one-line error naming the culprit, and no prepared output at all. */
+class BadInputTest {
+  @TempDir Path tmp;
+  Path src;
+  CxrConfig cfg;
+
+  @BeforeEach
+  void realFolder() throws IOException {
+    src = tmp.resolve("chest_xray");
+    for (String label : List.of("NORMAL", "PNEUMONIA")) {
+      Path dir = Files.createDirectories(src.resolve("train").resolve(label));
+      for (Path p : TestData.jpegs(label, 12)) {
+        Files.copy(p, dir.resolve(p.getFileName()));
+      }
+    }
+    cfg = TestData.config(tmp, "data.folder_image_size=32", "data.min_split_images=1",
+        "data.val_fraction=0.25", "data.test_fraction=0.25");
+  }
+
+  private String fails() {
+    CxrException e = assertThrows(CxrException.class,
+        () -> Preparer.prepare(cfg, src, tmp.resolve("prepared"), Reporter.SILENT));
+    assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+    assertFalse(Files.exists(tmp.resolve("prepared")), "no partial output");
+    try (var s = Files.list(tmp)) {
+      assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(".prepared")),
+          "no staging folder left behind");
+    } catch (IOException e2) {
+      throw new AssertionError(e2);
+    }
+    return e.getMessage();
+  }
+
+  @Test
+  void goodFolderPrepares() {
+    Preparer.Result r = Preparer.prepare(cfg, src, tmp.resolve("prepared"), Reporter.SILENT);
+    assertTrue(r.stats().get(Split.TRAIN).count() > 0);
+  }
+
+  @Test
+  void corruptJpeg() throws IOException {
+    Path good = TestData.jpegs("NORMAL", 1).get(0);
+    byte[] bytes = Files.readAllBytes(good);
+    for (int i = 2; i < 400; i++) {
+      bytes[i] = (byte) (i * 31); // destroy the JPEG headers after the SOI marker
+    }
+    Path bad = src.resolve("train/NORMAL/IM-9999-0001.jpeg");
+    Files.write(bad, bytes);
+    String m = fails();
+    assertTrue(m.contains("IM-9999-0001.jpeg") && m.contains("cannot decode"), m);
+  }
+
+  @Test
+  void zeroByteFile() throws IOException {
+    Files.write(src.resolve("train/PNEUMONIA/person9999_bacteria_1.jpeg"), new byte[0]);
+    String m = fails();
+    assertTrue(m.contains("person9999_bacteria_1.jpeg") && m.contains("0 bytes"), m);
+  }
+
+  @Test
+  void nonImageFileInClassFolder() throws IOException {
+    Files.writeString(src.resolve("train/NORMAL/notes.txt"), "not an image");
+    String m = fails();
+    assertTrue(m.contains("notes.txt") && m.contains("expected .jpeg"), m);
+  }
+
+  @Test
+  void textFileNamedJpeg() throws IOException {
+    Files.writeString(src.resolve("train/NORMAL/IM-8888-0001.jpeg"), "hello, not a JPEG");
+    String m = fails();
+    assertTrue(m.contains("IM-8888-0001.jpeg"), m);
+  }
+
+  @Test
+  void emptyClassFolder() throws IOException {
+    Path dir = src.resolve("test/NORMAL");
+    Files.createDirectories(dir);
+    Files.createDirectories(src.resolve("test/PNEUMONIA"));
+    Files.copy(TestData.jpegs("PNEUMONIA", 1).get(0), src.resolve("test/PNEUMONIA/x.jpeg"));
+    String m = fails();
+    assertTrue(m.contains("test/NORMAL") && m.contains("empty"), m);
+  }
+
+  @Test
+  void missingClassFolder() throws IOException {
+    Files.createDirectories(src.resolve("val/PNEUMONIA"));
+    String m = fails();
+    assertTrue(m.contains("missing class folder 'NORMAL'"), m);
+  }
+
+  @Test
+  void missingTrainSplitFolder() throws IOException {
+    Files.move(src.resolve("train"), src.resolve("test"));
+    String m = fails();
+    assertTrue(m.contains("missing split folder 'train'"), m);
+  }
+
+  @Test
+  void missingSourceFolder() {
+    src = tmp.resolve("nowhere");
+    String m = fails();
+    assertTrue(m.contains("nowhere") && m.contains("not found"), m);
+  }
+
+  @Test
+  void npzWithWrongKeys() throws IOException {
+    src = tmp.resolve("wrong.npz");
+    writeNpz(src, "x_train", new int[] {4, 28, 28}, "y_train", new int[] {4, 1});
+    String m = fails();
+    assertTrue(m.contains("wrong.npz") && m.contains("missing key 'train_images'"), m);
+  }
+
+  @Test
+  void npzWithWrongImageShape() throws IOException {
+    src = tmp.resolve("shape.npz");
+    writeNpz(src, "train_images", new int[] {4, 28, 30}, "train_labels", new int[] {4, 1});
+    String m = fails();
+    assertTrue(m.contains("train_images") && m.contains("[4, 28, 30]"), m);
+  }
+
+  @Test
+  void npzWithMismatchedLabels() throws IOException {
+    src = tmp.resolve("labels.npz");
+    writeNpz(src, "train_images", new int[] {4, 28, 28}, "train_labels", new int[] {5, 1});
+    String m = fails();
+    assertTrue(m.contains("train_labels") && m.contains("[5, 1]"), m);
+  }
+
+  @Test
+  void duplicatesAcrossSplitsCanBeAnError() {
+    cfg = TestData.config(tmp, "data.validation.cross_split_duplicates=error");
+    src = TestData.npz(); // the official PneumoniaMNIST has 8 train images also in val
+    String m = fails();
+    assertTrue(m.contains("duplicate images across splits"), m);
+  }
+
+  @Test
+  void tooFewOfAClassIsAnError() {
+    cfg = TestData.config(tmp, "data.validation.min_class_fraction=0.45");
+    src = TestData.npz();
+    String m = fails();
+    assertTrue(m.contains("min_class_fraction") && m.contains("NORMAL"), m);
+  }
+
+  static void writeNpz(Path file, String k1, int[] s1, String k2, int[] s2) throws IOException {
+    try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
+      for (Object[] e : new Object[][] {{k1, s1}, {k2, s2}}) {
+        int[] shape = (int[]) e[1];
+        int n = 1;
+        for (int d : shape) {
+          n *= d;
+        }
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        Npy.writeHeader(b, "|u1", shape);
+        b.write(new byte[n]);
+        zip.putNextEntry(new ZipEntry(e[0] + ".npy"));
+        zip.write(b.toByteArray());
+        zip.closeEntry();
+      }
+    }
+  }
+}

@@ -1,0 +1,107 @@
+package io.cxr.core.data;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cxr.core.Reporter;
+import io.cxr.core.TestData;
+import io.cxr.core.config.CxrConfig;
+import io.cxr.core.io.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Pre-train data validation on the real shared data. */
+class PrepareRealDataTest {
+  @TempDir Path tmp;
+
+  @Test
+  void pneumoniaMnistKeepsOfficialSplitsAndNativeSize() throws Exception {
+    CxrConfig cfg = TestData.config(tmp);
+    Preparer.Result r = Preparer.prepare(cfg, TestData.npz(), tmp.resolve("prepared"),
+        Reporter.SILENT);
+    assertEquals(28, r.imageSize());
+    // official counts (README of shared/data), minus train images that also appear in val
+    assertEquals(524, r.stats().get(Split.VAL).count());
+    assertEquals(135, r.stats().get(Split.VAL).count(Label.NORMAL));
+    assertEquals(624, r.stats().get(Split.TEST).count());
+    assertEquals(234, r.stats().get(Split.TEST).count(Label.NORMAL));
+    SplitStats train = r.stats().get(Split.TRAIN);
+    assertEquals(4708 - train.droppedDuplicates(), train.count());
+    assertTrue(train.droppedDuplicates() > 0 && train.droppedDuplicates() <= 16);
+    assertTrue(train.min() >= 0 && train.max() <= 1 && train.max() > 0.9);
+
+    PreparedDataset p = PreparedDataset.load(tmp.resolve("prepared"));
+    assertEquals(train.count(), p.split(Split.TRAIN).n());
+    assertEquals(28 * 28 * 624, p.split(Split.TEST).x().length);
+    JsonNode m = Json.JSON.readTree(tmp.resolve("prepared/manifest.json").toFile());
+    assertEquals(28, m.get("image_size").asInt());
+    assertEquals("15e91f38f7d9eaa31e4550fed02eb1713f709054bb65ba6d82c63308d94989b6",
+        m.path("source").path("sha256").path("pneumoniamnist.npz").asText());
+    assertEquals(train.droppedDuplicates(), m.path("dropped_duplicates").size());
+    assertTrue(Files.isRegularFile(tmp.resolve("prepared/config.yaml")));
+  }
+
+  @Test
+  void explicitSizeResamplesNpz() {
+    CxrConfig cfg = TestData.config(tmp, "data.image_size=16", "data.max_per_class=50");
+    Preparer.Result r = Preparer.prepare(cfg, TestData.npz(), tmp.resolve("prepared"),
+        Reporter.SILENT);
+    assertEquals(16, r.imageSize());
+    assertEquals(100, r.stats().get(Split.TEST).count());
+    assertEquals(16 * 16 * 100, PreparedDataset.load(tmp.resolve("prepared"))
+        .split(Split.TEST).x().length);
+  }
+
+  @Test
+  void kermanyFolderIsSplitByPatientWithoutOverlapAndReproducibly() throws Exception {
+    CxrConfig cfg = TestData.config(tmp, "data.folder_image_size=24");
+    DataSource src = Sources.open(TestData.kermany(), true);
+    assertEquals(5216, src.samples().size());
+    assertEquals(1341, src.samples().stream().filter(s -> s.label() == 0).count());
+    Preparer.Result r = Preparer.prepare(cfg, TestData.kermany(), tmp.resolve("a"),
+        Reporter.SILENT);
+    // no patient in two splits
+    Map<String, String> splitOf = new HashMap<>();
+    List<String> rows = Files.readAllLines(tmp.resolve("a/samples.csv"));
+    for (String row : rows.subList(1, rows.size())) {
+      String[] f = row.split(",");
+      String before = splitOf.putIfAbsent(f[4], f[0]);
+      assertTrue(before == null || before.equals(f[0]), "patient " + f[4] + " in two splits");
+    }
+    // stratified: each split holds about its share of each class
+    for (Label l : Label.values()) {
+      long total = src.samples().stream().filter(s -> s.label() == l.index()).count();
+      double testShare = r.stats().get(Split.TEST).count(l) / (double) total;
+      assertEquals(0.15, testShare, 0.02, "test share of " + l);
+      double valShare = r.stats().get(Split.VAL).count(l) / (double) total;
+      assertEquals(0.15, valShare, 0.02, "val share of " + l);
+    }
+    assertEquals(5216, r.stats().values().stream().mapToInt(SplitStats::count).sum()
+        + r.stats().values().stream().mapToInt(SplitStats::droppedDuplicates).sum());
+    // the same seed gives the same split, byte for byte
+    Preparer.prepare(cfg, TestData.kermany(), tmp.resolve("b"), Reporter.SILENT);
+    assertEquals(Files.readString(tmp.resolve("a/samples.csv")),
+        Files.readString(tmp.resolve("b/samples.csv")));
+    assertEquals(Files.readString(tmp.resolve("a/manifest.json")),
+        Files.readString(tmp.resolve("b/manifest.json")));
+    // another seed, another split
+    Preparer.prepare(TestData.config(tmp, "data.folder_image_size=24", "seed=7"),
+        TestData.kermany(), tmp.resolve("c"), Reporter.SILENT);
+    assertTrue(!Files.readString(tmp.resolve("a/samples.csv"))
+        .equals(Files.readString(tmp.resolve("c/samples.csv"))));
+  }
+
+  @Test
+  void patientIdsFollowKermanyNames() {
+    assertEquals("person1000", KermanyFolderSource.patientOf("person1000_bacteria_2931.jpeg"));
+    assertEquals("person1000", KermanyFolderSource.patientOf("person1000_virus_1681.jpeg"));
+    assertEquals("IM-0115", KermanyFolderSource.patientOf("IM-0115-0001.jpeg"));
+    assertEquals("NORMAL2-IM-0372", KermanyFolderSource.patientOf("NORMAL2-IM-0372-0001.jpeg"));
+  }
+}
