@@ -1,0 +1,39 @@
+package io.cxr.cli;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine;
+
+/** Runs the cxr command line in-process and captures what it prints. */
+record Cli(int code, String out, String err) {
+  static Cli run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cl = Main.commandLine();
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    int code = cl.execute(args);
+    return new Cli(code, out.toString(), err.toString());
+  }
+
+  /** The real shared data beside the checkout (or CXR_SHARED_DATA). */
+  static Path sharedData() {
+    String env = System.getenv("CXR_SHARED_DATA");
+    if (env != null) {
+      return Path.of(env);
+    }
+    for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+      if (Files.isDirectory(d.resolve("shared/data/pneumoniamnist"))) {
+        return d.resolve("shared/data");
+      }
+    }
+    throw new AssertionError("shared/data not found beside the checkout; set CXR_SHARED_DATA");
+  }
+
+  @Override
+  public String toString() {
+    return "exit " + code + "\n--- out\n" + out + "--- err\n" + err;
+  }
+}

@@ -1,0 +1,148 @@
+package io.cxr.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cxr.core.io.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/** prepare -> train -> evaluate -> predict through the command line, on small real data. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class CliEndToEndTest {
+  Path tmp;
+  String[] paths;
+
+  @BeforeAll
+  void setUp(@TempDir Path dir) {
+    tmp = dir;
+    paths = new String[] {"paths.prepared=" + tmp.resolve("prepared"),
+        "paths.models=" + tmp.resolve("models"), "paths.artifacts=" + tmp.resolve("artifacts"),
+        "paths.reports=" + tmp.resolve("reports")};
+  }
+
+  private String[] args(String... a) {
+    return Stream.concat(Stream.of(a), Stream.of(paths)).toArray(String[]::new);
+  }
+
+  @Test
+  @Order(1)
+  void prepareTrainEvaluatePredict() throws Exception {
+    Path npz = Cli.sharedData().resolve("pneumoniamnist/pneumoniamnist.npz");
+    Cli prep = Cli.run(args("prepare", "--source", npz.toString(), "data.max_per_class=250"));
+    assertEquals(0, prep.code(), prep.toString());
+    assertTrue(prep.out().contains("test       484      234        250"), prep.out());
+
+    Cli train = Cli.run(args("train", "--model", "cnn", "train.epochs=3",
+        "model.cnn.filters=[8, 16]", "model.cnn.dense_units=32", "experiment.name=e2e"));
+    assertEquals(0, train.code(), train.toString());
+    assertTrue(train.out().contains("epoch  1/3"), "per-epoch lines: " + train.out());
+    assertTrue(train.out().contains("specificity"), train.out());
+    assertTrue(Files.isRegularFile(tmp.resolve("models/model.zip")));
+    assertTrue(Files.isRegularFile(tmp.resolve("artifacts/e2e/roc_curve.png")));
+
+    Cli eval = Cli.run(args("evaluate"));
+    JsonNode m = Json.JSON.readTree(tmp.resolve("reports/evaluation.json").toFile());
+    assertEquals(m.get("gate_passed").asDouble() == 1.0 ? 0 : 1, eval.code(), eval.toString());
+    assertTrue(eval.out().contains("quality gate:") && eval.out().contains("test AUC"),
+        eval.out());
+    assertTrue(Files.readString(tmp.resolve("reports/evaluation.md")).contains("# cxr evaluation"));
+  }
+
+  @Test
+  @Order(2)
+  void failingGateExitsOneAndShowsEachCheck() {
+    Cli eval = Cli.run(args("evaluate", "gate.min_test_auc=1.0"));
+    assertEquals(1, eval.code(), eval.toString());
+    assertTrue(eval.out().contains("FAIL") && eval.out().contains("=> FAILED"), eval.out());
+    assertTrue(eval.out().lines().filter(l -> l.contains("PASS") || l.contains("FAIL")).count()
+        >= 5, "every check shown: " + eval.out());
+  }
+
+  @Test
+  @Order(3)
+  void evaluateOnAnyLabelledJpegFolder() throws Exception {
+    Path folder = tmp.resolve("folder");
+    for (String label : List.of("NORMAL", "PNEUMONIA")) {
+      Path dir = Files.createDirectories(folder.resolve(label));
+      try (Stream<Path> s = Files.list(Cli.sharedData().resolve("chest_xray_224/train")
+          .resolve(label))) {
+        for (Path p : s.sorted().limit(15).toList()) {
+          Files.copy(p, dir.resolve(p.getFileName()));
+        }
+      }
+    }
+    Cli eval = Cli.run(args("evaluate", "--data", folder.toString(), "--out",
+        tmp.resolve("folder-eval").toString()));
+    assertTrue(eval.code() == 0 || eval.code() == 1, eval.toString());
+    JsonNode m = Json.JSON.readTree(tmp.resolve("folder-eval/evaluation.json").toFile());
+    assertEquals(30, m.get("test_n").asInt());
+    assertEquals(15, m.get("test_tn").asInt() + m.get("test_fp").asInt());
+  }
+
+  @Test
+  @Order(4)
+  void predictLabelsFilesAndFolders() throws Exception {
+    Path img = Cli.sharedData().resolve("chest_xray_224/train/PNEUMONIA")
+        .resolve("person1000_bacteria_2931.jpeg");
+    Cli table = Cli.run(args("predict", img.toString(), tmp.resolve("folder/NORMAL").toString()));
+    assertEquals(0, table.code(), table.toString());
+    assertTrue(table.out().contains("16 images:"), table.out());
+    Cli json = Cli.run(args("predict", "--format", "json", img.toString()));
+    assertEquals(0, json.code(), json.toString());
+    JsonNode rows = Json.JSON.readTree(json.out());
+    assertEquals(1, rows.size());
+    double p = rows.get(0).get("probability_pneumonia").asDouble();
+    assertTrue(p >= 0 && p <= 1);
+    assertTrue(List.of("NORMAL", "PNEUMONIA").contains(rows.get(0).get("label").asText()));
+  }
+
+  @Test
+  @Order(5)
+  void badInputIsOneLineAndExitTwo() throws Exception {
+    List<Cli> runs = new ArrayList<>();
+    runs.add(Cli.run(args("train", "train.epocs=3")));
+    runs.add(Cli.run(args("prepare", "data.image_size=0")));
+    runs.add(Cli.run(args("prepare", "data.image_size=-64")));
+    runs.add(Cli.run(args("prepare", "--source", tmp.resolve("missing.npz").toString())));
+    Path empty = Files.createFile(tmp.resolve("empty.jpeg"));
+    runs.add(Cli.run(args("predict", empty.toString())));
+    runs.add(Cli.run(args("evaluate", "--model", tmp.resolve("nope.zip").toString())));
+    runs.add(Cli.run(args("train", "--model", "resnet")));
+    for (Cli r : runs) {
+      assertEquals(2, r.code(), r.toString());
+      List<String> lines = r.err().lines().toList();
+      assertEquals(1, lines.size(), "one line: " + r.err());
+      assertTrue(lines.get(0).startsWith("cxr: error: "), r.err());
+    }
+    assertTrue(runs.get(0).err().contains("train.epocs"));
+    assertTrue(runs.get(1).err().contains("data.image_size"));
+    assertTrue(runs.get(4).err().contains("empty.jpeg"));
+    assertFalse(Files.exists(tmp.resolve("prepared-failed")));
+  }
+
+  @Test
+  @Order(6)
+  void everyCommandHasHelp() {
+    for (String cmd : List.of("download", "prepare", "train", "evaluate", "predict")) {
+      Cli r = Cli.run(cmd, "--help");
+      assertEquals(0, r.code(), r.toString());
+      assertTrue(r.out().contains("--config"), cmd + ": " + r.out());
+    }
+    Cli top = Cli.run("--help");
+    assertTrue(top.out().contains("prepare") && top.out().contains("Exit codes"), top.out());
+  }
+}

@@ -1,0 +1,88 @@
+package io.cxr.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The shipped jar, run as users run it: {@code java -jar cli/target/cxr.jar ...}. */
+class CxrJarIT {
+  @TempDir Path tmp;
+
+  record Run(int code, String out, String err) {}
+
+  static Run cxr(Path cwd, String... args) throws Exception {
+    Path jar = Path.of(System.getProperty("cxr.jar", "target/cxr.jar")).toAbsolutePath();
+    List<String> cmd = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+        jar.toString()));
+    cmd.addAll(List.of(args));
+    Path out = Files.createTempFile("cxr", ".out");
+    Path err = Files.createTempFile("cxr", ".err");
+    Process p = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectOutput(out.toFile())
+        .redirectError(err.toFile()).start();
+    assertTrue(p.waitFor(10, TimeUnit.MINUTES), "cxr " + String.join(" ", args) + " finished");
+    return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+  }
+
+  @Test
+  void versionAndHelp() throws Exception {
+    Run v = cxr(tmp, "--version");
+    assertEquals(0, v.code(), v.err());
+    assertTrue(v.out().contains("1.0.0-M2.1"), v.out());
+  }
+
+  @Test
+  void prepareWritesTensorsThatNumpyLoads() throws Exception {
+    Path npz = Cli.sharedData().resolve("pneumoniamnist/pneumoniamnist.npz");
+    Run r = cxr(tmp, "prepare", "--source", npz.toString(), "data.max_per_class=100");
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(Files.isRegularFile(tmp.resolve("data/prepared/manifest.json")));
+    Path python = python();
+    Process p = new ProcessBuilder(python.toString(), "-c",
+        "import numpy as np, json\n"
+            + "x = np.load('data/prepared/x_test.npy'); y = np.load('data/prepared/y_test.npy')\n"
+            + "print(x.shape, x.dtype, y.dtype, int(y.sum()), bool(x.min() >= 0 and 0.9 < x.max() <= 1))")
+        .directory(tmp.toFile()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertEquals(0, p.waitFor(), out);
+    assertEquals("(200, 1, 28, 28) float32 uint8 100 True", out);
+  }
+
+  @Test
+  void badInputExitsTwoWithOneLine() throws Exception {
+    Run r = cxr(tmp, "prepare", "data.image_size=0");
+    assertEquals(2, r.code(), r.err());
+    assertEquals(1, r.err().lines().count(), r.err());
+    assertTrue(r.err().contains("data.image_size"), r.err());
+    assertTrue(!Files.exists(tmp.resolve("data/prepared")));
+  }
+
+  /** The project venv's python (scripts/venv.sh); required under CI. */
+  static Path python() throws IOException {
+    String env = System.getenv("CXR_PYTHON");
+    if (env != null) {
+      return Path.of(env);
+    }
+    for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+      Path py = d.resolve(".venv/bin/python");
+      if (Files.isExecutable(py)) {
+        return py;
+      }
+    }
+    if ("true".equals(System.getenv("CI"))) {
+      throw new AssertionError("no project venv (.venv/bin/python): run scripts/venv.sh");
+    }
+    Assumptions.abort("no project venv: run scripts/venv.sh to include the numpy check");
+    return null;
+  }
+}
