@@ -9,6 +9,47 @@ import me.tongfei.progressbar.ProgressBarStyle;
 
 /** Reports to the terminal: lines on stdout, warnings on stderr, progress bars on stderr. */
 public final class ConsoleReporter implements Reporter {
+  /** Without a terminal (CI, Airflow logs): a line at every tenth of the work, no redraws. */
+  private final class LogProgress implements Progress {
+    private final String task;
+    private long total;
+    private long done;
+    private long nextTenth = 1;
+    private final long start = System.nanoTime();
+
+    LogProgress(String task, long total) {
+      this.task = task;
+      this.total = total;
+    }
+
+    @Override
+    public void step(long n) {
+      done += n;
+      while (total > 0 && nextTenth <= 10 && done * 10 >= total * nextTenth) {
+        if (nextTenth < 10 && total >= 1000) {
+          err.printf(java.util.Locale.ROOT, "%s: %d%% (%,d/%,d)%n", task, nextTenth * 10, done,
+              total);
+          err.flush();
+        }
+        nextTenth++;
+      }
+    }
+
+    @Override
+    public void total(long t) {
+      total = t;
+    }
+
+    @Override
+    public void close() {
+      if (total >= 1000) {
+        err.printf(java.util.Locale.ROOT, "%s: done, %,d in %.1f s%n", task, done,
+            (System.nanoTime() - start) / 1e9);
+        err.flush();
+      }
+    }
+  }
+
   private final PrintWriter out;
   private final PrintWriter err;
   private final boolean quiet;
@@ -39,6 +80,9 @@ public final class ConsoleReporter implements Reporter {
       return Progress.NONE;
     }
     out.flush();
+    if (System.console() == null) {
+      return new LogProgress(task, total);
+    }
     ProgressBar bar = new ProgressBarBuilder()
         .setTaskName(task)
         .setInitialMax(total)

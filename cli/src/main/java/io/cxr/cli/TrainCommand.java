@@ -29,7 +29,21 @@ final class TrainCommand extends BaseCommand {
   @Override
   public Integer call() {
     CxrConfig cfg = model == null ? config(overrides) : config(overrides, "model.type=" + model);
+    io.cxr.core.Reporter reporter = reporter();
     TrainingListener lines = new TrainingListener() {
+      io.cxr.core.Reporter.Progress bar = io.cxr.core.Reporter.Progress.NONE;
+
+      @Override
+      public void onBatch(int epoch, int batch, int batches) {
+        if (batch == 1) {
+          bar = reporter.progress("epoch " + epoch, batches);
+        }
+        bar.step();
+        if (batch == batches) {
+          bar.close();
+        }
+      }
+
       @Override
       public void onEpoch(EpochRecord r) {
         if (!quiet) {
@@ -41,7 +55,7 @@ final class TrainCommand extends BaseCommand {
         }
       }
     };
-    Trainer.Outcome o = TrainStage.run(cfg, lines, reporter());
+    Trainer.Outcome o = TrainStage.run(cfg, lines, reporter);
     out().print(Reports.table(o.metrics(), List.of("train", "val", "test")));
     out().printf(Locale.ROOT,
         "%s trained in %.1f s (best epoch %.0f of %.0f), threshold %.4f; wrote %s/model.zip, "

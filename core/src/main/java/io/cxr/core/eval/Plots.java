@@ -31,8 +31,8 @@ public final class Plots {
     chart.getStyler().setShowValue(true);
     chart.getStyler().setPlotContentSize(1);
     chart.getStyler().setLegendVisible(false);
-    chart.getStyler().setRangeColors(new Color[] {new Color(0xf7fbff), new Color(0x6baed6),
-        new Color(0x08306b)});
+    chart.getStyler().setRangeColors(new Color[] {new Color(0xf7fbff), new Color(0xc6dbef),
+        new Color(0x6baed6)});
     List<Number[]> heat = new ArrayList<>();
     // x = predicted (0 NORMAL, 1 PNEUMONIA), y = actual
     heat.add(new Number[] {0, 0, cm.tn()});
