@@ -20,6 +20,27 @@ abstract class BaseCommand implements Callable<Integer> {
   @Option(names = {"-q", "--quiet"}, description = "print only results and errors")
   boolean quiet;
 
+  @Option(names = "--tracking-uri", paramLabel = "<uri>",
+      description = "MLflow tracking server (default: tracking.uri, else MLFLOW_TRACKING_URI, "
+          + "else the local ./mlruns store)")
+  String trackingUri;
+
+  /** The tracker for this command's runs. */
+  io.cxr.core.tracking.MirroredTracker tracker(CxrConfig cfg) {
+    return io.cxr.core.tracking.Tracking.open(cfg, System.getenv(), reporter());
+  }
+
+  /** A model path, or a registry reference models:/name@alias resolved to a file. */
+  java.nio.file.Path modelPath(CxrConfig cfg, String ref) {
+    if (ref == null) {
+      return java.nio.file.Path.of(cfg.paths().models(), "model.zip");
+    }
+    if (io.cxr.core.registry.ModelRefs.isRef(ref)) {
+      return io.cxr.core.registry.ModelRefs.resolve(ref, tracker(cfg));
+    }
+    return java.nio.file.Path.of(ref);
+  }
+
   PrintWriter out() {
     return spec.commandLine().getOut();
   }
@@ -42,6 +63,10 @@ abstract class BaseCommand implements Callable<Integer> {
       }
       overrides.add(p);
     }
-    return configOptions.resolve(overrides, List.of(extra));
+    List<String> all = new ArrayList<>(List.of(extra));
+    if (trackingUri != null) {
+      all.add("tracking.uri=" + trackingUri);
+    }
+    return configOptions.resolve(overrides, all);
   }
 }

@@ -16,9 +16,9 @@ import picocli.CommandLine.Parameters;
         + "or npz, with the model's threshold; write metrics and a Markdown report; apply the "
         + "quality gate (exit 0 = passed, 1 = failed)."})
 final class EvaluateCommand extends BaseCommand {
-  @Option(names = "--model", paramLabel = "<zip>",
-      description = "model file (default: <paths.models>/model.zip)")
-  Path model;
+  @Option(names = "--model", paramLabel = "<zip|models:/name@alias>",
+      description = "model file or registry reference (default: <paths.models>/model.zip)")
+  String model;
 
   @Option(names = "--data", paramLabel = "<folder|npz>",
       description = "labelled Kermany folder or npz (its test split if it has one); "
@@ -36,9 +36,9 @@ final class EvaluateCommand extends BaseCommand {
   @Override
   public Integer call() {
     CxrConfig cfg = config(overrides);
-    Path m = model != null ? model : Path.of(cfg.paths().models(), "model.zip");
+    Path m = modelPath(cfg, model);
     Path o = outDir != null ? outDir : Path.of(cfg.paths().reports());
-    Evaluator.Result r = Evaluator.run(cfg, m, data, o, reporter());
+    Evaluator.Result r = Evaluator.run(cfg, m, data, o, reporter(), tracker(cfg));
     out().println("data: " + r.dataName());
     out().print(r.table());
     out().print(Reports.gateTable(r.gate()));

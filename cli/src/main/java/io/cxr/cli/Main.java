@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
       TrainCommand.class,
       EvaluateCommand.class,
       PredictCommand.class,
+      RegisterCommand.class,
+      RunsCommand.class,
       CommandLine.HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",

@@ -19,9 +19,10 @@ import picocli.CommandLine.Parameters;
     description = "Label images (files or folders) as NORMAL or PNEUMONIA with a saved model and "
         + "its threshold.")
 final class PredictCommand extends BaseCommand {
-  @Option(names = "--model", paramLabel = "<zip>",
-      description = "model file (default: <paths.models>/model.zip)")
-  Path model;
+  @Option(names = "--model", paramLabel = "<zip|models:/name@alias>",
+      description = "model file or registry reference such as models:/cxr-pneumonia@champion "
+          + "(default: <paths.models>/model.zip)")
+  String model;
 
   @Option(names = "--format", paramLabel = "table|csv|json", defaultValue = "table",
       description = "output format (default: ${DEFAULT-VALUE})")
@@ -41,7 +42,7 @@ final class PredictCommand extends BaseCommand {
           "--format: expected table, csv or json, got '" + format + "'");
     }
     CxrConfig cfg = config(overrides);
-    Path m = model != null ? model : Path.of(cfg.paths().models(), "model.zip");
+    Path m = modelPath(cfg, model);
     ModelBundle bundle = ModelBundle.load(m);
     List<Classifier.Prediction> preds = Classifier.predict(bundle, paths,
         "table".equals(format) ? reporter() : io.cxr.core.Reporter.SILENT);

@@ -55,7 +55,7 @@ final class TrainCommand extends BaseCommand {
         }
       }
     };
-    Trainer.Outcome o = TrainStage.run(cfg, lines, reporter);
+    Trainer.Outcome o = TrainStage.run(cfg, lines, reporter, tracker(cfg));
     out().print(Reports.table(o.metrics(), List.of("train", "val", "test")));
     out().printf(Locale.ROOT,
         "%s trained in %.1f s (best epoch %.0f of %.0f), threshold %.4f; wrote %s/model.zip, "

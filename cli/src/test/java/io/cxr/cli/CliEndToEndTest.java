@@ -31,7 +31,8 @@ class CliEndToEndTest {
     tmp = dir;
     paths = new String[] {"paths.prepared=" + tmp.resolve("prepared"),
         "paths.models=" + tmp.resolve("models"), "paths.artifacts=" + tmp.resolve("artifacts"),
-        "paths.reports=" + tmp.resolve("reports")};
+        "paths.reports=" + tmp.resolve("reports"), "tracking.local_dir=" + tmp.resolve("mlruns"),
+        "tracking.uri="};
   }
 
   private String[] args(String... a) {

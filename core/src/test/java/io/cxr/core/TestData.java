@@ -55,7 +55,8 @@ public final class TestData {
         "paths.models=" + tmp.resolve("models"),
         "paths.artifacts=" + tmp.resolve("artifacts"),
         "paths.reports=" + tmp.resolve("reports"),
-        "download.target=" + tmp.resolve("raw")));
+        "download.target=" + tmp.resolve("raw"),
+        "tracking.local_dir=" + tmp.resolve("mlruns")));
     all.addAll(List.of(overrides));
     return ConfigLoader.load(null, all);
   }

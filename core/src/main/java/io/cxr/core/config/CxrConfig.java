@@ -12,6 +12,8 @@ public record CxrConfig(
     Model model,
     Train train,
     Gate gate,
+    Tracking tracking,
+    Registry registry,
     Download download) {
 
   /** Names the experiment; artifacts are filed under it. */
@@ -83,6 +85,12 @@ public record CxrConfig(
       double maxTrainTestF1Gap,
       double minTestAuc,
       double minTestSpecificity) {}
+
+  /** Where runs are recorded. */
+  public record Tracking(String uri, String localDir, boolean required, String runName) {}
+
+  /** The model registry and its promotion rule. */
+  public record Registry(String name, String metric, String alias) {}
 
   /** Where `cxr download` fetches from. */
   public record Download(
@@ -169,6 +177,14 @@ public record CxrConfig(
       need(e.getValue() >= 0 && e.getValue() <= 1, e.getKey(), "a number in [0, 1]",
           e.getValue());
     }
+    need(registry.name() != null && registry.name().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,254}"),
+        "registry.name", "a name of letters, digits, '.', '_' or '-'", registry.name());
+    need(registry.alias() != null && registry.alias().matches("[A-Za-z][A-Za-z0-9_-]{0,254}"),
+        "registry.alias", "an alias of letters, digits, '_' or '-'", registry.alias());
+    need(registry.metric() != null && registry.metric().matches("[a-z0-9_]+"),
+        "registry.metric", "a metrics.json key such as test_f1", registry.metric());
+    need(tracking.localDir() != null && !tracking.localDir().isBlank(), "tracking.local_dir",
+        "a folder", tracking.localDir());
     oneOf("download.dataset", download.dataset(), "pneumoniamnist", "kermany");
     need(List.of(28, 64, 128, 224).contains(download.medmnistSize()), "download.medmnist_size",
         "one of 28, 64, 128, 224", download.medmnistSize());

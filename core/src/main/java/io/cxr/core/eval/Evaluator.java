@@ -14,6 +14,10 @@ import io.cxr.core.io.Json;
 import io.cxr.core.model.ModelBundle;
 import io.cxr.core.train.Predictor;
 import io.cxr.core.train.TrainStage;
+import io.cxr.core.tracking.RunInfo;
+import io.cxr.core.tracking.RunStatus;
+import io.cxr.core.tracking.TrackedRun;
+import io.cxr.core.tracking.Tracker;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,8 +43,42 @@ public final class Evaluator {
    * @param data a Kermany folder or npz, or null for the prepared test split
    * @param out folder for evaluation.json, evaluation.md and plots
    */
-  public static Result run(CxrConfig cfg, Path modelPath, Path data, Path out, Reporter reporter) {
+  public static Result run(CxrConfig cfg, Path modelPath, Path data, Path out, Reporter reporter,
+      Tracker tracker) {
     ModelBundle model = ModelBundle.load(modelPath);
+    Map<String, String> prov = model.card().provenance() == null ? Map.of()
+        : model.card().provenance();
+    TrackedRun run = tracker.start(cfg.experiment().name(),
+        RunInfo.runName(cfg, "evaluate", model.card().modelType()),
+        RunInfo.tags("evaluate", model.card().modelType(), prov.get("data_manifest_sha256")),
+        null);
+    try {
+      Result r = evaluate(cfg, model, modelPath, data, out, reporter);
+      Map<String, String> params = new LinkedHashMap<>(RunInfo.params(cfg));
+      params.put("eval.model", modelPath.toString());
+      params.put("eval.data", data == null ? "prepared test split" : data.toString());
+      run.logParams(params);
+      if (prov.containsKey("tracking_run_id")) {
+        run.setTags(Map.of("cxr.model_run_id", prov.get("tracking_run_id")));
+      }
+      run.setTags(Map.of("gate", r.gate().passed() ? "passed" : "failed"));
+      Map<String, Double> m = new LinkedHashMap<>(TrainStage.rounded(r.metrics()));
+      m.put("gate_passed", r.gate().passed() ? 1.0 : 0.0);
+      run.logMetrics(m, 0);
+      for (String f : List.of("evaluation.json", "evaluation.md", "eval_confusion_matrix.png",
+          "eval_roc_curve.png", "eval_pr_curve.png", "config.yaml")) {
+        run.logArtifact(out.resolve(f), "evaluation");
+      }
+      run.end(RunStatus.FINISHED);
+      return r;
+    } catch (RuntimeException | Error e) {
+      run.end(RunStatus.FAILED);
+      throw e;
+    }
+  }
+
+  private static Result evaluate(CxrConfig cfg, ModelBundle model, Path modelPath, Path data,
+      Path out, Reporter reporter) {
     int size = model.card().imageSize();
     int[] labels;
     float[] x;

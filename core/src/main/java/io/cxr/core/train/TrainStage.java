@@ -8,8 +8,14 @@ import io.cxr.core.data.Split;
 import io.cxr.core.eval.Plots;
 import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.io.Json;
+import io.cxr.core.model.ModelCard;
+import io.cxr.core.tracking.RunInfo;
+import io.cxr.core.tracking.RunStatus;
+import io.cxr.core.tracking.TrackedRun;
+import io.cxr.core.tracking.Tracker;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -24,11 +30,65 @@ public final class TrainStage {
   /** Paths of what the stage wrote. */
   public record Written(Path model, Path metrics, Path artifacts) {}
 
-  public static Trainer.Outcome run(CxrConfig cfg, TrainingListener listener, Reporter reporter) {
+  /** Trains and writes outputs, recording the run in {@code tracker}. */
+  public static Trainer.Outcome run(CxrConfig cfg, TrainingListener listener, Reporter reporter,
+      Tracker tracker) {
     PreparedDataset data = PreparedDataset.load(Path.of(cfg.paths().prepared()));
-    Trainer.Outcome outcome = Trainer.train(cfg, data, listener, reporter);
-    write(cfg, outcome);
-    return outcome;
+    String type = cfg.model().type();
+    TrackedRun run = tracker.start(cfg.experiment().name(), RunInfo.runName(cfg, "train", type),
+        RunInfo.tags("train", type, data.manifestSha256()), null);
+    reporter.info("tracking: run " + run.runId() + " in " + tracker.describe());
+    try {
+      run.logParams(RunInfo.params(cfg));
+      TrainingListener tracking = new TrainingListener() {
+        @Override
+        public void onStart(String modelType, long parameters, int trainImages, int epochs) {
+          listener.onStart(modelType, parameters, trainImages, epochs);
+        }
+
+        @Override
+        public void onBatch(int epoch, int batch, int batches) {
+          listener.onBatch(epoch, batch, batches);
+        }
+
+        @Override
+        public void onEpoch(EpochRecord r) {
+          Map<String, Double> m = new LinkedHashMap<>();
+          m.put("train_loss", r.trainLoss());
+          m.put("val_loss", r.valLoss());
+          m.put("val_auc", r.valAuc());
+          m.put("epoch_seconds", r.seconds());
+          m.put("images_per_second", r.imagesPerSecond());
+          run.logMetrics(m, r.epoch());
+          listener.onEpoch(r);
+        }
+      };
+      Trainer.Outcome outcome = Trainer.train(cfg, data, tracking, reporter);
+      Map<String, String> prov = new LinkedHashMap<>(outcome.model().card().provenance());
+      prov.put("tracking_run_id", run.runId());
+      ModelCard card = outcome.model().card();
+      ModelCard tracked = new ModelCard(card.format(), card.modelType(), card.imageSize(),
+          card.threshold(), card.normalization(), card.classes(), card.metrics(), prov,
+          card.createdAt(), card.config());
+      Trainer.Outcome o = new Trainer.Outcome(
+          new io.cxr.core.model.ModelBundle(outcome.model().network(), tracked),
+          outcome.metrics(), outcome.history(), outcome.splits(), outcome.seconds());
+      Written w = write(cfg, o);
+      run.logMetrics(rounded(o.metrics()), 0);
+      run.logArtifact(w.model(), "model");
+      run.logArtifact(w.metrics(), "");
+      run.logArtifact(Path.of(cfg.paths().models(), "config.yaml"), "");
+      for (String f : List.of("confusion_matrix.png", "roc_curve.png", "pr_curve.png",
+          "training_curves.png", "history.csv")) {
+        run.logArtifact(w.artifacts().resolve(f), "plots");
+      }
+      RunInfo.write(Path.of(cfg.paths().models()), run, tracker.describe());
+      run.end(RunStatus.FINISHED);
+      return o;
+    } catch (RuntimeException | Error e) {
+      run.end(RunStatus.FAILED);
+      throw e;
+    }
   }
 
   public static Written write(CxrConfig cfg, Trainer.Outcome o) {

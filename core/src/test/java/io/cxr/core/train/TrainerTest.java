@@ -14,6 +14,8 @@ import io.cxr.core.data.Split;
 import io.cxr.core.eval.Evaluator;
 import io.cxr.core.io.Json;
 import io.cxr.core.model.ModelBundle;
+import io.cxr.core.tracking.FileStore;
+import io.cxr.core.tracking.MirroredTracker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainerTest {
   Path tmp;
   CxrConfig cfg;
+  MirroredTracker tracker;
   Trainer.Outcome first;
   List<EpochRecord> epochs = new ArrayList<>();
 
@@ -38,12 +41,13 @@ class TrainerTest {
     cfg = TestData.config(tmp, "data.max_per_class=300", "train.epochs=3",
         "model.cnn.filters=[8, 16]", "model.cnn.dense_units=32");
     Preparer.prepare(cfg, TestData.npz(), tmp.resolve("prepared"), Reporter.SILENT);
+    tracker = new MirroredTracker(new FileStore(tmp.resolve("mlruns")), null, Reporter.SILENT);
     first = TrainStage.run(cfg, new TrainingListener() {
       @Override
       public void onEpoch(EpochRecord r) {
         epochs.add(r);
       }
-    }, Reporter.SILENT);
+    }, Reporter.SILENT, tracker);
   }
 
   @Test
@@ -103,7 +107,7 @@ class TrainerTest {
   @Test
   void evaluateReproducesTrainTestMetricsAndWritesReport() throws Exception {
     Evaluator.Result r = Evaluator.run(cfg, tmp.resolve("models/model.zip"), null,
-        tmp.resolve("reports"), Reporter.SILENT);
+        tmp.resolve("reports"), Reporter.SILENT, tracker);
     for (String k : List.of("test_auc", "test_f1", "test_specificity")) {
       assertEquals(first.metrics().get(k), r.metrics().get(k), 1e-6, k);
     }
@@ -119,7 +123,8 @@ class TrainerTest {
     CxrConfig dense = TestData.config(tmp, "model.type=dense", "train.epochs=2",
         "model.dense.hidden=[32]", "paths.models=" + tmp.resolve("dense"),
         "paths.prepared=" + tmp.resolve("prepared"));
-    Trainer.Outcome o = TrainStage.run(dense, new TrainingListener() {}, Reporter.SILENT);
+    Trainer.Outcome o = TrainStage.run(dense, new TrainingListener() {}, Reporter.SILENT,
+        tracker);
     Map<String, Double> m = o.metrics();
     assertTrue(m.get("val_auc") > 0.8, "dense val AUC " + m.get("val_auc"));
     assertEquals("dense", ModelBundle.load(tmp.resolve("dense/model.zip")).card().modelType());

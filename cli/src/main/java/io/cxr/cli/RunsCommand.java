@@ -1,0 +1,52 @@
+package io.cxr.cli;
+
+import io.cxr.core.config.CxrConfig;
+import io.cxr.core.tracking.FileStore;
+import io.cxr.core.tracking.MlflowRemote;
+import io.cxr.core.tracking.RunSync;
+import io.cxr.core.tracking.Tracking;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code cxr runs}: the local run store. */
+@Command(name = "runs", mixinStandardHelpOptions = true,
+    description = "Work with the runs recorded in the local store (tracking.local_dir).",
+    subcommands = {RunsCommand.Sync.class})
+final class RunsCommand implements Runnable {
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing subcommand");
+  }
+
+  /** {@code cxr runs sync --to <uri>}. */
+  @Command(name = "sync", mixinStandardHelpOptions = true,
+      description = "Push local runs (params, metric histories, tags, artifacts, status) to an "
+          + "MLflow server. Syncing again adds nothing twice.")
+  static final class Sync extends BaseCommand {
+    @Option(names = "--to", paramLabel = "<uri>", required = true,
+        description = "the MLflow tracking server, e.g. http://127.0.0.1:5000")
+    String to;
+
+    @Parameters(paramLabel = "key=value", description = "config overrides")
+    List<String> overrides = new ArrayList<>();
+
+    @Override
+    public Integer call() {
+      CxrConfig cfg = config(overrides);
+      FileStore local = new FileStore(Path.of(cfg.tracking().localDir()));
+      try (MlflowRemote remote = Tracking.connect(to, System.getenv())) {
+        RunSync.Result r = RunSync.sync(local, remote, reporter());
+        out().printf("synced %d runs from %s to %s: %d created, %d metric points and %d "
+            + "artifact files sent%n", r.runs(), local.root(), remote.display(), r.created(),
+            r.metricPoints(), r.artifacts());
+      }
+      return 0;
+    }
+  }
+}

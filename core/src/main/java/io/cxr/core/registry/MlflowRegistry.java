@@ -1,0 +1,124 @@
+package io.cxr.core.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cxr.core.CxrException;
+import io.cxr.core.tracking.MlflowRemote;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.mlflow.tracking.MlflowClientException;
+
+/**
+ * The MLflow server's Model Registry through raw REST calls (the Java client has no registry
+ * writes): {@code registered-models/create}, {@code model-versions/create},
+ * {@code registered-models/alias}, {@code model-versions/set-tag}.
+ */
+public final class MlflowRegistry implements ModelRegistry {
+  private final MlflowRemote remote;
+
+  public MlflowRegistry(MlflowRemote remote) {
+    this.remote = remote;
+  }
+
+  @Override
+  public String describe() {
+    return "MLflow registry at " + remote.display();
+  }
+
+  @Override
+  public void ensureModel(String name) {
+    try {
+      remote.get("registered-models/get?name=" + enc(name));
+    } catch (MlflowClientException e) {
+      if (!notFound(e)) {
+        throw wrap(e);
+      }
+      remote.post("registered-models/create", Map.of("name", name));
+    }
+  }
+
+  @Override
+  public Version createVersion(String name, String runId, Map<String, String> tags) {
+    ensureModel(name);
+    String source = "runs:/" + runId + "/model";
+    JsonNode v = remote.post("model-versions/create",
+        Map.of("name", name, "source", source, "run_id", runId)).path("model_version");
+    String version = v.path("version").asText();
+    setVersionTags(name, version, tags);
+    return new Version(name, version, runId, source, tags);
+  }
+
+  @Override
+  public Optional<Version> byAlias(String name, String alias) {
+    try {
+      return Optional.of(toVersion(remote.get("registered-models/alias?name=" + enc(name)
+          + "&alias=" + enc(alias)).path("model_version")));
+    } catch (MlflowClientException e) {
+      if (notFound(e)) {
+        return Optional.empty();
+      }
+      throw wrap(e);
+    }
+  }
+
+  @Override
+  public Optional<Version> version(String name, String version) {
+    try {
+      return Optional.of(toVersion(remote.get("model-versions/get?name=" + enc(name)
+          + "&version=" + enc(version)).path("model_version")));
+    } catch (MlflowClientException e) {
+      if (notFound(e)) {
+        return Optional.empty();
+      }
+      throw wrap(e);
+    }
+  }
+
+  @Override
+  public void setAlias(String name, String alias, String version) {
+    remote.post("registered-models/alias", Map.of("name", name, "alias", alias,
+        "version", version));
+  }
+
+  @Override
+  public void setVersionTags(String name, String version, Map<String, String> tags) {
+    tags.forEach((k, v) -> remote.post("model-versions/set-tag",
+        Map.of("name", name, "version", version, "key", k, "value", v)));
+  }
+
+  @Override
+  public Path fetchModel(Version version, Path cacheDir) {
+    String artifactUri = remote.client().getRun(version.runId()).getInfo().getArtifactUri();
+    Path target = cacheDir.resolve(version.name() + "-v" + version.version() + ".zip");
+    remote.downloadArtifact(artifactUri, "model/model.zip", target);
+    return target;
+  }
+
+  @Override
+  public Optional<Double> runMetric(String runId, String metric) {
+    return remote.client().getRun(runId).getData().getMetricsList().stream()
+        .filter(m -> m.getKey().equals(metric)).map(m -> m.getValue()).findFirst();
+  }
+
+  private static Version toVersion(JsonNode v) {
+    Map<String, String> tags = new LinkedHashMap<>();
+    v.path("tags").forEach(t -> tags.put(t.path("key").asText(), t.path("value").asText()));
+    return new Version(v.path("name").asText(), v.path("version").asText(),
+        v.path("run_id").asText(), v.path("source").asText(), tags);
+  }
+
+  private static boolean notFound(MlflowClientException e) {
+    String m = String.valueOf(e.getMessage());
+    return m.contains("RESOURCE_DOES_NOT_EXIST") || m.contains("404");
+  }
+
+  private CxrException wrap(RuntimeException e) {
+    return new CxrException("registry at " + remote.display() + ": "
+        + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+  }
+
+  private static String enc(String s) {
+    return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,43 @@
+package io.cxr.core.registry;
+
+import io.cxr.core.CxrException;
+import io.cxr.core.tracking.MirroredTracker;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Resolves {@code models:/<name>@<alias>} or {@code models:/<name>/<version>} to a model file. */
+public final class ModelRefs {
+  private static final Pattern REF = Pattern.compile("models:/([^/@]+)(?:@([^/]+)|/(\\d+))");
+
+  private ModelRefs() {}
+
+  public static boolean isRef(String s) {
+    return s != null && s.startsWith("models:/");
+  }
+
+  public static Path resolve(String ref, MirroredTracker tracker) {
+    Matcher m = REF.matcher(ref);
+    if (!m.matches()) {
+      throw new CxrException("model reference '" + ref + "': expected models:/<name>@<alias> "
+          + "or models:/<name>/<version>");
+    }
+    ModelRegistry registry = Registrar.registry(tracker);
+    Optional<ModelRegistry.Version> v = m.group(2) != null
+        ? registry.byAlias(m.group(1), m.group(2)) : registry.version(m.group(1), m.group(3));
+    if (v.isEmpty()) {
+      throw new CxrException("model reference '" + ref + "': not found in "
+          + registry.describe());
+    }
+    try {
+      Path cache = Files.createTempDirectory("cxr-model-");
+      cache.toFile().deleteOnExit();
+      return registry.fetchModel(v.get(), cache);
+    } catch (IOException e) {
+      throw new CxrException("cannot create a cache folder for " + ref + ": " + e.getMessage());
+    }
+  }
+}

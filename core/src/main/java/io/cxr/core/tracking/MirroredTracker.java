@@ -1,0 +1,208 @@
+package io.cxr.core.tracking;
+
+import io.cxr.core.Reporter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.mlflow.api.proto.Service;
+
+/**
+ * Records every run in the local MLflow file store and, when a server is configured, mirrors it
+ * there as it happens. The local store is the journal: if the server fails mid-run, the run
+ * goes on locally (one warning) and {@code cxr runs sync} pushes the rest later.
+ */
+public final class MirroredTracker implements Tracker {
+  private final FileStore local;
+  private final MlflowRemote remote;
+  private final Reporter reporter;
+  private final Set<Run> open = ConcurrentHashMap.newKeySet();
+
+  /**
+   * A tracker.
+   *
+   * @param remote the server to mirror to, or null for the local store only
+   */
+  public MirroredTracker(FileStore local, MlflowRemote remote, Reporter reporter) {
+    this.local = local;
+    this.remote = remote;
+    this.reporter = reporter;
+    // Ctrl-C: runs still open end as KILLED instead of staying RUNNING forever
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      for (Run r : List.copyOf(open)) {
+        r.end(RunStatus.KILLED);
+      }
+    }, "cxr-tracking-shutdown"));
+  }
+
+  public FileStore local() {
+    return local;
+  }
+
+  public MlflowRemote remote() {
+    return remote;
+  }
+
+  @Override
+  public String describe() {
+    return remote == null ? "local MLflow store " + local.root()
+        : "MLflow server " + remote.display() + " (journal in " + local.root() + ")";
+  }
+
+  @Override
+  public TrackedRun start(String experiment, String runName, Map<String, String> tags,
+      String parentRunId) {
+    long start = System.currentTimeMillis();
+    String expId = local.experimentId(experiment);
+    String runId = local.createRun(expId, runName, start);
+    Map<String, String> all = new LinkedHashMap<>(tags);
+    if (parentRunId != null) {
+      all.put("mlflow.parentRunId", parentRunId);
+    }
+    Run run = new Run(expId, runId, runName);
+    all.forEach((k, v) -> local.setTag(expId, runId, k, v));
+    if (remote != null) {
+      run.mirror(() -> {
+        String rexp = remote.experimentId(experiment);
+        Map<String, String> rtags = new LinkedHashMap<>(all);
+        rtags.put("cxr.local_run_id", runId);
+        if (parentRunId != null) {
+          String remoteParent = local.read(expId, parentRunId).tags().get("cxr.remote_run_id");
+          if (remoteParent == null) {
+            rtags.remove("mlflow.parentRunId");
+          } else {
+            rtags.put("mlflow.parentRunId", remoteParent);
+          }
+        }
+        Service.RunInfo info = remote.createRun(rexp, runName, start, rtags);
+        run.remoteId = info.getRunId();
+        run.remoteArtifacts = info.getArtifactUri();
+        local.setTag(expId, runId, "cxr.remote_run_id", info.getRunId());
+        local.setTag(expId, runId, "cxr.remote_uri", remote.display());
+      });
+    }
+    open.add(run);
+    return run;
+  }
+
+  /** One run, written locally and mirrored while the server answers. */
+  private final class Run implements TrackedRun {
+    private final String expId;
+    private final String runId;
+    private final String runName;
+    private final long start = System.currentTimeMillis();
+    private volatile String remoteId;
+    private volatile String remoteArtifacts;
+    private volatile boolean mirroring = remote != null;
+    private volatile boolean ended;
+
+    Run(String expId, String runId, String runName) {
+      this.expId = expId;
+      this.runId = runId;
+      this.runName = runName;
+    }
+
+    void mirror(Runnable action) {
+      if (!mirroring) {
+        return;
+      }
+      try {
+        action.run();
+      } catch (RuntimeException e) {
+        mirroring = false;
+        reporter.warn("tracking server " + remote.display() + " failed ("
+            + MlflowRemote.firstLine(e.getMessage()) + "); run " + runId
+            + " continues in " + local.root() + "; push it later with `cxr runs sync --to "
+            + remote.display() + "`");
+        local.setTag(expId, runId, "cxr.sync_needed", "true");
+      }
+    }
+
+    private boolean live() {
+      return mirroring && remoteId != null;
+    }
+
+    @Override
+    public String runId() {
+      return runId;
+    }
+
+    @Override
+    public String experimentId() {
+      return expId;
+    }
+
+    @Override
+    public String remoteRunId() {
+      return remoteId;
+    }
+
+    @Override
+    public void logParams(Map<String, String> params) {
+      params.forEach((k, v) -> local.logParam(expId, runId, k, v));
+      if (live()) {
+        List<Service.Param> p = new ArrayList<>();
+        params.forEach((k, v) -> p.add(Service.Param.newBuilder().setKey(k).setValue(v).build()));
+        mirror(() -> remote.logBatch(remoteId, List.of(), p, List.of()));
+      }
+    }
+
+    @Override
+    public void logMetric(String key, double value, long step) {
+      logMetrics(Map.of(key, value), step);
+    }
+
+    @Override
+    public void logMetrics(Map<String, Double> metrics, long step) {
+      long ts = System.currentTimeMillis();
+      List<Service.Metric> m = new ArrayList<>();
+      metrics.forEach((k, v) -> {
+        if (v == null || v.isNaN() || v.isInfinite()) {
+          return;
+        }
+        local.logMetric(expId, runId, k, new FileStore.MetricPoint(ts, v, step));
+        m.add(Service.Metric.newBuilder().setKey(k).setValue(v).setTimestamp(ts).setStep(step)
+            .build());
+      });
+      if (live() && !m.isEmpty()) {
+        mirror(() -> remote.logBatch(remoteId, m, List.of(), List.of()));
+      }
+    }
+
+    @Override
+    public void setTags(Map<String, String> tags) {
+      tags.forEach((k, v) -> local.setTag(expId, runId, k, v));
+      if (live()) {
+        List<Service.RunTag> t = new ArrayList<>();
+        tags.forEach((k, v) -> t.add(Service.RunTag.newBuilder().setKey(k).setValue(v).build()));
+        mirror(() -> remote.logBatch(remoteId, List.of(), List.of(), t));
+      }
+    }
+
+    @Override
+    public void logArtifact(Path file, String dir) {
+      local.logArtifact(expId, runId, file, dir);
+      if (live()) {
+        mirror(() -> remote.uploadArtifact(remoteArtifacts, file, dir));
+      }
+    }
+
+    @Override
+    public synchronized void end(RunStatus status) {
+      if (ended) {
+        return;
+      }
+      ended = true;
+      open.remove(this);
+      long end = System.currentTimeMillis();
+      if (live()) {
+        mirror(() -> remote.client().setTerminated(remoteId,
+            Service.RunStatus.valueOf(status.name()), end));
+      }
+      local.writeRunMeta(expId, runId, runName, status, start, end);
+    }
+  }
+}

@@ -1,0 +1,275 @@
+package io.cxr.core.tracking;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cxr.core.CxrException;
+import io.cxr.core.io.Json;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.mlflow.api.proto.Service;
+import org.mlflow.tracking.MlflowClient;
+import org.mlflow.tracking.creds.BasicMlflowHostCreds;
+
+/**
+ * An MLflow tracking server: runs through the Java {@code mlflow-client}, artifacts over HTTP to
+ * the server's artifact service ({@code /api/2.0/mlflow-artifacts/artifacts/...}) so the host
+ * needs no Python. Credentials come from the environment ({@code MLFLOW_TRACKING_TOKEN}, or
+ * {@code MLFLOW_TRACKING_USERNAME}/{@code MLFLOW_TRACKING_PASSWORD}, or user info in the URI)
+ * and appear in no message.
+ */
+public final class MlflowRemote implements AutoCloseable {
+  private final String host;
+  private final String display;
+  private final MlflowClient client;
+  private final HttpClient http;
+  private final String authorization;
+
+  private MlflowRemote(String host, String display, MlflowClient client, String authorization) {
+    this.host = host;
+    this.display = display;
+    this.client = client;
+    this.authorization = authorization;
+    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  /** Parses and checks the URI; does not contact the server. */
+  public static MlflowRemote of(String uri, Map<String, String> env) {
+    URI u = parse(uri);
+    String user = env.get("MLFLOW_TRACKING_USERNAME");
+    String pass = env.get("MLFLOW_TRACKING_PASSWORD");
+    String token = env.get("MLFLOW_TRACKING_TOKEN");
+    if (u.getUserInfo() != null && user == null) {
+      String[] up = u.getUserInfo().split(":", 2);
+      user = decode(up[0]);
+      pass = up.length > 1 ? decode(up[1]) : "";
+    }
+    String host = u.getScheme() + "://" + u.getHost() + (u.getPort() > 0 ? ":" + u.getPort() : "")
+        + (u.getPath() == null ? "" : u.getPath().replaceAll("/+$", ""));
+    String auth = null;
+    if (token != null && !token.isBlank()) {
+      auth = "Bearer " + token;
+    } else if (user != null) {
+      auth = "Basic " + Base64.getEncoder().encodeToString(
+          (user + ":" + (pass == null ? "" : pass)).getBytes(StandardCharsets.UTF_8));
+    }
+    boolean insecure = "true".equalsIgnoreCase(env.get("MLFLOW_TRACKING_INSECURE_TLS"));
+    MlflowClient client = new MlflowClient(new BasicMlflowHostCreds(host, user, pass,
+        token == null || token.isBlank() ? null : token, insecure));
+    return new MlflowRemote(host, host, client, auth);
+  }
+
+  /** The URI without credentials. */
+  public String display() {
+    return display;
+  }
+
+  static URI parse(String uri) {
+    URI u;
+    try {
+      u = new URI(uri.trim());
+    } catch (Exception e) {
+      throw new CxrException("tracking URI '" + redact(uri) + "': malformed (expected "
+          + "http(s)://host:port, or empty for the local ./mlruns store)");
+    }
+    if (u.getScheme() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https"))
+        || u.getHost() == null || u.getHost().isEmpty()) {
+      throw new CxrException("tracking URI '" + redact(uri) + "': malformed (expected "
+          + "http(s)://host:port, or empty for the local ./mlruns store)");
+    }
+    return u;
+  }
+
+  /** A URI string with any user:password removed. */
+  public static String redact(String uri) {
+    return uri == null ? "" : uri.replaceAll("(?<=://)[^/@]*@", "");
+  }
+
+  /** Checks the server answers; throws CxrException with the reason otherwise. */
+  public void ping() {
+    try {
+      HttpResponse<String> r = http.send(request(URI.create(host + "/health"))
+          .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        throw new CxrException("tracking server " + display + ": /health answered HTTP "
+            + r.statusCode());
+      }
+      client.searchExperiments(); // proves the API and the credentials
+    } catch (IOException e) {
+      throw new CxrException("tracking server " + display + ": unreachable (" + e + ")");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CxrException("interrupted");
+    } catch (RuntimeException e) {
+      if (e instanceof CxrException ce) {
+        throw ce;
+      }
+      throw new CxrException("tracking server " + display + ": " + firstLine(e.getMessage()));
+    }
+  }
+
+  public MlflowClient client() {
+    return client;
+  }
+
+  public String experimentId(String name) {
+    Optional<Service.Experiment> e = client.getExperimentByName(name);
+    return e.isPresent() ? e.get().getExperimentId() : client.createExperiment(name);
+  }
+
+  public Service.RunInfo createRun(String experimentId, String runName, long startTime,
+      Map<String, String> tags) {
+    Service.CreateRun.Builder b = Service.CreateRun.newBuilder().setExperimentId(experimentId)
+        .setRunName(runName).setStartTime(startTime);
+    tags.forEach((k, v) -> b.addTags(Service.RunTag.newBuilder().setKey(k).setValue(v)));
+    return client.createRun(b.build());
+  }
+
+  /** The remote run created from the given local run, if any. */
+  public Optional<Service.RunInfo> findByLocalId(String experimentId, String localRunId) {
+    List<Service.RunInfo> found = client.searchRuns(List.of(experimentId),
+        "tags.`cxr.local_run_id` = '" + localRunId + "'", Service.ViewType.ALL);
+    return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+  }
+
+  public void logBatch(String runId, List<Service.Metric> metrics, List<Service.Param> params,
+      List<Service.RunTag> tags) {
+    // the REST limits: 1000 metrics, 100 params, 100 tags per batch
+    for (int i = 0; i < metrics.size(); i += 1000) {
+      client.logBatch(runId, metrics.subList(i, Math.min(i + 1000, metrics.size())), List.of(),
+          List.of());
+    }
+    for (int i = 0; i < params.size(); i += 100) {
+      client.logBatch(runId, List.of(), params.subList(i, Math.min(i + 100, params.size())),
+          List.of());
+    }
+    for (int i = 0; i < tags.size(); i += 100) {
+      client.logBatch(runId, List.of(), List.of(), tags.subList(i, Math.min(i + 100,
+          tags.size())));
+    }
+  }
+
+  /** Uploads one file to the run's artifact location over HTTP. */
+  public void uploadArtifact(String artifactUri, Path file, String dir) {
+    String base = artifactPath(artifactUri);
+    String rel = (dir == null || dir.isEmpty() ? "" : dir + "/") + file.getFileName();
+    URI target = URI.create(host + "/api/2.0/mlflow-artifacts/artifacts/" + encodePath(base + "/"
+        + rel));
+    try {
+      HttpResponse<String> r = http.send(request(target).timeout(Duration.ofMinutes(10))
+              .PUT(HttpRequest.BodyPublishers.ofFile(file)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() / 100 != 2) {
+        throw new CxrException("tracking server " + display + ": artifact upload of " + rel
+            + " answered HTTP " + r.statusCode());
+      }
+    } catch (IOException e) {
+      throw new CxrException("tracking server " + display + ": artifact upload of " + rel
+          + " failed (" + e + ")");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CxrException("interrupted");
+    }
+  }
+
+  /** Downloads one artifact file ({@code rel} below the run's artifact root). */
+  public void downloadArtifact(String artifactUri, String rel, Path target) {
+    URI source = URI.create(host + "/api/2.0/mlflow-artifacts/artifacts/"
+        + encodePath(artifactPath(artifactUri) + "/" + rel));
+    try {
+      HttpResponse<Path> r = http.send(request(source).GET().build(),
+          HttpResponse.BodyHandlers.ofFile(target));
+      if (r.statusCode() != 200) {
+        Files.deleteIfExists(target);
+        throw new CxrException("tracking server " + display + ": artifact " + rel
+            + " answered HTTP " + r.statusCode());
+      }
+    } catch (IOException e) {
+      throw new CxrException("tracking server " + display + ": cannot download " + rel + " ("
+          + e + ")");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CxrException("interrupted");
+    }
+  }
+
+  /** GET on the REST API (path below /api/2.0/mlflow/), as JSON. */
+  public JsonNode get(String path) {
+    return json(client.sendGet(path));
+  }
+
+  /** POST on the REST API (path below /api/2.0/mlflow/), as JSON. */
+  public JsonNode post(String path, Object body) {
+    try {
+      return json(client.sendPost(path, Json.JSON.writeValueAsString(body)));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static JsonNode json(String s) {
+    try {
+      return Json.JSON.readTree(s == null || s.isEmpty() ? "{}" : s);
+    } catch (IOException e) {
+      throw new CxrException("tracking server answered non-JSON: " + firstLine(s));
+    }
+  }
+
+  /** {@code mlflow-artifacts:/1/abc/artifacts} -> {@code 1/abc/artifacts}. */
+  static String artifactPath(String artifactUri) {
+    if (artifactUri == null || !artifactUri.startsWith("mlflow-artifacts:")) {
+      throw new CxrException("tracking server artifact location '" + artifactUri
+          + "' is not served over HTTP (start `mlflow server` with --serve-artifacts)");
+    }
+    String p = artifactUri.substring("mlflow-artifacts:".length());
+    if (p.startsWith("//")) {
+      p = p.substring(2);
+      p = p.substring(p.indexOf('/') + 1); // drop host:port
+    }
+    return p.replaceAll("^/+", "");
+  }
+
+  private static String encodePath(String p) {
+    List<String> parts = new ArrayList<>();
+    for (String s : p.split("/")) {
+      parts.add(URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20"));
+    }
+    return String.join("/", parts);
+  }
+
+  private HttpRequest.Builder request(URI uri) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri);
+    if (authorization != null) {
+      b.header("Authorization", authorization);
+    }
+    return b;
+  }
+
+  private static String decode(String s) {
+    return java.net.URLDecoder.decode(s, StandardCharsets.UTF_8);
+  }
+
+  static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    return (nl < 0 ? s : s.substring(0, nl)).trim();
+  }
+
+  @Override
+  public void close() {
+    client.close();
+  }
+}

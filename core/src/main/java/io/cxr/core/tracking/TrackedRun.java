@@ -1,0 +1,41 @@
+package io.cxr.core.tracking;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/** One tracked run: params, metric points, tags and artifacts, then an end. */
+public interface TrackedRun extends AutoCloseable {
+  String runId();
+
+  String experimentId();
+
+  /** The id of the mirrored run on the tracking server, or null when there is none. */
+  default String remoteRunId() {
+    return null;
+  }
+
+  void logParams(Map<String, String> params);
+
+  void logMetric(String key, double value, long step);
+
+  default void logMetrics(Map<String, Double> metrics, long step) {
+    metrics.forEach((k, v) -> {
+      if (v != null && !v.isNaN() && !v.isInfinite()) {
+        logMetric(k, v, step);
+      }
+    });
+  }
+
+  void setTags(Map<String, String> tags);
+
+  /** Copies a file into the run's artifacts under {@code dir} ("" for the root). */
+  void logArtifact(Path file, String dir);
+
+  void end(RunStatus status);
+
+  /** Ends the run as FINISHED unless it already ended. */
+  @Override
+  default void close() {
+    end(RunStatus.FINISHED);
+  }
+}
