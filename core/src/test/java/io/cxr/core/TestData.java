@@ -48,6 +48,25 @@ public final class TestData {
     }
   }
 
+  /** The project venv's python (scripts/venv.sh); required under CI, else the test aborts. */
+  public static Path venvBin(String tool) {
+    String env = System.getenv("CXR_VENV");
+    if (env != null && Files.isExecutable(Path.of(env, "bin", tool))) {
+      return Path.of(env, "bin", tool);
+    }
+    for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+      Path bin = d.resolve(".venv").resolve("bin").resolve(tool);
+      if (Files.isExecutable(bin)) {
+        return bin;
+      }
+    }
+    if ("true".equals(System.getenv("CI"))) {
+      throw new AssertionError("no .venv/bin/" + tool + ": run scripts/venv.sh first");
+    }
+    org.junit.jupiter.api.Assumptions.abort("no .venv/bin/" + tool + ": run scripts/venv.sh");
+    return null;
+  }
+
   /** Defaults plus overrides, with every output path under {@code tmp}. */
   public static CxrConfig config(Path tmp, String... overrides) {
     List<String> all = new ArrayList<>(List.of(

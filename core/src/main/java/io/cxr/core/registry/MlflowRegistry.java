@@ -110,7 +110,9 @@ public final class MlflowRegistry implements ModelRegistry {
 
   private static boolean notFound(MlflowClientException e) {
     String m = String.valueOf(e.getMessage());
-    return m.contains("RESOURCE_DOES_NOT_EXIST") || m.contains("404");
+    // a missing alias is INVALID_PARAMETER_VALUE "... not found" on MLflow 2.x servers
+    return m.contains("RESOURCE_DOES_NOT_EXIST") || m.contains("statusCode=404")
+        || m.contains("not found");
   }
 
   private CxrException wrap(RuntimeException e) {

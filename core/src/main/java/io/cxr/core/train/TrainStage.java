@@ -54,11 +54,12 @@ public final class TrainStage {
         @Override
         public void onEpoch(EpochRecord r) {
           Map<String, Double> m = new LinkedHashMap<>();
-          m.put("train_loss", r.trainLoss());
-          m.put("val_loss", r.valLoss());
-          m.put("val_auc", r.valAuc());
+          // epoch_* series: one point per epoch; the final figures keep their plain names
+          m.put("epoch_train_loss", r.trainLoss());
+          m.put("epoch_val_loss", r.valLoss());
+          m.put("epoch_val_auc", r.valAuc());
           m.put("epoch_seconds", r.seconds());
-          m.put("images_per_second", r.imagesPerSecond());
+          m.put("epoch_images_per_second", r.imagesPerSecond());
           run.logMetrics(m, r.epoch());
           listener.onEpoch(r);
         }

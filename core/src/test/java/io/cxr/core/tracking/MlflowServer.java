@@ -1,0 +1,136 @@
+package io.cxr.core.tracking;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cxr.core.TestData;
+import io.cxr.core.io.Json;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real, pinned MLflow server (from .venv) on 127.0.0.1 with a SQLite backend and artifact
+ * serving in a folder; plus a REST client of its own, independent of the code under test.
+ */
+final class MlflowServer implements AutoCloseable {
+  private final Path dir;
+  private final int port;
+  private Process process;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  MlflowServer(Path dir) throws IOException {
+    this.dir = dir;
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      this.port = s.getLocalPort();
+    }
+    start();
+  }
+
+  String uri() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  void start() throws IOException {
+    Path mlflow = TestData.venvBin("mlflow");
+    Files.createDirectories(dir.resolve("artifacts"));
+    process = new ProcessBuilder(mlflow.toString(), "server", "--host", "127.0.0.1", "--port",
+        Integer.toString(port), "--backend-store-uri", "sqlite:///" + dir.resolve("mlflow.db"),
+        "--artifacts-destination", dir.resolve("artifacts").toString(), "--serve-artifacts",
+        "--workers", "1")
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()))
+        .start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("mlflow server exited: "
+            + Files.readString(dir.resolve("server.log")));
+      }
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(uri() + "/health"))
+            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // not up yet
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      sleep(300);
+    }
+    throw new IllegalStateException("mlflow server did not start in 180 s");
+  }
+
+  /** Kills the server and its workers at once, as a crash would. */
+  void kill() {
+    if (process == null) {
+      return;
+    }
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
+    try {
+      process.waitFor(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    process = null;
+  }
+
+  JsonNode get(String apiPath) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(uri()
+        + "/api/2.0/mlflow/" + apiPath)).build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new AssertionError("GET " + apiPath + " -> " + r.statusCode() + " " + r.body());
+    }
+    return Json.JSON.readTree(r.body());
+  }
+
+  JsonNode post(String apiPath, String json) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(uri()
+            + "/api/2.0/mlflow/" + apiPath)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new AssertionError("POST " + apiPath + " -> " + r.statusCode() + " " + r.body());
+    }
+    return Json.JSON.readTree(r.body());
+  }
+
+  byte[] artifact(String artifactUri, String rel) throws Exception {
+    String base = artifactUri.replaceFirst("^mlflow-artifacts:/+", "");
+    HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(uri()
+        + "/api/2.0/mlflow-artifacts/artifacts/" + base + "/" + rel)).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    if (r.statusCode() != 200) {
+      throw new AssertionError("artifact " + rel + " -> " + r.statusCode());
+    }
+    return r.body();
+  }
+
+  static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    kill();
+  }
+}
