@@ -113,6 +113,36 @@ class CliEndToEndTest {
 
   @Test
   @Order(5)
+  void registerPromotesAndChampionPredicts() throws Exception {
+    Cli reg = Cli.run(args("register"));
+    assertEquals(0, reg.code(), reg.toString());
+    assertTrue(reg.out().contains("version 1") && reg.out().contains("promoted to champion"),
+        reg.out());
+    Cli again = Cli.run(args("register"));
+    assertEquals(0, again.code(), again.toString());
+    assertTrue(again.out().contains("version 2") && again.out().contains("champion kept"),
+        again.out());
+    Path img = Cli.sharedData().resolve("chest_xray_224/train/NORMAL/IM-0115-0001.jpeg");
+    Cli pred = Cli.run(args("predict", "--model", "models:/cxr-pneumonia@champion",
+        img.toString()));
+    assertEquals(0, pred.code(), pred.toString());
+    assertTrue(pred.out().contains("1 images:"), pred.out());
+    Files.writeString(tmp.resolve("nometric.json"), "{\"test_auc\": 0.9}");
+    Cli bad = Cli.run(args("register", "--metrics", tmp.resolve("nometric.json").toString()));
+    assertEquals(2, bad.code(), bad.toString());
+    assertTrue(bad.err().contains("test_f1"), bad.err());
+    Cli name = Cli.run(args("register", "registry.name=no spaces/allowed"));
+    assertEquals(2, name.code(), name.toString());
+    Cli sync = Cli.run(args("runs", "sync", "--to", "http://127.0.0.1:1"));
+    assertEquals(2, sync.code(), sync.toString());
+    assertEquals(1, sync.err().lines().count(), sync.err());
+    Cli malformed = Cli.run(args("train", "--tracking-uri", "ftp//nowhere"));
+    assertEquals(2, malformed.code(), malformed.toString());
+    assertTrue(malformed.err().contains("malformed"), malformed.err());
+  }
+
+  @Test
+  @Order(6)
   void badInputIsOneLineAndExitTwo() throws Exception {
     List<Cli> runs = new ArrayList<>();
     runs.add(Cli.run(args("train", "train.epocs=3")));
@@ -136,9 +166,10 @@ class CliEndToEndTest {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void everyCommandHasHelp() {
-    for (String cmd : List.of("download", "prepare", "train", "evaluate", "predict")) {
+    for (String cmd : List.of("download", "prepare", "train", "evaluate", "predict",
+        "register")) {
       Cli r = Cli.run(cmd, "--help");
       assertEquals(0, r.code(), r.toString());
       assertTrue(r.out().contains("--config"), cmd + ": " + r.out());
