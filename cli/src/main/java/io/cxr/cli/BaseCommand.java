@@ -17,12 +17,17 @@ abstract class BaseCommand implements Callable<Integer> {
 
   @Mixin ConfigOptions configOptions;
 
-  @Option(names = {"-q", "--quiet"}, description = "print only results and errors")
+  @Option(
+      names = {"-q", "--quiet"},
+      description = "print only results and errors")
   boolean quiet;
 
-  @Option(names = "--tracking-uri", paramLabel = "<uri>",
-      description = "MLflow tracking server (default: tracking.uri, else MLFLOW_TRACKING_URI, "
-          + "else the local ./mlruns store)")
+  @Option(
+      names = "--tracking-uri",
+      paramLabel = "<uri>",
+      description =
+          "MLflow tracking server (default: tracking.uri, else MLFLOW_TRACKING_URI, "
+              + "else the local ./mlruns store)")
   String trackingUri;
 
   /** The tracker for this command's runs. */
@@ -58,7 +63,8 @@ abstract class BaseCommand implements Callable<Integer> {
     List<String> overrides = new ArrayList<>();
     for (String p : positional == null ? List.<String>of() : positional) {
       if (!ConfigOptions.isOverride(p)) {
-        throw new CommandLine.ParameterException(spec.commandLine(),
+        throw new CommandLine.ParameterException(
+            spec.commandLine(),
             "unexpected argument '" + p + "' (expected section.key=value overrides)");
       }
       overrides.add(p);

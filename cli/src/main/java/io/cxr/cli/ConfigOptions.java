@@ -13,7 +13,9 @@ public final class ConfigOptions {
   /** Where a command looks for the config when --config is not given. */
   public static final Path DEFAULT_FILE = Path.of("conf", "config.yaml");
 
-  @Option(names = {"-c", "--config"}, paramLabel = "<yaml>",
+  @Option(
+      names = {"-c", "--config"},
+      paramLabel = "<yaml>",
       description = "config file (default: conf/config.yaml if present, else built-in defaults)")
   Path config;
 

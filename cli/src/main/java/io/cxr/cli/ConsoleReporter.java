@@ -27,8 +27,8 @@ public final class ConsoleReporter implements Reporter {
       done += n;
       while (total > 0 && nextTenth <= 10 && done * 10 >= total * nextTenth) {
         if (nextTenth < 10 && total >= 1000) {
-          err.printf(java.util.Locale.ROOT, "%s: %d%% (%,d/%,d)%n", task, nextTenth * 10, done,
-              total);
+          err.printf(
+              java.util.Locale.ROOT, "%s: %d%% (%,d/%,d)%n", task, nextTenth * 10, done, total);
           err.flush();
         }
         nextTenth++;
@@ -43,7 +43,11 @@ public final class ConsoleReporter implements Reporter {
     @Override
     public void close() {
       if (total >= 1000) {
-        err.printf(java.util.Locale.ROOT, "%s: done, %,d in %.1f s%n", task, done,
+        err.printf(
+            java.util.Locale.ROOT,
+            "%s: done, %,d in %.1f s%n",
+            task,
+            done,
             (System.nanoTime() - start) / 1e9);
         err.flush();
       }
@@ -83,14 +87,15 @@ public final class ConsoleReporter implements Reporter {
     if (System.console() == null) {
       return new LogProgress(task, total);
     }
-    ProgressBar bar = new ProgressBarBuilder()
-        .setTaskName(task)
-        .setInitialMax(total)
-        .setStyle(ProgressBarStyle.ASCII)
-        .setUpdateIntervalMillis(500)
-        .continuousUpdate()
-        .setConsumer(new ConsoleProgressBarConsumer(System.err, 100))
-        .build();
+    ProgressBar bar =
+        new ProgressBarBuilder()
+            .setTaskName(task)
+            .setInitialMax(total)
+            .setStyle(ProgressBarStyle.ASCII)
+            .setUpdateIntervalMillis(500)
+            .continuousUpdate()
+            .setConsumer(new ConsoleProgressBarConsumer(System.err, 100))
+            .build();
     return new Progress() {
       @Override
       public void step(long n) {

@@ -11,21 +11,31 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code cxr download}. */
-@Command(name = "download", mixinStandardHelpOptions = true,
-    description = {"Download PneumoniaMNIST from Zenodo (MD5 verified, any size) or the Kermany "
-        + "chest X-rays from Kaggle (credentials from KAGGLE_USERNAME/KAGGLE_KEY or "
-        + "~/.kaggle/kaggle.json; never printed).",
-        "Interrupted downloads resume; nothing incomplete is left under its final name."})
+@Command(
+    name = "download",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Download PneumoniaMNIST from Zenodo (MD5 verified, any size) or the Kermany "
+          + "chest X-rays from Kaggle (credentials from KAGGLE_USERNAME/KAGGLE_KEY or "
+          + "~/.kaggle/kaggle.json; never printed).",
+      "Interrupted downloads resume; nothing incomplete is left under its final name."
+    })
 final class DownloadCommand extends BaseCommand {
-  @Option(names = {"-d", "--dataset"}, paramLabel = "pneumoniamnist|kermany",
+  @Option(
+      names = {"-d", "--dataset"},
+      paramLabel = "pneumoniamnist|kermany",
       description = "what to download (default: download.dataset)")
   String dataset;
 
-  @Option(names = "--size", paramLabel = "28|64|128|224",
+  @Option(
+      names = "--size",
+      paramLabel = "28|64|128|224",
       description = "PneumoniaMNIST image size (default: download.medmnist_size)")
   Integer size;
 
-  @Option(names = {"-o", "--out"}, paramLabel = "<folder>",
+  @Option(
+      names = {"-o", "--out"},
+      paramLabel = "<folder>",
       description = "target folder (default: download.target)")
   Path out;
 
@@ -47,8 +57,13 @@ final class DownloadCommand extends BaseCommand {
     CxrConfig cfg = config(overrides, extra.toArray(String[]::new));
     Path kaggleJson = Path.of(System.getProperty("user.home"), ".kaggle", "kaggle.json");
     Downloader.Result r = Downloader.run(cfg, System.getenv(), kaggleJson, reporter());
-    out().printf(Locale.ROOT, "%s %s%s%n", r.alreadyPresent() ? "present:" : "downloaded:",
-        r.data(), r.bytes() > 0 ? String.format(Locale.ROOT, " (%,d bytes)", r.bytes()) : "");
+    out()
+        .printf(
+            Locale.ROOT,
+            "%s %s%s%n",
+            r.alreadyPresent() ? "present:" : "downloaded:",
+            r.data(),
+            r.bytes() > 0 ? String.format(Locale.ROOT, " (%,d bytes)", r.bytes()) : "");
     out().println("next: cxr prepare --source " + r.data());
     return 0;
   }

@@ -11,23 +11,34 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code cxr evaluate}. */
-@Command(name = "evaluate", mixinStandardHelpOptions = true,
-    description = {"Evaluate a saved model on the prepared test split, or on any labelled folder "
-        + "or npz, with the model's threshold; write metrics and a Markdown report; apply the "
-        + "quality gate (exit 0 = passed, 1 = failed)."})
+@Command(
+    name = "evaluate",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Evaluate a saved model on the prepared test split, or on any labelled folder "
+          + "or npz, with the model's threshold; write metrics and a Markdown report; apply the "
+          + "quality gate (exit 0 = passed, 1 = failed)."
+    })
 final class EvaluateCommand extends BaseCommand {
-  @Option(names = "--model", paramLabel = "<zip|models:/name@alias>",
+  @Option(
+      names = "--model",
+      paramLabel = "<zip|models:/name@alias>",
       description = "model file or registry reference (default: <paths.models>/model.zip)")
   String model;
 
-  @Option(names = "--data", paramLabel = "<folder|npz>",
-      description = "labelled Kermany folder or npz (its test split if it has one); "
-          + "default: the prepared test split")
+  @Option(
+      names = "--data",
+      paramLabel = "<folder|npz>",
+      description =
+          "labelled Kermany folder or npz (its test split if it has one); "
+              + "default: the prepared test split")
   Path data;
 
-  @Option(names = {"-o", "--out"}, paramLabel = "<folder>",
-      description = "where to write evaluation.json, evaluation.md and plots "
-          + "(default: paths.reports)")
+  @Option(
+      names = {"-o", "--out"},
+      paramLabel = "<folder>",
+      description =
+          "where to write evaluation.json, evaluation.md and plots " + "(default: paths.reports)")
   Path outDir;
 
   @Parameters(paramLabel = "key=value", description = "config overrides")

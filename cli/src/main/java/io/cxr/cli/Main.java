@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
     name = "cxr",
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
-    description = "Train, evaluate and ship pediatric chest X-ray classifiers (NORMAL vs PNEUMONIA).",
+    description =
+        "Train, evaluate and ship pediatric chest X-ray classifiers (NORMAL vs PNEUMONIA).",
     subcommands = {
       DownloadCommand.class,
       PrepareCommand.class,
@@ -53,26 +54,28 @@ public final class Main implements Runnable {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
     cl.setExitCodeExceptionMapper(t -> t instanceof CxrException ? BAD_INPUT : INTERNAL);
-    cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
-      PrintWriter err = cmd.getErr();
-      if (ex instanceof CxrException) {
-        err.println("cxr: error: " + ex.getMessage());
-        return BAD_INPUT;
-      }
-      if (ex instanceof java.io.UncheckedIOException || ex instanceof java.io.IOException) {
-        err.println("cxr: error: " + ex.getMessage());
-        return BAD_INPUT;
-      }
-      err.println("cxr: internal error: " + ex);
-      ex.printStackTrace(err);
-      return INTERNAL;
-    });
-    cl.setParameterExceptionHandler((ex, args) -> {
-      PrintWriter err = ex.getCommandLine().getErr();
-      err.println("cxr: error: " + ex.getMessage());
-      err.println("try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'");
-      return BAD_INPUT;
-    });
+    cl.setExecutionExceptionHandler(
+        (ex, cmd, parse) -> {
+          PrintWriter err = cmd.getErr();
+          if (ex instanceof CxrException) {
+            err.println("cxr: error: " + ex.getMessage());
+            return BAD_INPUT;
+          }
+          if (ex instanceof java.io.UncheckedIOException || ex instanceof java.io.IOException) {
+            err.println("cxr: error: " + ex.getMessage());
+            return BAD_INPUT;
+          }
+          err.println("cxr: internal error: " + ex);
+          ex.printStackTrace(err);
+          return INTERNAL;
+        });
+    cl.setParameterExceptionHandler(
+        (ex, args) -> {
+          PrintWriter err = ex.getCommandLine().getErr();
+          err.println("cxr: error: " + ex.getMessage());
+          err.println("try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'");
+          return BAD_INPUT;
+        });
     return cl;
   }
 }

@@ -15,42 +15,54 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code cxr predict}. */
-@Command(name = "predict", mixinStandardHelpOptions = true,
-    description = "Label images (files or folders) as NORMAL or PNEUMONIA with a saved model and "
-        + "its threshold.")
+@Command(
+    name = "predict",
+    mixinStandardHelpOptions = true,
+    description =
+        "Label images (files or folders) as NORMAL or PNEUMONIA with a saved model and "
+            + "its threshold.")
 final class PredictCommand extends BaseCommand {
-  @Option(names = "--model", paramLabel = "<zip|models:/name@alias>",
-      description = "model file or registry reference such as models:/cxr-pneumonia@champion "
-          + "(default: <paths.models>/model.zip)")
+  @Option(
+      names = "--model",
+      paramLabel = "<zip|models:/name@alias>",
+      description =
+          "model file or registry reference such as models:/cxr-pneumonia@champion "
+              + "(default: <paths.models>/model.zip)")
   String model;
 
-  @Option(names = "--format", paramLabel = "table|csv|json", defaultValue = "table",
+  @Option(
+      names = "--format",
+      paramLabel = "table|csv|json",
+      defaultValue = "table",
       description = "output format (default: ${DEFAULT-VALUE})")
   String format;
 
-  @Parameters(paramLabel = "<path>", arity = "1..*",
+  @Parameters(
+      paramLabel = "<path>",
+      arity = "1..*",
       description = "image files or folders (and key=value config overrides)")
   List<String> args = new ArrayList<>();
 
   @Override
   public Integer call() {
     List<String> overrides = args.stream().filter(ConfigOptions::isOverride).toList();
-    List<Path> paths = args.stream().filter(a -> !ConfigOptions.isOverride(a)).map(Path::of)
-        .toList();
+    List<Path> paths =
+        args.stream().filter(a -> !ConfigOptions.isOverride(a)).map(Path::of).toList();
     if (!List.of("table", "csv", "json").contains(format)) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-          "--format: expected table, csv or json, got '" + format + "'");
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--format: expected table, csv or json, got '" + format + "'");
     }
     CxrConfig cfg = config(overrides);
     Path m = modelPath(cfg, model);
     ModelBundle bundle = ModelBundle.load(m);
-    List<Classifier.Prediction> preds = Classifier.predict(bundle, paths,
-        "table".equals(format) ? reporter() : io.cxr.core.Reporter.SILENT);
+    List<Classifier.Prediction> preds =
+        Classifier.predict(
+            bundle, paths, "table".equals(format) ? reporter() : io.cxr.core.Reporter.SILENT);
     switch (format) {
       case "csv" -> {
         out().println("file,label,probability_pneumonia");
-        preds.forEach(p -> out().printf(Locale.ROOT, "%s,%s,%.6f%n", p.file(), p.label(),
-            p.probability()));
+        preds.forEach(
+            p -> out().printf(Locale.ROOT, "%s,%s,%.6f%n", p.file(), p.label(), p.probability()));
       }
       case "json" -> {
         List<Map<String, Object>> rows = new ArrayList<>();
@@ -64,11 +76,19 @@ final class PredictCommand extends BaseCommand {
         out().print(Json.toJson(rows));
       }
       default -> {
-        preds.forEach(p -> out().printf(Locale.ROOT, "%-10s %.4f  %s%n", p.label(),
-            p.probability(), p.file()));
+        preds.forEach(
+            p ->
+                out()
+                    .printf(Locale.ROOT, "%-10s %.4f  %s%n", p.label(), p.probability(), p.file()));
         long pn = preds.stream().filter(p -> p.label().equals("PNEUMONIA")).count();
-        out().printf(Locale.ROOT, "%d images: %d PNEUMONIA, %d NORMAL (threshold %.4f)%n",
-            preds.size(), pn, preds.size() - pn, bundle.card().threshold());
+        out()
+            .printf(
+                Locale.ROOT,
+                "%d images: %d PNEUMONIA, %d NORMAL (threshold %.4f)%n",
+                preds.size(),
+                pn,
+                preds.size() - pn,
+                bundle.card().threshold());
       }
     }
     return 0;

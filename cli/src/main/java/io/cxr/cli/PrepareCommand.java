@@ -14,16 +14,24 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code cxr prepare}. */
-@Command(name = "prepare", mixinStandardHelpOptions = true,
-    description = {"Decode, split (by patient where carved), resize and normalise a source into "
-        + "prepared .npy tensors with a manifest; validates the data and stops on a problem.",
-        "Writes paths.prepared (default data/prepared/)."})
+@Command(
+    name = "prepare",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Decode, split (by patient where carved), resize and normalise a source into "
+          + "prepared .npy tensors with a manifest; validates the data and stops on a problem.",
+      "Writes paths.prepared (default data/prepared/)."
+    })
 final class PrepareCommand extends BaseCommand {
-  @Option(names = {"-s", "--source"}, paramLabel = "<folder|npz>",
+  @Option(
+      names = {"-s", "--source"},
+      paramLabel = "<folder|npz>",
       description = "Kermany folder or MedMNIST .npz (default: data.source)")
   Path source;
 
-  @Option(names = {"-o", "--out"}, paramLabel = "<folder>",
+  @Option(
+      names = {"-o", "--out"},
+      paramLabel = "<folder>",
       description = "output folder (default: paths.prepared)")
   Path outDir;
 
@@ -40,17 +48,39 @@ final class PrepareCommand extends BaseCommand {
       extra.add("paths.prepared=" + outDir);
     }
     CxrConfig cfg = config(overrides, extra.toArray(String[]::new));
-    Preparer.Result r = Preparer.prepare(cfg, Path.of(cfg.data().source()),
-        Path.of(cfg.paths().prepared()), reporter());
-    out().printf(Locale.ROOT, "%-6s %7s %8s %10s  %s%n", "split", "images", "NORMAL",
-        "PNEUMONIA", "origin");
+    Preparer.Result r =
+        Preparer.prepare(
+            cfg, Path.of(cfg.data().source()), Path.of(cfg.paths().prepared()), reporter());
+    out()
+        .printf(
+            Locale.ROOT,
+            "%-6s %7s %8s %10s  %s%n",
+            "split",
+            "images",
+            "NORMAL",
+            "PNEUMONIA",
+            "origin");
     for (Split s : Split.values()) {
       SplitStats st = r.stats().get(s);
-      out().printf(Locale.ROOT, "%-6s %7d %8d %10d  %s%n", s.key(), st.count(),
-          st.count(Label.NORMAL), st.count(Label.PNEUMONIA), r.origin().get(s));
+      out()
+          .printf(
+              Locale.ROOT,
+              "%-6s %7d %8d %10d  %s%n",
+              s.key(),
+              st.count(),
+              st.count(Label.NORMAL),
+              st.count(Label.PNEUMONIA),
+              r.origin().get(s));
     }
-    out().printf(Locale.ROOT, "prepared %dx%d images into %s in %.1f s (manifest sha256 %s)%n",
-        r.imageSize(), r.imageSize(), r.dir(), r.seconds(), r.manifestSha256().substring(0, 12));
+    out()
+        .printf(
+            Locale.ROOT,
+            "prepared %dx%d images into %s in %.1f s (manifest sha256 %s)%n",
+            r.imageSize(),
+            r.imageSize(),
+            r.dir(),
+            r.seconds(),
+            r.manifestSha256().substring(0, 12));
     return 0;
   }
 }

@@ -10,16 +10,24 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code cxr register}. */
-@Command(name = "register", mixinStandardHelpOptions = true,
-    description = {"Register the trained model as a new version of registry.name, and move the "
-        + "registry.alias (champion) to it only if its registry.metric is strictly better than "
-        + "the champion's. Works against an MLflow server or the local ./mlruns registry."})
+@Command(
+    name = "register",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Register the trained model as a new version of registry.name, and move the "
+          + "registry.alias (champion) to it only if its registry.metric is strictly better than "
+          + "the champion's. Works against an MLflow server or the local ./mlruns registry."
+    })
 final class RegisterCommand extends BaseCommand {
-  @Option(names = "--metrics", paramLabel = "<json>",
+  @Option(
+      names = "--metrics",
+      paramLabel = "<json>",
       description = "metrics file (default: <paths.models>/metrics.json)")
   Path metrics;
 
-  @Option(names = "--model", paramLabel = "<zip>",
+  @Option(
+      names = "--model",
+      paramLabel = "<zip>",
       description = "model file (default: <paths.models>/model.zip)")
   Path model;
 

@@ -13,7 +13,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code cxr runs}: the local run store. */
-@Command(name = "runs", mixinStandardHelpOptions = true,
+@Command(
+    name = "runs",
+    mixinStandardHelpOptions = true,
     description = "Work with the runs recorded in the local store (tracking.local_dir).",
     subcommands = {RunsCommand.Sync.class})
 final class RunsCommand implements Runnable {
@@ -25,11 +27,17 @@ final class RunsCommand implements Runnable {
   }
 
   /** {@code cxr runs sync --to <uri>}. */
-  @Command(name = "sync", mixinStandardHelpOptions = true,
-      description = "Push local runs (params, metric histories, tags, artifacts, status) to an "
-          + "MLflow server. Syncing again adds nothing twice.")
+  @Command(
+      name = "sync",
+      mixinStandardHelpOptions = true,
+      description =
+          "Push local runs (params, metric histories, tags, artifacts, status) to an "
+              + "MLflow server. Syncing again adds nothing twice.")
   static final class Sync extends BaseCommand {
-    @Option(names = "--to", paramLabel = "<uri>", required = true,
+    @Option(
+        names = "--to",
+        paramLabel = "<uri>",
+        required = true,
         description = "the MLflow tracking server, e.g. http://127.0.0.1:5000")
     String to;
 
@@ -42,9 +50,16 @@ final class RunsCommand implements Runnable {
       FileStore local = new FileStore(Path.of(cfg.tracking().localDir()));
       try (MlflowRemote remote = Tracking.connect(to, System.getenv())) {
         RunSync.Result r = RunSync.sync(local, remote, reporter());
-        out().printf("synced %d runs from %s to %s: %d created, %d metric points and %d "
-            + "artifact files sent%n", r.runs(), local.root(), remote.display(), r.created(),
-            r.metricPoints(), r.artifacts());
+        out()
+            .printf(
+                "synced %d runs from %s to %s: %d created, %d metric points and %d "
+                    + "artifact files sent%n",
+                r.runs(),
+                local.root(),
+                remote.display(),
+                r.created(),
+                r.metricPoints(),
+                r.artifacts());
       }
       return 0;
     }

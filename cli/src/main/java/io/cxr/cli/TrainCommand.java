@@ -14,12 +14,18 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code cxr train}. */
-@Command(name = "train", mixinStandardHelpOptions = true,
-    description = {"Train a CNN or the dense baseline on the prepared data, with early stopping "
-        + "on validation AUC and a decision threshold chosen on validation.",
-        "Writes models/model.zip, models/metrics.json and plots under artifacts/<experiment>/."})
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Train a CNN or the dense baseline on the prepared data, with early stopping "
+          + "on validation AUC and a decision threshold chosen on validation.",
+      "Writes models/model.zip, models/metrics.json and plots under artifacts/<experiment>/."
+    })
 final class TrainCommand extends BaseCommand {
-  @Option(names = {"-m", "--model"}, paramLabel = "cnn|dense",
+  @Option(
+      names = {"-m", "--model"},
+      paramLabel = "cnn|dense",
       description = "model type (default: model.type)")
   String model;
 
@@ -30,39 +36,55 @@ final class TrainCommand extends BaseCommand {
   public Integer call() {
     CxrConfig cfg = model == null ? config(overrides) : config(overrides, "model.type=" + model);
     io.cxr.core.Reporter reporter = reporter();
-    TrainingListener lines = new TrainingListener() {
-      io.cxr.core.Reporter.Progress bar = io.cxr.core.Reporter.Progress.NONE;
+    TrainingListener lines =
+        new TrainingListener() {
+          io.cxr.core.Reporter.Progress bar = io.cxr.core.Reporter.Progress.NONE;
 
-      @Override
-      public void onBatch(int epoch, int batch, int batches) {
-        if (batch == 1) {
-          bar = reporter.progress("epoch " + epoch, batches);
-        }
-        bar.step();
-        if (batch == batches) {
-          bar.close();
-        }
-      }
+          @Override
+          public void onBatch(int epoch, int batch, int batches) {
+            if (batch == 1) {
+              bar = reporter.progress("epoch " + epoch, batches);
+            }
+            bar.step();
+            if (batch == batches) {
+              bar.close();
+            }
+          }
 
-      @Override
-      public void onEpoch(EpochRecord r) {
-        if (!quiet) {
-          out().printf(Locale.ROOT,
-              "epoch %2d/%d  loss %.4f  val_loss %.4f  val_auc %.4f%s  %5.1fs  %4.0f img/s%n",
-              r.epoch(), r.epochs(), r.trainLoss(), r.valLoss(), r.valAuc(),
-              r.improved() ? " *" : "  ", r.seconds(), r.imagesPerSecond());
-          out().flush();
-        }
-      }
-    };
+          @Override
+          public void onEpoch(EpochRecord r) {
+            if (!quiet) {
+              out()
+                  .printf(
+                      Locale.ROOT,
+                      "epoch %2d/%d  loss %.4f  val_loss %.4f  val_auc %.4f%s  %5.1fs  %4.0f img/s%n",
+                      r.epoch(),
+                      r.epochs(),
+                      r.trainLoss(),
+                      r.valLoss(),
+                      r.valAuc(),
+                      r.improved() ? " *" : "  ",
+                      r.seconds(),
+                      r.imagesPerSecond());
+              out().flush();
+            }
+          }
+        };
     Trainer.Outcome o = TrainStage.run(cfg, lines, reporter, tracker(cfg));
     out().print(Reports.table(o.metrics(), List.of("train", "val", "test")));
-    out().printf(Locale.ROOT,
-        "%s trained in %.1f s (best epoch %.0f of %.0f), threshold %.4f; wrote %s/model.zip, "
-            + "%s/metrics.json, plots in %s%n",
-        cfg.model().type(), o.seconds(), o.metrics().get("best_epoch"),
-        o.metrics().get("epochs_run"), o.metrics().get("threshold"), cfg.paths().models(),
-        cfg.paths().models(), TrainStage.artifactsDir(cfg));
+    out()
+        .printf(
+            Locale.ROOT,
+            "%s trained in %.1f s (best epoch %.0f of %.0f), threshold %.4f; wrote %s/model.zip, "
+                + "%s/metrics.json, plots in %s%n",
+            cfg.model().type(),
+            o.seconds(),
+            o.metrics().get("best_epoch"),
+            o.metrics().get("epochs_run"),
+            o.metrics().get("threshold"),
+            cfg.paths().models(),
+            cfg.paths().models(),
+            TrainStage.artifactsDir(cfg));
     return 0;
   }
 }

@@ -7,8 +7,10 @@ import picocli.CommandLine;
 public final class VersionProvider implements CommandLine.IVersionProvider {
   @Override
   public String[] getVersion() {
-    return new String[] {"cxr " + Provenance.version(),
-        "Deeplearning4j/ND4J/DataVec " + Provenance.DL4J_VERSION,
-        "Java " + System.getProperty("java.version")};
+    return new String[] {
+      "cxr " + Provenance.version(),
+      "Deeplearning4j/ND4J/DataVec " + Provenance.DL4J_VERSION,
+      "Java " + System.getProperty("java.version")
+    };
   }
 }

@@ -29,10 +29,15 @@ class CliEndToEndTest {
   @BeforeAll
   void setUp(@TempDir Path dir) {
     tmp = dir;
-    paths = new String[] {"paths.prepared=" + tmp.resolve("prepared"),
-        "paths.models=" + tmp.resolve("models"), "paths.artifacts=" + tmp.resolve("artifacts"),
-        "paths.reports=" + tmp.resolve("reports"), "tracking.local_dir=" + tmp.resolve("mlruns"),
-        "tracking.uri="};
+    paths =
+        new String[] {
+          "paths.prepared=" + tmp.resolve("prepared"),
+          "paths.models=" + tmp.resolve("models"),
+          "paths.artifacts=" + tmp.resolve("artifacts"),
+          "paths.reports=" + tmp.resolve("reports"),
+          "tracking.local_dir=" + tmp.resolve("mlruns"),
+          "tracking.uri="
+        };
   }
 
   private String[] args(String... a) {
@@ -47,8 +52,16 @@ class CliEndToEndTest {
     assertEquals(0, prep.code(), prep.toString());
     assertTrue(prep.out().contains("test       484      234        250"), prep.out());
 
-    Cli train = Cli.run(args("train", "--model", "cnn", "train.epochs=3",
-        "model.cnn.filters=[8, 16]", "model.cnn.dense_units=32", "experiment.name=e2e"));
+    Cli train =
+        Cli.run(
+            args(
+                "train",
+                "--model",
+                "cnn",
+                "train.epochs=3",
+                "model.cnn.filters=[8, 16]",
+                "model.cnn.dense_units=32",
+                "experiment.name=e2e"));
     assertEquals(0, train.code(), train.toString());
     assertTrue(train.out().contains("epoch  1/3"), "per-epoch lines: " + train.out());
     assertTrue(train.out().contains("specificity"), train.out());
@@ -58,8 +71,7 @@ class CliEndToEndTest {
     Cli eval = Cli.run(args("evaluate"));
     JsonNode m = Json.JSON.readTree(tmp.resolve("reports/evaluation.json").toFile());
     assertEquals(m.get("gate_passed").asDouble() == 1.0 ? 0 : 1, eval.code(), eval.toString());
-    assertTrue(eval.out().contains("quality gate:") && eval.out().contains("test AUC"),
-        eval.out());
+    assertTrue(eval.out().contains("quality gate:") && eval.out().contains("test AUC"), eval.out());
     assertTrue(Files.readString(tmp.resolve("reports/evaluation.md")).contains("# cxr evaluation"));
   }
 
@@ -69,8 +81,9 @@ class CliEndToEndTest {
     Cli eval = Cli.run(args("evaluate", "gate.min_test_auc=1.0"));
     assertEquals(1, eval.code(), eval.toString());
     assertTrue(eval.out().contains("FAIL") && eval.out().contains("=> FAILED"), eval.out());
-    assertTrue(eval.out().lines().filter(l -> l.contains("PASS") || l.contains("FAIL")).count()
-        >= 5, "every check shown: " + eval.out());
+    assertTrue(
+        eval.out().lines().filter(l -> l.contains("PASS") || l.contains("FAIL")).count() >= 5,
+        "every check shown: " + eval.out());
   }
 
   @Test
@@ -79,15 +92,21 @@ class CliEndToEndTest {
     Path folder = tmp.resolve("folder");
     for (String label : List.of("NORMAL", "PNEUMONIA")) {
       Path dir = Files.createDirectories(folder.resolve(label));
-      try (Stream<Path> s = Files.list(Cli.sharedData().resolve("chest_xray_224/train")
-          .resolve(label))) {
+      try (Stream<Path> s =
+          Files.list(Cli.sharedData().resolve("chest_xray_224/train").resolve(label))) {
         for (Path p : s.sorted().limit(15).toList()) {
           Files.copy(p, dir.resolve(p.getFileName()));
         }
       }
     }
-    Cli eval = Cli.run(args("evaluate", "--data", folder.toString(), "--out",
-        tmp.resolve("folder-eval").toString()));
+    Cli eval =
+        Cli.run(
+            args(
+                "evaluate",
+                "--data",
+                folder.toString(),
+                "--out",
+                tmp.resolve("folder-eval").toString()));
     assertTrue(eval.code() == 0 || eval.code() == 1, eval.toString());
     JsonNode m = Json.JSON.readTree(tmp.resolve("folder-eval/evaluation.json").toFile());
     assertEquals(30, m.get("test_n").asInt());
@@ -97,8 +116,10 @@ class CliEndToEndTest {
   @Test
   @Order(4)
   void predictLabelsFilesAndFolders() throws Exception {
-    Path img = Cli.sharedData().resolve("chest_xray_224/train/PNEUMONIA")
-        .resolve("person1000_bacteria_2931.jpeg");
+    Path img =
+        Cli.sharedData()
+            .resolve("chest_xray_224/train/PNEUMONIA")
+            .resolve("person1000_bacteria_2931.jpeg");
     Cli table = Cli.run(args("predict", img.toString(), tmp.resolve("folder/NORMAL").toString()));
     assertEquals(0, table.code(), table.toString());
     assertTrue(table.out().contains("16 images:"), table.out());
@@ -116,15 +137,15 @@ class CliEndToEndTest {
   void registerPromotesAndChampionPredicts() throws Exception {
     Cli reg = Cli.run(args("register"));
     assertEquals(0, reg.code(), reg.toString());
-    assertTrue(reg.out().contains("version 1") && reg.out().contains("promoted to champion"),
-        reg.out());
+    assertTrue(
+        reg.out().contains("version 1") && reg.out().contains("promoted to champion"), reg.out());
     Cli again = Cli.run(args("register"));
     assertEquals(0, again.code(), again.toString());
-    assertTrue(again.out().contains("version 2") && again.out().contains("champion kept"),
-        again.out());
+    assertTrue(
+        again.out().contains("version 2") && again.out().contains("champion kept"), again.out());
     Path img = Cli.sharedData().resolve("chest_xray_224/train/NORMAL/IM-0115-0001.jpeg");
-    Cli pred = Cli.run(args("predict", "--model", "models:/cxr-pneumonia@champion",
-        img.toString()));
+    Cli pred =
+        Cli.run(args("predict", "--model", "models:/cxr-pneumonia@champion", img.toString()));
     assertEquals(0, pred.code(), pred.toString());
     assertTrue(pred.out().contains("1 images:"), pred.out());
     Files.writeString(tmp.resolve("nometric.json"), "{\"test_auc\": 0.9}");
@@ -168,8 +189,7 @@ class CliEndToEndTest {
   @Test
   @Order(7)
   void everyCommandHasHelp() {
-    for (String cmd : List.of("download", "prepare", "train", "evaluate", "predict",
-        "register")) {
+    for (String cmd : List.of("download", "prepare", "train", "evaluate", "predict", "register")) {
       Cli r = Cli.run(cmd, "--help");
       assertEquals(0, r.code(), r.toString());
       assertTrue(r.out().contains("--config"), cmd + ": " + r.out());

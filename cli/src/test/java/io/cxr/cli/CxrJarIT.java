@@ -22,14 +22,21 @@ class CxrJarIT {
 
   static Run cxr(Path cwd, String... args) throws Exception {
     Path jar = Path.of(System.getProperty("cxr.jar", "target/cxr.jar")).toAbsolutePath();
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-        jar.toString()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar",
+                jar.toString()));
     cmd.addAll(List.of(args));
     Path out = Files.createTempFile("cxr", ".out");
     Path err = Files.createTempFile("cxr", ".err");
-    Process p = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectOutput(out.toFile())
-        .redirectError(err.toFile()).start();
+    Process p =
+        new ProcessBuilder(cmd)
+            .directory(cwd.toFile())
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .start();
     assertTrue(p.waitFor(10, TimeUnit.MINUTES), "cxr " + String.join(" ", args) + " finished");
     return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
   }
@@ -48,11 +55,16 @@ class CxrJarIT {
     assertEquals(0, r.code(), r.out() + r.err());
     assertTrue(Files.isRegularFile(tmp.resolve("data/prepared/manifest.json")));
     Path python = python();
-    Process p = new ProcessBuilder(python.toString(), "-c",
-        "import numpy as np, json\n"
-            + "x = np.load('data/prepared/x_test.npy'); y = np.load('data/prepared/y_test.npy')\n"
-            + "print(x.shape, x.dtype, y.dtype, int(y.sum()), bool(x.min() >= 0 and 0.9 < x.max() <= 1))")
-        .directory(tmp.toFile()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                python.toString(),
+                "-c",
+                "import numpy as np, json\n"
+                    + "x = np.load('data/prepared/x_test.npy'); y = np.load('data/prepared/y_test.npy')\n"
+                    + "print(x.shape, x.dtype, y.dtype, int(y.sum()), bool(x.min() >= 0 and 0.9 < x.max() <= 1))")
+            .directory(tmp.toFile())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     assertEquals(0, p.waitFor(), out);
     assertEquals("(200, 1, 28, 28) float32 uint8 100 True", out);

@@ -27,8 +27,8 @@ public final class TestData {
       }
       dir = dir.getParent();
     }
-    throw new AssertionError("real data not found: set CXR_SHARED_DATA or put shared/data beside "
-        + "the checkout");
+    throw new AssertionError(
+        "real data not found: set CXR_SHARED_DATA or put shared/data beside " + "the checkout");
   }
 
   public static Path npz() {
@@ -69,13 +69,15 @@ public final class TestData {
 
   /** Defaults plus overrides, with every output path under {@code tmp}. */
   public static CxrConfig config(Path tmp, String... overrides) {
-    List<String> all = new ArrayList<>(List.of(
-        "paths.prepared=" + tmp.resolve("prepared"),
-        "paths.models=" + tmp.resolve("models"),
-        "paths.artifacts=" + tmp.resolve("artifacts"),
-        "paths.reports=" + tmp.resolve("reports"),
-        "download.target=" + tmp.resolve("raw"),
-        "tracking.local_dir=" + tmp.resolve("mlruns")));
+    List<String> all =
+        new ArrayList<>(
+            List.of(
+                "paths.prepared=" + tmp.resolve("prepared"),
+                "paths.models=" + tmp.resolve("models"),
+                "paths.artifacts=" + tmp.resolve("artifacts"),
+                "paths.reports=" + tmp.resolve("reports"),
+                "download.target=" + tmp.resolve("raw"),
+                "tracking.local_dir=" + tmp.resolve("mlruns")));
     all.addAll(List.of(overrides));
     return ConfigLoader.load(null, all);
   }

@@ -22,9 +22,9 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * Loads the configuration: the defaults bundled with cxr (a copy of conf/config.yaml), then a
- * YAML file, then Hydra-style {@code section.key=value} overrides. Unknown keys and wrong types
- * are errors that name the key.
+ * Loads the configuration: the defaults bundled with cxr (a copy of conf/config.yaml), then a YAML
+ * file, then Hydra-style {@code section.key=value} overrides. Unknown keys and wrong types are
+ * errors that name the key.
  */
 public final class ConfigLoader {
   /** The classpath copy of conf/config.yaml. */
@@ -70,8 +70,8 @@ public final class ConfigLoader {
       try {
         user = Json.YAML.readTree(file.toFile());
       } catch (IOException e) {
-        throw new CxrException("config file " + file + ": not valid YAML ("
-            + firstLine(e.getMessage()) + ")");
+        throw new CxrException(
+            "config file " + file + ": not valid YAML (" + firstLine(e.getMessage()) + ")");
       }
       if (user != null && !user.isMissingNode() && !user.isNull()) {
         if (!user.isObject()) {
@@ -93,8 +93,7 @@ public final class ConfigLoader {
     } catch (UnrecognizedPropertyException e) {
       throw new CxrException(origin + ": unknown config key '" + path(e) + "'");
     } catch (JsonMappingException e) {
-      throw new CxrException(origin + ": config key '" + path(e) + "': "
-          + describe(e));
+      throw new CxrException(origin + ": config key '" + path(e) + "': " + describe(e));
     } catch (JsonProcessingException e) {
       throw new CxrException(origin + ": " + firstLine(e.getOriginalMessage()));
     }
@@ -118,9 +117,13 @@ public final class ConfigLoader {
 
   private static void flatten(JsonNode node, String prefix, Map<String, String> out) {
     if (node.isObject()) {
-      node.fields().forEachRemaining(
-          e -> flatten(e.getValue(), prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(),
-              out));
+      node.fields()
+          .forEachRemaining(
+              e ->
+                  flatten(
+                      e.getValue(),
+                      prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(),
+                      out));
     } else if (node.isArray()) {
       List<String> items = new ArrayList<>();
       node.forEach(n -> items.add(n.asText()));
@@ -152,8 +155,13 @@ public final class ConfigLoader {
       throw unknown(key, node, leaf, join(parts, parts.length - 1));
     }
     if (old.isObject()) {
-      throw new CxrException("override '" + override + "': '" + key
-          + "' is a section; set one of its keys: " + keys(old, key + "."));
+      throw new CxrException(
+          "override '"
+              + override
+              + "': '"
+              + key
+              + "' is a section; set one of its keys: "
+              + keys(old, key + "."));
     }
     JsonNode value;
     try {
@@ -177,13 +185,24 @@ public final class ConfigLoader {
       String key = prefix + e.getKey();
       JsonNode old = base.get(e.getKey());
       if (old == null) {
-        throw new CxrException("config file " + origin + ": unknown config key '" + key
-            + "' (known here: " + keys(base, prefix) + ")");
+        throw new CxrException(
+            "config file "
+                + origin
+                + ": unknown config key '"
+                + key
+                + "' (known here: "
+                + keys(base, prefix)
+                + ")");
       }
       if (old.isObject()) {
         if (!e.getValue().isObject()) {
-          throw new CxrException("config file " + origin + ": config key '" + key
-              + "': expected a mapping with keys " + keys(old, key + "."));
+          throw new CxrException(
+              "config file "
+                  + origin
+                  + ": config key '"
+                  + key
+                  + "': expected a mapping with keys "
+                  + keys(old, key + "."));
         }
         merge((ObjectNode) old, (ObjectNode) e.getValue(), key + ".", origin);
       } else {
@@ -193,9 +212,16 @@ public final class ConfigLoader {
   }
 
   private static CxrException unknown(String key, JsonNode parent, String part, String at) {
-    return new CxrException("unknown config key '" + key + "' (no '" + part + "' in "
-        + (at.isEmpty() ? "the top level" : "'" + at + "'") + "; known: "
-        + keys(parent, at.isEmpty() ? "" : at + ".") + ")");
+    return new CxrException(
+        "unknown config key '"
+            + key
+            + "' (no '"
+            + part
+            + "' in "
+            + (at.isEmpty() ? "the top level" : "'" + at + "'")
+            + "; known: "
+            + keys(parent, at.isEmpty() ? "" : at + ".")
+            + ")");
   }
 
   private static String keys(JsonNode node, String prefix) {
@@ -220,10 +246,15 @@ public final class ConfigLoader {
     if (m.contains("Cannot coerce") || m.contains("Cannot deserialize value of type")) {
       String type = m.replaceAll(".*type `([^`]+)`.*", "$1");
       type = type.substring(type.lastIndexOf('.') + 1);
-      return "expected a value of type " + type.replace("java.util.", "")
-          .replace("Integer", "integer").replace("int", "integer").replace("double", "number")
-          .replace("boolean", "true/false") + " (" + m.replaceAll(".* from ([^(]*).*", "got $1")
-          .trim() + ")";
+      return "expected a value of type "
+          + type.replace("java.util.", "")
+              .replace("Integer", "integer")
+              .replace("int", "integer")
+              .replace("double", "number")
+              .replace("boolean", "true/false")
+          + " ("
+          + m.replaceAll(".* from ([^(]*).*", "got $1").trim()
+          + ")";
     }
     if (m.contains("Null value") || m.contains("Missing")) {
       return "expected a value, got none";

@@ -106,8 +106,11 @@ public record CxrConfig(
 
   /** Checks every value once, so later code may trust them. */
   public CxrConfig validate() {
-    need(experiment.name() != null && experiment.name().matches("[A-Za-z0-9._-]+"),
-        "experiment.name", "letters, digits, '.', '_' or '-'", experiment.name());
+    need(
+        experiment.name() != null && experiment.name().matches("[A-Za-z0-9._-]+"),
+        "experiment.name",
+        "letters, digits, '.', '_' or '-'",
+        experiment.name());
     if (!"auto".equals(data.imageSize())) {
       int size;
       try {
@@ -117,78 +120,146 @@ public record CxrConfig(
       }
       need(size > 0 && size <= 1024, "data.image_size", "an integer in 1..1024 or 'auto'", size);
     }
-    need(data.folderImageSize() > 0 && data.folderImageSize() <= 1024,
-        "data.folder_image_size", "an integer in 1..1024", data.folderImageSize());
-    need(data.valFraction() > 0 && data.valFraction() < 0.5, "data.val_fraction",
-        "a fraction in (0, 0.5)", data.valFraction());
-    need(data.testFraction() > 0 && data.testFraction() < 0.5, "data.test_fraction",
-        "a fraction in (0, 0.5)", data.testFraction());
-    need(data.minSplitImages() >= 0, "data.min_split_images", "a count >= 0",
-        data.minSplitImages());
-    need(data.maxPerClass() >= 0, "data.max_per_class", "a count >= 0 (0 = all)",
+    need(
+        data.folderImageSize() > 0 && data.folderImageSize() <= 1024,
+        "data.folder_image_size",
+        "an integer in 1..1024",
+        data.folderImageSize());
+    need(
+        data.valFraction() > 0 && data.valFraction() < 0.5,
+        "data.val_fraction",
+        "a fraction in (0, 0.5)",
+        data.valFraction());
+    need(
+        data.testFraction() > 0 && data.testFraction() < 0.5,
+        "data.test_fraction",
+        "a fraction in (0, 0.5)",
+        data.testFraction());
+    need(
+        data.minSplitImages() >= 0, "data.min_split_images", "a count >= 0", data.minSplitImages());
+    need(
+        data.maxPerClass() >= 0,
+        "data.max_per_class",
+        "a count >= 0 (0 = all)",
         data.maxPerClass());
     need(data.workers() >= 0, "data.workers", "a count >= 0 (0 = all cores)", data.workers());
-    need(data.validation().minClassFraction() >= 0 && data.validation().minClassFraction() < 0.5,
-        "data.validation.min_class_fraction", "a fraction in [0, 0.5)",
+    need(
+        data.validation().minClassFraction() >= 0 && data.validation().minClassFraction() < 0.5,
+        "data.validation.min_class_fraction",
+        "a fraction in [0, 0.5)",
         data.validation().minClassFraction());
-    oneOf("data.validation.cross_split_duplicates", data.validation().crossSplitDuplicates(),
-        "drop", "warn", "error");
+    oneOf(
+        "data.validation.cross_split_duplicates",
+        data.validation().crossSplitDuplicates(),
+        "drop",
+        "warn",
+        "error");
     oneOf("model.type", model.type(), "cnn", "dense");
-    need(model.cnn().filters() != null && !model.cnn().filters().isEmpty()
+    need(
+        model.cnn().filters() != null
+            && !model.cnn().filters().isEmpty()
             && model.cnn().filters().stream().allMatch(f -> f != null && f > 0),
-        "model.cnn.filters", "a non-empty list of positive integers", model.cnn().filters());
-    need(model.cnn().denseUnits() > 0, "model.cnn.dense_units", "a positive integer",
+        "model.cnn.filters",
+        "a non-empty list of positive integers",
+        model.cnn().filters());
+    need(
+        model.cnn().denseUnits() > 0,
+        "model.cnn.dense_units",
+        "a positive integer",
         model.cnn().denseUnits());
     dropout("model.cnn.dropout", model.cnn().dropout());
-    need(model.dense().hidden() != null && !model.dense().hidden().isEmpty()
+    need(
+        model.dense().hidden() != null
+            && !model.dense().hidden().isEmpty()
             && model.dense().hidden().stream().allMatch(f -> f != null && f > 0),
-        "model.dense.hidden", "a non-empty list of positive integers", model.dense().hidden());
+        "model.dense.hidden",
+        "a non-empty list of positive integers",
+        model.dense().hidden());
     dropout("model.dense.dropout", model.dense().dropout());
     need(train.epochs() > 0, "train.epochs", "a positive integer", train.epochs());
     need(train.batchSize() > 0, "train.batch_size", "a positive integer", train.batchSize());
     oneOf("train.optimizer", train.optimizer(), "adam", "sgd", "rmsprop");
-    need(train.learningRate() > 0 && train.learningRate() < 10, "train.learning_rate",
-        "a number in (0, 10)", train.learningRate());
+    need(
+        train.learningRate() > 0 && train.learningRate() < 10,
+        "train.learning_rate",
+        "a number in (0, 10)",
+        train.learningRate());
     need(train.l2() >= 0, "train.l2", "a number >= 0", train.l2());
     oneOf("train.class_weights", train.classWeights(), "balanced", "none");
     oneOf("train.normalization", train.normalization(), "per_image", "none");
     oneOf("train.threshold", train.threshold(), "youden", "f1", "fixed");
-    need(train.fixedThreshold() > 0 && train.fixedThreshold() < 1, "train.fixed_threshold",
-        "a probability in (0, 1)", train.fixedThreshold());
-    need(train.earlyStopping().patience() > 0, "train.early_stopping.patience",
-        "a positive integer", train.earlyStopping().patience());
-    need(train.earlyStopping().minDelta() >= 0, "train.early_stopping.min_delta",
-        "a number >= 0", train.earlyStopping().minDelta());
+    need(
+        train.fixedThreshold() > 0 && train.fixedThreshold() < 1,
+        "train.fixed_threshold",
+        "a probability in (0, 1)",
+        train.fixedThreshold());
+    need(
+        train.earlyStopping().patience() > 0,
+        "train.early_stopping.patience",
+        "a positive integer",
+        train.earlyStopping().patience());
+    need(
+        train.earlyStopping().minDelta() >= 0,
+        "train.early_stopping.min_delta",
+        "a number >= 0",
+        train.earlyStopping().minDelta());
     Augment a = train.augment();
-    need(a.maxShift() >= 0 && a.maxShift() < 0.5, "train.augment.max_shift",
-        "a fraction in [0, 0.5)", a.maxShift());
-    need(a.maxRotation() >= 0 && a.maxRotation() <= 45, "train.augment.max_rotation",
-        "degrees in [0, 45]", a.maxRotation());
-    need(a.maxZoom() >= 0 && a.maxZoom() < 0.5, "train.augment.max_zoom",
-        "a fraction in [0, 0.5)", a.maxZoom());
-    need(a.gamma() >= 0 && a.gamma() < 1, "train.augment.gamma", "a number in [0, 1)",
-        a.gamma());
-    for (var e : java.util.Map.of(
-        "gate.min_test_f1", gate.minTestF1(),
-        "gate.min_test_accuracy", gate.minTestAccuracy(),
-        "gate.max_train_test_f1_gap", gate.maxTrainTestF1Gap(),
-        "gate.min_test_auc", gate.minTestAuc(),
-        "gate.min_test_specificity", gate.minTestSpecificity()).entrySet()) {
-      need(e.getValue() >= 0 && e.getValue() <= 1, e.getKey(), "a number in [0, 1]",
-          e.getValue());
+    need(
+        a.maxShift() >= 0 && a.maxShift() < 0.5,
+        "train.augment.max_shift",
+        "a fraction in [0, 0.5)",
+        a.maxShift());
+    need(
+        a.maxRotation() >= 0 && a.maxRotation() <= 45,
+        "train.augment.max_rotation",
+        "degrees in [0, 45]",
+        a.maxRotation());
+    need(
+        a.maxZoom() >= 0 && a.maxZoom() < 0.5,
+        "train.augment.max_zoom",
+        "a fraction in [0, 0.5)",
+        a.maxZoom());
+    need(a.gamma() >= 0 && a.gamma() < 1, "train.augment.gamma", "a number in [0, 1)", a.gamma());
+    for (var e :
+        java.util.Map.of(
+                "gate.min_test_f1", gate.minTestF1(),
+                "gate.min_test_accuracy", gate.minTestAccuracy(),
+                "gate.max_train_test_f1_gap", gate.maxTrainTestF1Gap(),
+                "gate.min_test_auc", gate.minTestAuc(),
+                "gate.min_test_specificity", gate.minTestSpecificity())
+            .entrySet()) {
+      need(e.getValue() >= 0 && e.getValue() <= 1, e.getKey(), "a number in [0, 1]", e.getValue());
     }
-    need(registry.name() != null && registry.name().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,254}"),
-        "registry.name", "a name of letters, digits, '.', '_' or '-'", registry.name());
-    need(registry.alias() != null && registry.alias().matches("[A-Za-z][A-Za-z0-9_-]{0,254}"),
-        "registry.alias", "an alias of letters, digits, '_' or '-'", registry.alias());
-    need(registry.metric() != null && registry.metric().matches("[a-z0-9_]+"),
-        "registry.metric", "a metrics.json key such as test_f1", registry.metric());
-    need(tracking.localDir() != null && !tracking.localDir().isBlank(), "tracking.local_dir",
-        "a folder", tracking.localDir());
+    need(
+        registry.name() != null && registry.name().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,254}"),
+        "registry.name",
+        "a name of letters, digits, '.', '_' or '-'",
+        registry.name());
+    need(
+        registry.alias() != null && registry.alias().matches("[A-Za-z][A-Za-z0-9_-]{0,254}"),
+        "registry.alias",
+        "an alias of letters, digits, '_' or '-'",
+        registry.alias());
+    need(
+        registry.metric() != null && registry.metric().matches("[a-z0-9_]+"),
+        "registry.metric",
+        "a metrics.json key such as test_f1",
+        registry.metric());
+    need(
+        tracking.localDir() != null && !tracking.localDir().isBlank(),
+        "tracking.local_dir",
+        "a folder",
+        tracking.localDir());
     oneOf("download.dataset", download.dataset(), "pneumoniamnist", "kermany");
-    need(List.of(28, 64, 128, 224).contains(download.medmnistSize()), "download.medmnist_size",
-        "one of 28, 64, 128, 224", download.medmnistSize());
-    need(download.timeoutSeconds() > 0, "download.timeout_seconds", "a positive integer",
+    need(
+        List.of(28, 64, 128, 224).contains(download.medmnistSize()),
+        "download.medmnist_size",
+        "one of 28, 64, 128, 224",
+        download.medmnistSize());
+    need(
+        download.timeoutSeconds() > 0,
+        "download.timeout_seconds",
+        "a positive integer",
         download.timeoutSeconds());
     need(download.retries() >= 0, "download.retries", "a count >= 0", download.retries());
     return this;

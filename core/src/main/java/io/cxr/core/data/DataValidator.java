@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The checks that stop the pipeline before training: every split present has both classes, no
- * class is below the configured share, values are finite and in [0, 1].
+ * The checks that stop the pipeline before training: every split present has both classes, no class
+ * is below the configured share, values are finite and in [0, 1].
  */
 public final class DataValidator {
   private DataValidator() {}
@@ -24,43 +24,70 @@ public final class DataValidator {
     for (Split s : new Split[] {Split.TRAIN, Split.VAL, Split.TEST}) {
       SplitStats st = stats.get(s);
       if (st == null) {
-        throw new CxrException(where + ": split '" + s.key() + "' is missing (expected train, "
-            + "val and test)");
+        throw new CxrException(
+            where + ": split '" + s.key() + "' is missing (expected train, " + "val and test)");
       }
       if (st.count() == 0) {
-        throw new CxrException(where + ": split '" + s.key() + "' is empty (expected images of "
-            + "both classes)");
+        throw new CxrException(
+            where + ": split '" + s.key() + "' is empty (expected images of " + "both classes)");
       }
       for (Label l : Label.values()) {
         if (st.count(l) == 0) {
-          throw new CxrException(where + ": split '" + s.key() + "' has no " + l.name()
-              + " images (expected both classes in every split)");
+          throw new CxrException(
+              where
+                  + ": split '"
+                  + s.key()
+                  + "' has no "
+                  + l.name()
+                  + " images (expected both classes in every split)");
         }
         double share = st.count(l) / (double) st.count();
         if (share < cfg.minClassFraction()) {
-          throw new CxrException(String.format(java.util.Locale.ROOT,
-              "%s: split '%s' has %.1f%% %s images (expected at least %.1f%%, "
-                  + "data.validation.min_class_fraction)",
-              where, s.key(), 100 * share, l.name(), 100 * cfg.minClassFraction()));
+          throw new CxrException(
+              String.format(
+                  java.util.Locale.ROOT,
+                  "%s: split '%s' has %.1f%% %s images (expected at least %.1f%%, "
+                      + "data.validation.min_class_fraction)",
+                  where,
+                  s.key(),
+                  100 * share,
+                  l.name(),
+                  100 * cfg.minClassFraction()));
         }
       }
       if (st.nonFinite() > 0) {
-        throw new CxrException(where + ": split '" + s.key() + "' has " + st.nonFinite()
-            + " NaN or infinite pixel values (expected finite values in [0, 1])");
+        throw new CxrException(
+            where
+                + ": split '"
+                + s.key()
+                + "' has "
+                + st.nonFinite()
+                + " NaN or infinite pixel values (expected finite values in [0, 1])");
       }
       if (st.min() < 0 || st.max() > 1) {
-        throw new CxrException(where + ": split '" + s.key() + "' has values in ["
-            + st.min() + ", " + st.max() + "] (expected [0, 1])");
+        throw new CxrException(
+            where
+                + ": split '"
+                + s.key()
+                + "' has values in ["
+                + st.min()
+                + ", "
+                + st.max()
+                + "] (expected [0, 1])");
       }
       if (st.max() - st.min() < 1e-6) {
         warnings.add("split '" + s.key() + "' has constant pixel values");
       }
-      double minority = Math.min(st.count(Label.NORMAL), st.count(Label.PNEUMONIA))
-          / (double) st.count();
+      double minority =
+          Math.min(st.count(Label.NORMAL), st.count(Label.PNEUMONIA)) / (double) st.count();
       if (minority < 0.2) {
-        warnings.add(String.format(java.util.Locale.ROOT,
-            "split '%s' is imbalanced: %d NORMAL / %d PNEUMONIA", s.key(),
-            st.count(Label.NORMAL), st.count(Label.PNEUMONIA)));
+        warnings.add(
+            String.format(
+                java.util.Locale.ROOT,
+                "split '%s' is imbalanced: %d NORMAL / %d PNEUMONIA",
+                s.key(),
+                st.count(Label.NORMAL),
+                st.count(Label.PNEUMONIA)));
       }
     }
     return warnings;

@@ -15,10 +15,10 @@ import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_core.Size;
 
 /**
- * The one image path of cxr (prepare, evaluate on folders, predict): encoded bytes -> grayscale
- * -> resize (area interpolation when shrinking) -> floats in [0, 1]. It uses OpenCV through
- * JavaCPP, the native library under DataVec's {@code NativeImageLoader}, directly so that a
- * corrupt file is reported instead of handed to a fallback decoder.
+ * The one image path of cxr (prepare, evaluate on folders, predict): encoded bytes -> grayscale ->
+ * resize (area interpolation when shrinking) -> floats in [0, 1]. It uses OpenCV through JavaCPP,
+ * the native library under DataVec's {@code NativeImageLoader}, directly so that a corrupt file is
+ * reported instead of handed to a fallback decoder.
  */
 public final class ImageDecoder {
   private ImageDecoder() {}
@@ -42,8 +42,8 @@ public final class ImageDecoder {
     try (Mat buf = new Mat(1, bytes.length, opencv_core.CV_8UC1);
         Mat gray = decodeGray(buf, bytes)) {
       if (gray == null || gray.empty() || gray.cols() < 1 || gray.rows() < 1) {
-        throw new CxrException("image " + name
-            + ": cannot decode (corrupt or not an image), expected a JPEG or PNG");
+        throw new CxrException(
+            "image " + name + ": cannot decode (corrupt or not an image), expected a JPEG or PNG");
       }
       return toFloats(gray, size);
     }

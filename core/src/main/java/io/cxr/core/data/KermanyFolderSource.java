@@ -42,13 +42,15 @@ public final class KermanyFolderSource implements DataSource {
   /**
    * Scans a folder.
    *
-   * @param requireTrain whether a split layout must have a train folder (prepare) or not
-   *     (evaluate)
+   * @param requireTrain whether a split layout must have a train folder (prepare) or not (evaluate)
    */
   public static KermanyFolderSource open(Path folder, boolean requireTrain) {
     if (!Files.isDirectory(folder)) {
-      throw new CxrException("data folder " + folder + ": not found (expected a folder with "
-          + "NORMAL/ and PNEUMONIA/, or train/, val/, test/ holding them)");
+      throw new CxrException(
+          "data folder "
+              + folder
+              + ": not found (expected a folder with "
+              + "NORMAL/ and PNEUMONIA/, or train/, val/, test/ holding them)");
     }
     Path root = folder;
     if (!hasDir(root, "NORMAL") && !hasAnySplit(root) && hasDir(root, "chest_xray")) {
@@ -60,8 +62,11 @@ public final class KermanyFolderSource implements DataSource {
       scanSet(root, root, null, samples);
     } else if (hasAnySplit(root)) {
       if (requireTrain && !hasDir(root, "train")) {
-        throw new CxrException("data folder " + root + ": missing split folder 'train' "
-            + "(expected train/{NORMAL,PNEUMONIA}; val/ and test/ are optional)");
+        throw new CxrException(
+            "data folder "
+                + root
+                + ": missing split folder 'train' "
+                + "(expected train/{NORMAL,PNEUMONIA}; val/ and test/ are optional)");
       }
       for (Split s : Split.values()) {
         Path dir = root.resolve(s.key());
@@ -71,8 +76,11 @@ public final class KermanyFolderSource implements DataSource {
         }
       }
     } else {
-      throw new CxrException("data folder " + root + ": no NORMAL/ and PNEUMONIA/ folders and "
-          + "no train/, val/ or test/ split folders (expected the Kermany chest_xray layout)");
+      throw new CxrException(
+          "data folder "
+              + root
+              + ": no NORMAL/ and PNEUMONIA/ folders and "
+              + "no train/, val/ or test/ split folders (expected the Kermany chest_xray layout)");
     }
     return new KermanyFolderSource(root, List.copyOf(samples), splits);
   }
@@ -81,32 +89,51 @@ public final class KermanyFolderSource implements DataSource {
     for (Label label : Label.values()) {
       Path classDir = dir.resolve(label.name());
       if (!Files.isDirectory(classDir)) {
-        throw new CxrException("data folder " + dir + ": missing class folder '" + label.name()
-            + "' (expected NORMAL/ and PNEUMONIA/)");
+        throw new CxrException(
+            "data folder "
+                + dir
+                + ": missing class folder '"
+                + label.name()
+                + "' (expected NORMAL/ and PNEUMONIA/)");
       }
       List<Path> files;
       try (Stream<Path> s = Files.list(classDir)) {
         files = s.filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
       } catch (IOException e) {
-        throw new CxrException("data folder " + classDir + ": cannot list (" + e.getMessage() + ")");
+        throw new CxrException(
+            "data folder " + classDir + ": cannot list (" + e.getMessage() + ")");
       }
       int before = out.size();
       for (Path f : files) {
         String name = f.getFileName().toString();
         if (Files.isDirectory(f)) {
-          throw new CxrException("data folder " + classDir + ": unexpected sub-folder '" + name
-              + "' (expected only image files)");
+          throw new CxrException(
+              "data folder "
+                  + classDir
+                  + ": unexpected sub-folder '"
+                  + name
+                  + "' (expected only image files)");
         }
         if (!isImageName(name)) {
-          throw new CxrException("file " + f + ": not an image file name (expected "
-              + String.join(", ", IMAGE_ENDINGS) + " in a class folder)");
+          throw new CxrException(
+              "file "
+                  + f
+                  + ": not an image file name (expected "
+                  + String.join(", ", IMAGE_ENDINGS)
+                  + " in a class folder)");
         }
         String id = root.relativize(f).toString().replace('\\', '/');
         out.add(new Sample(id, label.index(), patientOf(name), split, f, -1));
       }
       if (out.size() == before) {
-        throw new CxrException("class folder " + classDir + ": empty (expected "
-            + String.join(", ", IMAGE_ENDINGS) + " images of class " + label.name() + ")");
+        throw new CxrException(
+            "class folder "
+                + classDir
+                + ": empty (expected "
+                + String.join(", ", IMAGE_ENDINGS)
+                + " images of class "
+                + label.name()
+                + ")");
       }
     }
   }

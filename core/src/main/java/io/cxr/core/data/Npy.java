@@ -59,26 +59,33 @@ public final class Npy {
     try {
       in.readFully(bytes);
     } catch (java.io.EOFException e) {
-      throw new CxrException(name + ": truncated (header says shape "
-          + Arrays.toString(h.shape()) + " of " + h.dtype() + ")");
+      throw new CxrException(
+          name
+              + ": truncated (header says shape "
+              + Arrays.toString(h.shape())
+              + " of "
+              + h.dtype()
+              + ")");
     }
-    ByteBuffer buf = ByteBuffer.wrap(bytes)
-        .order(h.dtype().startsWith(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer buf =
+        ByteBuffer.wrap(bytes)
+            .order(h.dtype().startsWith(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
     float[] out = new float[(int) n];
     String t = h.dtype().substring(1);
     for (int i = 0; i < n; i++) {
-      out[i] = switch (t) {
-        case "u1", "b1" -> bytes[i] & 0xff;
-        case "i1" -> bytes[i];
-        case "u2" -> buf.getShort(i * 2) & 0xffff;
-        case "i2" -> buf.getShort(i * 2);
-        case "i4" -> buf.getInt(i * 4);
-        case "u4" -> buf.getInt(i * 4) & 0xffffffffL;
-        case "i8", "u8" -> buf.getLong(i * 8);
-        case "f4" -> buf.getFloat(i * 4);
-        case "f8" -> (float) buf.getDouble(i * 8);
-        default -> throw new IllegalStateException(t);
-      };
+      out[i] =
+          switch (t) {
+            case "u1", "b1" -> bytes[i] & 0xff;
+            case "i1" -> bytes[i];
+            case "u2" -> buf.getShort(i * 2) & 0xffff;
+            case "i2" -> buf.getShort(i * 2);
+            case "i4" -> buf.getInt(i * 4);
+            case "u4" -> buf.getInt(i * 4) & 0xffffffffL;
+            case "i8", "u8" -> buf.getLong(i * 8);
+            case "f4" -> buf.getFloat(i * 4);
+            case "f8" -> (float) buf.getDouble(i * 8);
+            default -> throw new IllegalStateException(t);
+          };
     }
     return new Array(h.dtype(), h.shape(), out);
   }
@@ -106,7 +113,8 @@ public final class Npy {
     }
     byte[] hb = new byte[len];
     in.readFully(hb);
-    String header = new String(hb, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+    String header =
+        new String(hb, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
     Matcher d = DESCR.matcher(header);
     Matcher f = FORTRAN.matcher(header);
     Matcher s = SHAPE.matcher(header);
@@ -122,15 +130,19 @@ public final class Npy {
     }
     width(dtype, name);
     String[] dims = s.group(1).split(",");
-    int[] shape = Arrays.stream(dims).map(String::trim).filter(x -> !x.isEmpty())
-        .mapToInt(x -> {
-          try {
-            return Integer.parseInt(x.replace("L", ""));
-          } catch (NumberFormatException e) {
-            throw new CxrException(name + ": bad shape in .npy header " + header.trim());
-          }
-        })
-        .toArray();
+    int[] shape =
+        Arrays.stream(dims)
+            .map(String::trim)
+            .filter(x -> !x.isEmpty())
+            .mapToInt(
+                x -> {
+                  try {
+                    return Integer.parseInt(x.replace("L", ""));
+                  } catch (NumberFormatException e) {
+                    throw new CxrException(name + ": bad shape in .npy header " + header.trim());
+                  }
+                })
+            .toArray();
     return new Header(dtype, shape, 10 + len);
   }
 
@@ -141,8 +153,12 @@ public final class Npy {
       case "u2", "i2" -> 2;
       case "i4", "u4", "f4" -> 4;
       case "i8", "u8", "f8" -> 8;
-      default -> throw new CxrException(name + ": unsupported dtype '" + dtype
-          + "' (expected an integer, bool or float array)");
+      default ->
+          throw new CxrException(
+              name
+                  + ": unsupported dtype '"
+                  + dtype
+                  + "' (expected an integer, bool or float array)");
     };
   }
 

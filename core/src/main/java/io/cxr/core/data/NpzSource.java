@@ -18,9 +18,9 @@ import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 
 /**
- * A MedMNIST {@code pneumoniamnist*.npz}: keys {@code {train,val,test}_images} of shape
- * {@code (N, S, S)} (or {@code (N, S, S, C)}) and {@code {train,val,test}_labels} of shape
- * {@code (N,)} or {@code (N, 1)} with values 0 (normal) and 1 (pneumonia).
+ * A MedMNIST {@code pneumoniamnist*.npz}: keys {@code {train,val,test}_images} of shape {@code (N,
+ * S, S)} (or {@code (N, S, S, C)}) and {@code {train,val,test}_labels} of shape {@code (N,)} or
+ * {@code (N, 1)} with values 0 (normal) and 1 (pneumonia).
  */
 public final class NpzSource implements DataSource {
   private final Path file;
@@ -53,36 +53,72 @@ public final class NpzSource implements DataSource {
         }
         if (xe == null || ye == null) {
           String missing = (xe == null ? s.key() + "_images" : s.key() + "_labels");
-          throw new CxrException(name + ": missing key '" + missing + "' (expected train_images, "
-              + "train_labels and optionally val_* and test_*; found " + keys(zip) + ")");
+          throw new CxrException(
+              name
+                  + ": missing key '"
+                  + missing
+                  + "' (expected train_images, "
+                  + "train_labels and optionally val_* and test_*; found "
+                  + keys(zip)
+                  + ")");
         }
         Npy.Array x = read(zip, xe, name);
         Npy.Array y = read(zip, ye, name);
         int[] xs = x.shape();
-        boolean okShape = (xs.length == 3 || (xs.length == 4 && (xs[3] == 1 || xs[3] == 3)))
-            && xs[1] == xs[2] && xs[1] > 0;
+        boolean okShape =
+            (xs.length == 3 || (xs.length == 4 && (xs[3] == 1 || xs[3] == 3)))
+                && xs[1] == xs[2]
+                && xs[1] > 0;
         if (!okShape) {
-          throw new CxrException(name + ": key '" + s.key() + "_images' has shape "
-              + Arrays.toString(xs) + " (expected (N, S, S) or (N, S, S, C) square images)");
+          throw new CxrException(
+              name
+                  + ": key '"
+                  + s.key()
+                  + "_images' has shape "
+                  + Arrays.toString(xs)
+                  + " (expected (N, S, S) or (N, S, S, C) square images)");
         }
         if (side >= 0 && xs[1] != side) {
-          throw new CxrException(name + ": key '" + s.key() + "_images' has side " + xs[1]
-              + " but other splits have " + side + " (expected one image size)");
+          throw new CxrException(
+              name
+                  + ": key '"
+                  + s.key()
+                  + "_images' has side "
+                  + xs[1]
+                  + " but other splits have "
+                  + side
+                  + " (expected one image size)");
         }
         side = xs[1];
         int[] ys = y.shape();
         boolean okLabels = (ys.length == 1 || (ys.length == 2 && ys[1] == 1));
         if (!okLabels || ys[0] != xs[0]) {
-          throw new CxrException(name + ": key '" + s.key() + "_labels' has shape "
-              + Arrays.toString(ys) + " (expected (" + xs[0] + ",) or (" + xs[0]
-              + ", 1) to match " + s.key() + "_images)");
+          throw new CxrException(
+              name
+                  + ": key '"
+                  + s.key()
+                  + "_labels' has shape "
+                  + Arrays.toString(ys)
+                  + " (expected ("
+                  + xs[0]
+                  + ",) or ("
+                  + xs[0]
+                  + ", 1) to match "
+                  + s.key()
+                  + "_images)");
         }
-        float[] px = xs.length == 4 && xs[3] == 3 ? toGray(x.data(), xs[0] * side * side) : x.data();
+        float[] px =
+            xs.length == 4 && xs[3] == 3 ? toGray(x.data(), xs[0] * side * side) : x.data();
         float max = 0;
         for (float v : px) {
           if (Float.isNaN(v) || v < 0) {
-            throw new CxrException(name + ": key '" + s.key() + "_images' has a value " + v
-                + " (expected pixels in 0..255)");
+            throw new CxrException(
+                name
+                    + ": key '"
+                    + s.key()
+                    + "_images' has a value "
+                    + v
+                    + " (expected pixels in 0..255)");
           }
           max = Math.max(max, v);
         }
@@ -96,8 +132,15 @@ public final class NpzSource implements DataSource {
         for (int i = 0; i < labels.length; i++) {
           int l = (int) labels[i];
           if (l != labels[i] || (l != 0 && l != 1)) {
-            throw new CxrException(name + ": key '" + s.key() + "_labels' has value " + labels[i]
-                + " at row " + i + " (expected 0 = normal or 1 = pneumonia)");
+            throw new CxrException(
+                name
+                    + ": key '"
+                    + s.key()
+                    + "_labels' has value "
+                    + labels[i]
+                    + " at row "
+                    + i
+                    + " (expected 0 = normal or 1 = pneumonia)");
           }
           // MedMNIST has no patient ids: each image is its own group
           samples.add(new Sample(s.key() + ":" + i, l, s.key() + ":" + i, s, null, i));

@@ -8,8 +8,8 @@ import java.util.Random;
 import java.util.TreeMap;
 
 /**
- * Carves validation and test splits out of a pool, by patient (all images of a patient land in
- * one split), stratified by class (each split gets about its fraction of every class) and seeded.
+ * Carves validation and test splits out of a pool, by patient (all images of a patient land in one
+ * split), stratified by class (each split gets about its fraction of every class) and seeded.
  */
 public final class PatientSplitter {
   private PatientSplitter() {}

@@ -46,8 +46,12 @@ public final class PreparedDataset {
   public static PreparedDataset load(Path dir) {
     Path manifest = dir.resolve(Preparer.MANIFEST);
     if (!Files.isRegularFile(manifest)) {
-      throw new CxrException("prepared data " + dir + ": no " + Preparer.MANIFEST
-          + " (expected the output of `cxr prepare`)");
+      throw new CxrException(
+          "prepared data "
+              + dir
+              + ": no "
+              + Preparer.MANIFEST
+              + " (expected the output of `cxr prepare`)");
     }
     JsonNode m;
     try {
@@ -71,8 +75,12 @@ public final class PreparedDataset {
     Path yf = dir.resolve("y_" + s.key() + ".npy");
     for (Path p : new Path[] {xf, yf}) {
       if (!Files.isRegularFile(p)) {
-        throw new CxrException("prepared data " + dir + ": missing " + p.getFileName()
-            + " (expected the output of `cxr prepare`)");
+        throw new CxrException(
+            "prepared data "
+                + dir
+                + ": missing "
+                + p.getFileName()
+                + " (expected the output of `cxr prepare`)");
       }
     }
     Npy.Array x;
@@ -86,12 +94,26 @@ public final class PreparedDataset {
     }
     int[] xs = x.shape();
     if (xs.length != 4 || xs[1] != 1 || xs[2] != size || xs[3] != size) {
-      throw new CxrException(xf + ": shape " + java.util.Arrays.toString(xs)
-          + " (expected (N, 1, " + size + ", " + size + ") as the manifest says)");
+      throw new CxrException(
+          xf
+              + ": shape "
+              + java.util.Arrays.toString(xs)
+              + " (expected (N, 1, "
+              + size
+              + ", "
+              + size
+              + ") as the manifest says)");
     }
     if (y.shape().length != 1 || y.shape()[0] != xs[0]) {
-      throw new CxrException(yf + ": shape " + java.util.Arrays.toString(y.shape())
-          + " (expected (" + xs[0] + ",) to match " + xf.getFileName() + ")");
+      throw new CxrException(
+          yf
+              + ": shape "
+              + java.util.Arrays.toString(y.shape())
+              + " (expected ("
+              + xs[0]
+              + ",) to match "
+              + xf.getFileName()
+              + ")");
     }
     if (expected >= 0 && expected != xs[0]) {
       throw new CxrException(xf + ": " + xs[0] + " images but the manifest says " + expected);
@@ -100,8 +122,8 @@ public final class PreparedDataset {
     for (int i = 0; i < labels.length; i++) {
       labels[i] = (int) y.data()[i];
       if (labels[i] != 0 && labels[i] != 1) {
-        throw new CxrException(yf + ": label " + y.data()[i] + " at row " + i
-            + " (expected 0 or 1)");
+        throw new CxrException(
+            yf + ": label " + y.data()[i] + " at row " + i + " (expected 0 or 1)");
       }
     }
     return new Images(x.data(), labels, size);

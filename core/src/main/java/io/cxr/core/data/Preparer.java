@@ -34,8 +34,8 @@ import java.util.concurrent.Future;
 
 /**
  * The prepare stage: source -> splits (patient-wise where carved) -> decode, grayscale, resize,
- * scale to [0, 1] -> validation -> {@code x_<split>.npy}, {@code y_<split>.npy},
- * {@code samples.csv}, {@code manifest.json} and {@code config.yaml}, published atomically.
+ * scale to [0, 1] -> validation -> {@code x_<split>.npy}, {@code y_<split>.npy}, {@code
+ * samples.csv}, {@code manifest.json} and {@code config.yaml}, published atomically.
  */
 public final class Preparer {
   public static final String MANIFEST = "manifest.json";
@@ -57,21 +57,34 @@ public final class Preparer {
     long t0 = System.nanoTime();
     DataSource src = Sources.open(source, true);
     int size = imageSize(cfg, src);
-    reporter.info("source: " + src.describe() + ", " + src.samples().size() + " images; "
-        + "image size " + size + "x" + size);
+    reporter.info(
+        "source: "
+            + src.describe()
+            + ", "
+            + src.samples().size()
+            + " images; "
+            + "image size "
+            + size
+            + "x"
+            + size);
     Map<Split, String> origin = new EnumMap<>(Split.class);
     Map<Split, List<Sample>> bySplit = assignSplits(cfg, src, origin, reporter);
     if (cfg.data().maxPerClass() > 0) {
       bySplit.replaceAll((s, list) -> cap(list, cfg.data().maxPerClass(), cfg.seed()));
     }
     Path staging = AtomicFiles.tempDirBeside(outDir);
-    int workers = cfg.data().workers() > 0 ? cfg.data().workers()
-        : Runtime.getRuntime().availableProcessors();
-    ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
-      Thread t = new Thread(r, "cxr-decode");
-      t.setDaemon(true);
-      return t;
-    });
+    int workers =
+        cfg.data().workers() > 0
+            ? cfg.data().workers()
+            : Runtime.getRuntime().availableProcessors();
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            workers,
+            r -> {
+              Thread t = new Thread(r, "cxr-decode");
+              t.setDaemon(true);
+              return t;
+            });
     try {
       Map<Split, SplitStats> stats = new EnumMap<>(Split.class);
       Map<Split, Map<String, Object>> splitInfo = new EnumMap<>(Split.class);
@@ -85,13 +98,32 @@ public final class Preparer {
         for (Split s : new Split[] {Split.TEST, Split.VAL, Split.TRAIN}) {
           SplitStats st = new SplitStats();
           stats.put(s, st);
-          List<Sample> kept = writeSplit(cfg, src, s, bySplit.get(s), size, staging, pool,
-              progress, st, seen, duplicates, warnings);
+          List<Sample> kept =
+              writeSplit(
+                  cfg,
+                  src,
+                  s,
+                  bySplit.get(s),
+                  size,
+                  staging,
+                  pool,
+                  progress,
+                  st,
+                  seen,
+                  duplicates,
+                  warnings);
           for (int i = 0; i < kept.size(); i++) {
             Sample k = kept.get(i);
-            csv.append(s.key()).append(',').append(i).append(',').append(csvField(k.id()))
-                .append(',').append(Label.of(k.label()).name()).append(',')
-                .append(csvField(k.patient())).append('\n');
+            csv.append(s.key())
+                .append(',')
+                .append(i)
+                .append(',')
+                .append(csvField(k.id()))
+                .append(',')
+                .append(Label.of(k.label()).name())
+                .append(',')
+                .append(csvField(k.patient()))
+                .append('\n');
           }
           Map<String, Object> info = new LinkedHashMap<>();
           info.put("count", st.count());
@@ -128,9 +160,11 @@ public final class Preparer {
       srcInfo.put("images", src.samples().size());
       srcInfo.put("sha256", src.sourceHashes());
       manifest.put("source", srcInfo);
-      manifest.put("data_config", ConfigLoader.flatten(cfg).entrySet().stream()
-          .filter(e -> e.getKey().startsWith("data.") || e.getKey().equals("seed"))
-          .collect(LinkedHashMap::new, (m, e) -> m.put(e.getKey(), e.getValue()), Map::putAll));
+      manifest.put(
+          "data_config",
+          ConfigLoader.flatten(cfg).entrySet().stream()
+              .filter(e -> e.getKey().startsWith("data.") || e.getKey().equals("seed"))
+              .collect(LinkedHashMap::new, (m, e) -> m.put(e.getKey(), e.getValue()), Map::putAll));
       String manifestJson = Json.toJson(manifest);
       Files.writeString(staging.resolve(MANIFEST), manifestJson);
       Files.writeString(staging.resolve("samples.csv"), csv.toString());
@@ -140,7 +174,13 @@ public final class Preparer {
       for (String w : warnings) {
         reporter.warn(w);
       }
-      return new Result(outDir, size, stats, origin, warnings, Hashing.sha256(manifestJson),
+      return new Result(
+          outDir,
+          size,
+          stats,
+          origin,
+          warnings,
+          Hashing.sha256(manifestJson),
           (System.nanoTime() - t0) / 1e9);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -182,8 +222,14 @@ public final class Preparer {
       boolean carve = s == Split.VAL ? carveVal : carveTest;
       if (carve) {
         if (!official.get(s).isEmpty()) {
-          reporter.warn("the source's " + s.key() + " split has only " + official.get(s).size()
-              + " images (< data.min_split_images=" + min + "): merged into train and carved anew");
+          reporter.warn(
+              "the source's "
+                  + s.key()
+                  + " split has only "
+                  + official.get(s).size()
+                  + " images (< data.min_split_images="
+                  + min
+                  + "): merged into train and carved anew");
           pool.addAll(official.get(s));
           official.get(s).clear();
         }
@@ -198,8 +244,12 @@ public final class Preparer {
       out.put(s, new ArrayList<>(official.get(s)));
     }
     if (carveVal || carveTest) {
-      for (Sample s : PatientSplitter.split(pool, carveVal ? cfg.data().valFraction() : 0,
-          carveTest ? cfg.data().testFraction() : 0, cfg.seed())) {
+      for (Sample s :
+          PatientSplitter.split(
+              pool,
+              carveVal ? cfg.data().valFraction() : 0,
+              carveTest ? cfg.data().testFraction() : 0,
+              cfg.seed())) {
         out.get(s.split()).add(s);
       }
       // keep the source's order inside each split
@@ -233,10 +283,20 @@ public final class Preparer {
     return out;
   }
 
-  private static List<Sample> writeSplit(CxrConfig cfg, DataSource src, Split split,
-      List<Sample> samples, int size, Path dir, ExecutorService pool, Reporter.Progress progress,
-      SplitStats st, Map<String, String> seen, List<Map<String, String>> duplicates,
-      List<String> warnings) throws IOException {
+  private static List<Sample> writeSplit(
+      CxrConfig cfg,
+      DataSource src,
+      Split split,
+      List<Sample> samples,
+      int size,
+      Path dir,
+      ExecutorService pool,
+      Reporter.Progress progress,
+      SplitStats st,
+      Map<String, String> seen,
+      List<Map<String, String>> duplicates,
+      List<String> warnings)
+      throws IOException {
     String policy = cfg.data().validation().crossSplitDuplicates();
     Path raw = dir.resolve("x_" + split.key() + ".raw");
     List<Sample> kept = new ArrayList<>();
@@ -254,20 +314,37 @@ public final class Preparer {
           Sample s = chunk.get(i);
           float[] img = get(futures.get(i));
           if (img.length != size * size) {
-            throw new CxrException("image " + s.id() + ": decoded to " + img.length
-                + " values (expected " + size + "x" + size + ")");
+            throw new CxrException(
+                "image "
+                    + s.id()
+                    + ": decoded to "
+                    + img.length
+                    + " values (expected "
+                    + size
+                    + "x"
+                    + size
+                    + ")");
           }
           bytes.clear();
           bytes.asFloatBuffer().put(img);
           String hash = HexFormat.of().formatHex(md.digest(bytes.array()));
           String prev = seen.putIfAbsent(hash, split.key() + ":" + s.id());
           if (prev != null && !prev.startsWith(split.key() + ":")) {
-            String msg = "image " + s.id() + " in " + split.key() + " is identical to "
-                + prev.substring(prev.indexOf(':') + 1) + " in " + prev.substring(0,
-                prev.indexOf(':'));
+            String msg =
+                "image "
+                    + s.id()
+                    + " in "
+                    + split.key()
+                    + " is identical to "
+                    + prev.substring(prev.indexOf(':') + 1)
+                    + " in "
+                    + prev.substring(0, prev.indexOf(':'));
             if ("error".equals(policy)) {
-              throw new CxrException("duplicate images across splits: " + msg + " (expected "
-                  + "disjoint splits; set data.validation.cross_split_duplicates=drop or warn)");
+              throw new CxrException(
+                  "duplicate images across splits: "
+                      + msg
+                      + " (expected "
+                      + "disjoint splits; set data.validation.cross_split_duplicates=drop or warn)");
             }
             if ("drop".equals(policy)) {
               st.dropped();
@@ -290,8 +367,12 @@ public final class Preparer {
       warnings.add("... and " + (warned - 5) + " more duplicates across splits");
     }
     if (st.droppedDuplicates() > 0) {
-      warnings.add("dropped " + st.droppedDuplicates() + " images from " + split.key()
-          + " that also appear in a held-out split");
+      warnings.add(
+          "dropped "
+              + st.droppedDuplicates()
+              + " images from "
+              + split.key()
+              + " that also appear in a held-out split");
     }
     Path x = dir.resolve("x_" + split.key() + ".npy");
     try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(x), 1 << 20);
@@ -300,8 +381,8 @@ public final class Preparer {
       in.transferTo(out);
     }
     Files.delete(raw);
-    try (OutputStream out = new BufferedOutputStream(
-        Files.newOutputStream(dir.resolve("y_" + split.key() + ".npy")))) {
+    try (OutputStream out =
+        new BufferedOutputStream(Files.newOutputStream(dir.resolve("y_" + split.key() + ".npy")))) {
       Npy.writeHeader(out, "|u1", kept.size());
       for (Sample s : kept) {
         out.write(s.label());

@@ -25,10 +25,16 @@ public final class Sources {
       return NpzSource.open(path);
     }
     if (!Files.exists(path)) {
-      throw new CxrException("data source " + path + ": not found (expected a Kermany folder or "
-          + "a MedMNIST .npz file)");
+      throw new CxrException(
+          "data source "
+              + path
+              + ": not found (expected a Kermany folder or "
+              + "a MedMNIST .npz file)");
     }
-    throw new CxrException("data source " + path + ": not a folder or a .npz file (expected a "
-        + "Kermany folder or a MedMNIST .npz file)");
+    throw new CxrException(
+        "data source "
+            + path
+            + ": not a folder or a .npz file (expected a "
+            + "Kermany folder or a MedMNIST .npz file)");
   }
 }

@@ -22,8 +22,8 @@ public final class Downloader {
   /** What was fetched and where the data now is. */
   public record Result(Path data, boolean alreadyPresent, long bytes) {}
 
-  public static Result run(CxrConfig cfg, Map<String, String> env, Path kaggleJson,
-      Reporter reporter) {
+  public static Result run(
+      CxrConfig cfg, Map<String, String> env, Path kaggleJson, Reporter reporter) {
     CxrConfig.Download d = cfg.download();
     HttpFetcher http = new HttpFetcher(d.timeoutSeconds(), d.retries());
     Path target = Path.of(d.target());
@@ -33,8 +33,10 @@ public final class Downloader {
   }
 
   static Result zenodo(CxrConfig.Download d, HttpFetcher http, Path target, Reporter reporter) {
-    String key = d.medmnistSize() == 28 ? "pneumoniamnist.npz"
-        : "pneumoniamnist_" + d.medmnistSize() + ".npz";
+    String key =
+        d.medmnistSize() == 28
+            ? "pneumoniamnist.npz"
+            : "pneumoniamnist_" + d.medmnistSize() + ".npz";
     URI api = uri(d.zenodoApi() + "/records/" + d.zenodoRecord(), "download.zenodo_api");
     JsonNode record;
     try {
@@ -49,21 +51,29 @@ public final class Downloader {
       }
     }
     if (file == null) {
-      throw new CxrException("Zenodo record " + d.zenodoRecord() + ": has no file '" + key
-          + "' (expected download.medmnist_size 28, 64, 128 or 224)");
+      throw new CxrException(
+          "Zenodo record "
+              + d.zenodoRecord()
+              + ": has no file '"
+              + key
+              + "' (expected download.medmnist_size 28, 64, 128 or 224)");
     }
     String checksum = file.path("checksum").asText("");
     if (!checksum.startsWith("md5:")) {
-      throw new CxrException("Zenodo record " + d.zenodoRecord() + ": file '" + key
-          + "' has no md5 checksum to verify against");
+      throw new CxrException(
+          "Zenodo record "
+              + d.zenodoRecord()
+              + ": file '"
+              + key
+              + "' has no md5 checksum to verify against");
     }
     String md5 = checksum.substring(4);
     // the record API links the bytes as "content" (InvenioRDM) or "self" (legacy)
-    String link = file.path("links").path("content").asText(
-        file.path("links").path("self").asText(""));
+    String link =
+        file.path("links").path("content").asText(file.path("links").path("self").asText(""));
     if (link.isEmpty()) {
-      throw new CxrException("Zenodo record " + d.zenodoRecord() + ": file '" + key
-          + "' has no download link");
+      throw new CxrException(
+          "Zenodo record " + d.zenodoRecord() + ": file '" + key + "' has no download link");
     }
     Path out = target.resolve("pneumoniamnist").resolve(key);
     if (Files.isRegularFile(out) && Hashing.file(out, "MD5").equalsIgnoreCase(md5)) {
@@ -75,12 +85,16 @@ public final class Downloader {
     return new Result(out, false, size(out));
   }
 
-  static Result kaggle(CxrConfig.Download d, HttpFetcher http, Path target,
-      KaggleCredentials creds, Reporter reporter) {
+  static Result kaggle(
+      CxrConfig.Download d,
+      HttpFetcher http,
+      Path target,
+      KaggleCredentials creds,
+      Reporter reporter) {
     String dataset = d.kaggleDataset();
     if (!dataset.matches("[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")) {
-      throw new CxrException("config key 'download.kaggle_dataset': expected owner/name, got '"
-          + dataset + "'");
+      throw new CxrException(
+          "config key 'download.kaggle_dataset': expected owner/name, got '" + dataset + "'");
     }
     Path folder = target.resolve("kermany");
     Path done = folder.resolve(".complete");
@@ -92,8 +106,8 @@ public final class Downloader {
     Path zip = target.resolve(name);
     if (!Files.isRegularFile(zip)) {
       URI uri = uri(d.kaggleApi() + "/datasets/download/" + dataset, "download.kaggle_api");
-      http.download(uri, Map.of("Authorization", creds.authorization()), zip, SafeZip::verify,
-          reporter);
+      http.download(
+          uri, Map.of("Authorization", creds.authorization()), zip, SafeZip::verify, reporter);
     } else {
       SafeZip.verify(zip);
     }
@@ -110,7 +124,8 @@ public final class Downloader {
   private static URI uri(String s, String key) {
     try {
       URI u = URI.create(s);
-      if (u.getScheme() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https"))
+      if (u.getScheme() == null
+          || !(u.getScheme().equals("http") || u.getScheme().equals("https"))
           || u.getHost() == null) {
         throw new IllegalArgumentException();
       }

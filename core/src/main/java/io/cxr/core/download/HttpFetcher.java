@@ -25,19 +25,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Streams HTTP downloads to disk: into {@code <file>.part}, resumed with a Range request after
- * an interruption, retried, checked, and only then renamed to its final name, so a half
- * download never passes for a complete one. Redirects are followed by hand, and credentials are
- * sent only to the host they were meant for.
+ * Streams HTTP downloads to disk: into {@code <file>.part}, resumed with a Range request after an
+ * interruption, retried, checked, and only then renamed to its final name, so a half download never
+ * passes for a complete one. Redirects are followed by hand, and credentials are sent only to the
+ * host they were meant for.
  */
 public final class HttpFetcher {
   private static final int MAX_REDIRECTS = 5;
   private static final ScheduledExecutorService WATCHDOG =
-      Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "cxr-download-watchdog");
-        t.setDaemon(true);
-        return t;
-      });
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "cxr-download-watchdog");
+            t.setDaemon(true);
+            return t;
+          });
   private final HttpClient client;
   private final Duration timeout;
   private final int retries;
@@ -45,10 +46,11 @@ public final class HttpFetcher {
   public HttpFetcher(int timeoutSeconds, int retries) {
     this.timeout = Duration.ofSeconds(timeoutSeconds);
     this.retries = retries;
-    this.client = HttpClient.newBuilder()
-        .connectTimeout(timeout)
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .build();
+    this.client =
+        HttpClient.newBuilder()
+            .connectTimeout(timeout)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
   }
 
   /** Checks a complete .part file before it is renamed; throws CxrException when it is bad. */
@@ -75,8 +77,8 @@ public final class HttpFetcher {
    *
    * @param verifier checks the complete file (checksum, archive integrity) before the rename
    */
-  public Path download(URI uri, Map<String, String> headers, Path target, Verifier verifier,
-      Reporter reporter) {
+  public Path download(
+      URI uri, Map<String, String> headers, Path target, Verifier verifier, Reporter reporter) {
     Path part = target.resolveSibling(target.getFileName() + ".part");
     IOException last = null;
     for (int attempt = 0; attempt <= retries; attempt++) {
@@ -89,28 +91,44 @@ public final class HttpFetcher {
           Files.deleteIfExists(part); // a bad complete file must not be resumed
           throw e;
         }
-        Files.move(part, target, StandardCopyOption.REPLACE_EXISTING,
-            StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+            part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         return target;
       } catch (IOException e) {
         last = e;
         if (attempt < retries) {
-          reporter.warn("download of " + target.getFileName() + " interrupted (" + describe(e)
-              + "); retrying (" + (attempt + 1) + "/" + retries + ")");
+          reporter.warn(
+              "download of "
+                  + target.getFileName()
+                  + " interrupted ("
+                  + describe(e)
+                  + "); retrying ("
+                  + (attempt + 1)
+                  + "/"
+                  + retries
+                  + ")");
           sleep(500L << Math.min(attempt, 4));
         }
       }
     }
-    throw new CxrException("download " + safe(uri) + ": failed after " + (retries + 1)
-        + " attempts (" + describe(last) + "); the partial file " + part
-        + " is kept and resumed next time");
+    throw new CxrException(
+        "download "
+            + safe(uri)
+            + ": failed after "
+            + (retries + 1)
+            + " attempts ("
+            + describe(last)
+            + "); the partial file "
+            + part
+            + " is kept and resumed next time");
   }
 
-  private void fetch(URI uri, Map<String, String> headers, Path part, Reporter reporter,
-      String name) throws IOException {
+  private void fetch(
+      URI uri, Map<String, String> headers, Path part, Reporter reporter, String name)
+      throws IOException {
     long have = Files.exists(part) ? Files.size(part) : 0;
-    HttpResponse<InputStream> r = send(uri, headers, have > 0 ? have : -1,
-        HttpResponse.BodyHandlers.ofInputStream());
+    HttpResponse<InputStream> r =
+        send(uri, headers, have > 0 ? have : -1, HttpResponse.BodyHandlers.ofInputStream());
     int code = r.statusCode();
     boolean append;
     if (code == 206 && have > 0) {
@@ -131,22 +149,30 @@ public final class HttpFetcher {
     // the request timeout ends at the headers: a stalled body is cut by this watchdog
     AtomicLong lastProgress = new AtomicLong(System.nanoTime());
     AtomicBoolean stalled = new AtomicBoolean();
-    ScheduledFuture<?> watchdog = WATCHDOG.scheduleAtFixedRate(() -> {
-      if (System.nanoTime() - lastProgress.get() > timeout.toNanos()) {
-        stalled.set(true);
-        try {
-          in.close();
-        } catch (IOException ignored) {
-          // closing is all we can do
-        }
-      }
-    }, 200, 200, TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> watchdog =
+        WATCHDOG.scheduleAtFixedRate(
+            () -> {
+              if (System.nanoTime() - lastProgress.get() > timeout.toNanos()) {
+                stalled.set(true);
+                try {
+                  in.close();
+                } catch (IOException ignored) {
+                  // closing is all we can do
+                }
+              }
+            },
+            200,
+            200,
+            TimeUnit.MILLISECONDS);
     long got = have;
     try (Reporter.Progress bar = reporter.progress(name, Math.max(total, 0));
         in;
-        OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE,
-            append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING,
-            StandardOpenOption.WRITE)) {
+        OutputStream out =
+            Files.newOutputStream(
+                part,
+                StandardOpenOption.CREATE,
+                append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
       bar.step(have);
       byte[] buf = new byte[1 << 16];
       int n;
@@ -158,8 +184,7 @@ public final class HttpFetcher {
       }
     } catch (IOException e) {
       if (stalled.get()) {
-        throw new IOException("no data for " + timeout.toSeconds() + " s after " + got
-            + " bytes");
+        throw new IOException("no data for " + timeout.toSeconds() + " s after " + got + " bytes");
       }
       throw e;
     } finally {
@@ -170,18 +195,20 @@ public final class HttpFetcher {
     }
   }
 
-  private <T> HttpResponse<T> send(URI uri, Map<String, String> headers, long rangeFrom,
-      HttpResponse.BodyHandler<T> handler) throws IOException {
+  private <T> HttpResponse<T> send(
+      URI uri, Map<String, String> headers, long rangeFrom, HttpResponse.BodyHandler<T> handler)
+      throws IOException {
     URI current = uri;
     for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      HttpRequest.Builder b = HttpRequest.newBuilder(current).timeout(timeout).GET()
-          .header("User-Agent", "cxr");
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(current).timeout(timeout).GET().header("User-Agent", "cxr");
       boolean sameHost = sameOrigin(uri, current);
-      headers.forEach((k, v) -> {
-        if (sameHost || !k.equalsIgnoreCase("Authorization")) {
-          b.header(k, v);
-        }
-      });
+      headers.forEach(
+          (k, v) -> {
+            if (sameHost || !k.equalsIgnoreCase("Authorization")) {
+              b.header(k, v);
+            }
+          });
       if (rangeFrom > 0) {
         b.header("Range", "bytes=" + rangeFrom + "-");
       }
@@ -194,8 +221,10 @@ public final class HttpFetcher {
       }
       int code = r.statusCode();
       if (code == 301 || code == 302 || code == 303 || code == 307 || code == 308) {
-        String loc = r.headers().firstValue("Location").orElseThrow(
-            () -> new IOException("redirect without Location from " + safe(uri)));
+        String loc =
+            r.headers()
+                .firstValue("Location")
+                .orElseThrow(() -> new IOException("redirect without Location from " + safe(uri)));
         if (r.body() instanceof InputStream in) {
           in.close();
         }
@@ -208,23 +237,29 @@ public final class HttpFetcher {
   }
 
   private static boolean sameOrigin(URI a, URI b) {
-    return a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost())
-        && a.getPort() == b.getPort() && a.getScheme().equalsIgnoreCase(b.getScheme());
+    return a.getHost() != null
+        && a.getHost().equalsIgnoreCase(b.getHost())
+        && a.getPort() == b.getPort()
+        && a.getScheme().equalsIgnoreCase(b.getScheme());
   }
 
   private static CxrException httpError(URI uri, int code) {
-    String why = switch (code) {
-      case 401, 403 -> " (credentials refused or missing)";
-      case 404 -> " (not found)";
-      case 429 -> " (rate limited; try later)";
-      default -> "";
-    };
+    String why =
+        switch (code) {
+          case 401, 403 -> " (credentials refused or missing)";
+          case 404 -> " (not found)";
+          case 429 -> " (rate limited; try later)";
+          default -> "";
+        };
     return new CxrException("download " + safe(uri) + ": HTTP " + code + why);
   }
 
   /** The URI without query or user info (signed URLs carry tokens in the query). */
   static String safe(URI uri) {
-    return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "")
+    return uri.getScheme()
+        + "://"
+        + uri.getHost()
+        + (uri.getPort() > 0 ? ":" + uri.getPort() : "")
         + uri.getPath();
   }
 
@@ -249,8 +284,14 @@ public final class HttpFetcher {
     return part -> {
       String got = Hashing.file(part, "MD5");
       if (!got.equalsIgnoreCase(expected)) {
-        throw new CxrException("download " + part.getFileName() + ": MD5 " + got
-            + " does not match the expected " + expected + " (file discarded)");
+        throw new CxrException(
+            "download "
+                + part.getFileName()
+                + ": MD5 "
+                + got
+                + " does not match the expected "
+                + expected
+                + " (file discarded)");
       }
     };
   }

@@ -11,8 +11,8 @@ import java.util.Base64;
 import java.util.Map;
 
 /**
- * Kaggle API credentials from {@code KAGGLE_USERNAME}/{@code KAGGLE_KEY} or
- * {@code ~/.kaggle/kaggle.json}. The key never appears in {@link #toString()} or in messages.
+ * Kaggle API credentials from {@code KAGGLE_USERNAME}/{@code KAGGLE_KEY} or {@code
+ * ~/.kaggle/kaggle.json}. The key never appears in {@link #toString()} or in messages.
  */
 public final class KaggleCredentials {
   private final String username;
@@ -37,25 +37,33 @@ public final class KaggleCredentials {
       try {
         n = Json.JSON.readTree(Files.readString(kaggleJson, StandardCharsets.UTF_8));
       } catch (IOException e) {
-        throw new CxrException("Kaggle credentials " + kaggleJson + ": not valid JSON (expected "
-            + "{\"username\": ..., \"key\": ...})");
+        throw new CxrException(
+            "Kaggle credentials "
+                + kaggleJson
+                + ": not valid JSON (expected "
+                + "{\"username\": ..., \"key\": ...})");
       }
       if (n == null || !n.path("username").isTextual() || !n.path("key").isTextual()) {
-        throw new CxrException("Kaggle credentials " + kaggleJson + ": missing 'username' or "
-            + "'key' (expected {\"username\": ..., \"key\": ...})");
+        throw new CxrException(
+            "Kaggle credentials "
+                + kaggleJson
+                + ": missing 'username' or "
+                + "'key' (expected {\"username\": ..., \"key\": ...})");
       }
-      return new KaggleCredentials(n.get("username").asText(), n.get("key").asText(),
-          kaggleJson.toString());
+      return new KaggleCredentials(
+          n.get("username").asText(), n.get("key").asText(), kaggleJson.toString());
     }
-    throw new CxrException("no Kaggle credentials: set KAGGLE_USERNAME and KAGGLE_KEY, or create "
-        + (kaggleJson == null ? "~/.kaggle/kaggle.json" : kaggleJson)
-        + " (Kaggle > Settings > API > Create New Token)");
+    throw new CxrException(
+        "no Kaggle credentials: set KAGGLE_USERNAME and KAGGLE_KEY, or create "
+            + (kaggleJson == null ? "~/.kaggle/kaggle.json" : kaggleJson)
+            + " (Kaggle > Settings > API > Create New Token)");
   }
 
   /** The value of the HTTP Authorization header. */
   String authorization() {
-    return "Basic " + Base64.getEncoder().encodeToString(
-        (username + ":" + key).getBytes(StandardCharsets.UTF_8));
+    return "Basic "
+        + Base64.getEncoder()
+            .encodeToString((username + ":" + key).getBytes(StandardCharsets.UTF_8));
   }
 
   public String origin() {

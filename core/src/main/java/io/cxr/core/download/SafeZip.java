@@ -29,17 +29,17 @@ public final class SafeZip {
         }
       }
     } catch (ZipException e) {
-      throw new CxrException("archive " + zip.getFileName() + ": corrupt or incomplete zip ("
-          + e.getMessage() + ")");
+      throw new CxrException(
+          "archive " + zip.getFileName() + ": corrupt or incomplete zip (" + e.getMessage() + ")");
     } catch (IOException e) {
-      throw new CxrException("archive " + zip.getFileName() + ": unreadable (" + e.getMessage()
-          + ")");
+      throw new CxrException(
+          "archive " + zip.getFileName() + ": unreadable (" + e.getMessage() + ")");
     }
   }
 
   /**
-   * Extracts into {@code target} (replaced as a whole, atomically); macOS metadata
-   * ({@code __MACOSX/}, {@code .DS_Store}) is skipped.
+   * Extracts into {@code target} (replaced as a whole, atomically); macOS metadata ({@code
+   * __MACOSX/}, {@code .DS_Store}) is skipped.
    */
   public static void extract(Path zip, Path target) {
     Path staging = AtomicFiles.tempDirBeside(target);
@@ -53,10 +53,16 @@ public final class SafeZip {
           continue;
         }
         Path out = root.resolve(name).normalize();
-        if (name.startsWith("/") || name.contains("\\") || !out.startsWith(root)
+        if (name.startsWith("/")
+            || name.contains("\\")
+            || !out.startsWith(root)
             || out.equals(root)) {
-          throw new CxrException("archive " + zip.getFileName() + ": entry '" + name
-              + "' would be written outside the target folder (refused)");
+          throw new CxrException(
+              "archive "
+                  + zip.getFileName()
+                  + ": entry '"
+                  + name
+                  + "' would be written outside the target folder (refused)");
         }
         if (e.isDirectory()) {
           Files.createDirectories(out);
@@ -70,8 +76,8 @@ public final class SafeZip {
       AtomicFiles.publishDir(staging, target);
       staging = null;
     } catch (IOException e) {
-      throw new CxrException("archive " + zip.getFileName() + ": cannot extract ("
-          + e.getMessage() + ")");
+      throw new CxrException(
+          "archive " + zip.getFileName() + ": cannot extract (" + e.getMessage() + ")");
     } finally {
       if (staging != null) {
         AtomicFiles.deleteRecursively(staging);

@@ -4,8 +4,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Every figure cxr reports for one split at one threshold; the single metrics implementation
- * used by train, evaluate, the quality gate (and later HPO).
+ * Every figure cxr reports for one split at one threshold; the single metrics implementation used
+ * by train, evaluate, the quality gate (and later HPO).
  */
 public record BinaryMetrics(
     ConfusionMatrix confusion,

@@ -1,9 +1,9 @@
 package io.cxr.core.eval;
 
 /**
- * Counts of a binary decision, positive = PNEUMONIA. Each rate is 0 when its denominator is 0
- * (e.g. precision of a model that predicts no positive), the convention of scikit-learn's
- * {@code zero_division=0}.
+ * Counts of a binary decision, positive = PNEUMONIA. Each rate is 0 when its denominator is 0 (e.g.
+ * precision of a model that predicts no positive), the convention of scikit-learn's {@code
+ * zero_division=0}.
  */
 public record ConfusionMatrix(long tp, long fp, long tn, long fn) {
 

@@ -12,12 +12,12 @@ import io.cxr.core.data.Split;
 import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.io.Json;
 import io.cxr.core.model.ModelBundle;
-import io.cxr.core.train.Predictor;
-import io.cxr.core.train.TrainStage;
 import io.cxr.core.tracking.RunInfo;
 import io.cxr.core.tracking.RunStatus;
 import io.cxr.core.tracking.TrackedRun;
 import io.cxr.core.tracking.Tracker;
+import io.cxr.core.train.Predictor;
+import io.cxr.core.train.TrainStage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,15 +27,20 @@ import java.util.Map;
 
 /**
  * The evaluate stage: a saved model on the prepared test split or on any labelled folder or npz,
- * with the model's own threshold; writes metrics JSON, a Markdown report and plots, and applies
- * the quality gate.
+ * with the model's own threshold; writes metrics JSON, a Markdown report and plots, and applies the
+ * quality gate.
  */
 public final class Evaluator {
   private Evaluator() {}
 
   /** What evaluation found. */
-  public record Result(Map<String, Double> metrics, QualityGate.Result gate, String dataName,
-      Path metricsFile, Path report, String table) {}
+  public record Result(
+      Map<String, Double> metrics,
+      QualityGate.Result gate,
+      String dataName,
+      Path metricsFile,
+      Path report,
+      String table) {}
 
   /**
    * Evaluates.
@@ -43,15 +48,17 @@ public final class Evaluator {
    * @param data a Kermany folder or npz, or null for the prepared test split
    * @param out folder for evaluation.json, evaluation.md and plots
    */
-  public static Result run(CxrConfig cfg, Path modelPath, Path data, Path out, Reporter reporter,
-      Tracker tracker) {
+  public static Result run(
+      CxrConfig cfg, Path modelPath, Path data, Path out, Reporter reporter, Tracker tracker) {
     ModelBundle model = ModelBundle.load(modelPath);
-    Map<String, String> prov = model.card().provenance() == null ? Map.of()
-        : model.card().provenance();
-    TrackedRun run = tracker.start(cfg.experiment().name(),
-        RunInfo.runName(cfg, "evaluate", model.card().modelType()),
-        RunInfo.tags("evaluate", model.card().modelType(), prov.get("data_manifest_sha256")),
-        null);
+    Map<String, String> prov =
+        model.card().provenance() == null ? Map.of() : model.card().provenance();
+    TrackedRun run =
+        tracker.start(
+            cfg.experiment().name(),
+            RunInfo.runName(cfg, "evaluate", model.card().modelType()),
+            RunInfo.tags("evaluate", model.card().modelType(), prov.get("data_manifest_sha256")),
+            null);
     try {
       Result r = evaluate(cfg, model, modelPath, data, out, reporter);
       Map<String, String> params = new LinkedHashMap<>(RunInfo.params(cfg));
@@ -65,8 +72,14 @@ public final class Evaluator {
       Map<String, Double> m = new LinkedHashMap<>(TrainStage.rounded(r.metrics()));
       m.put("gate_passed", r.gate().passed() ? 1.0 : 0.0);
       run.logMetrics(m, 0);
-      for (String f : List.of("evaluation.json", "evaluation.md", "eval_confusion_matrix.png",
-          "eval_roc_curve.png", "eval_pr_curve.png", "config.yaml")) {
+      for (String f :
+          List.of(
+              "evaluation.json",
+              "evaluation.md",
+              "eval_confusion_matrix.png",
+              "eval_roc_curve.png",
+              "eval_pr_curve.png",
+              "config.yaml")) {
         run.logArtifact(out.resolve(f), "evaluation");
       }
       run.end(RunStatus.FINISHED);
@@ -77,8 +90,8 @@ public final class Evaluator {
     }
   }
 
-  private static Result evaluate(CxrConfig cfg, ModelBundle model, Path modelPath, Path data,
-      Path out, Reporter reporter) {
+  private static Result evaluate(
+      CxrConfig cfg, ModelBundle model, Path modelPath, Path data, Path out, Reporter reporter) {
     int size = model.card().imageSize();
     int[] labels;
     float[] x;
@@ -86,9 +99,22 @@ public final class Evaluator {
     if (data == null) {
       PreparedDataset p = PreparedDataset.load(Path.of(cfg.paths().prepared()));
       if (p.imageSize() != size) {
-        throw new CxrException("prepared data " + p.dir() + ": images are " + p.imageSize()
-            + "x" + p.imageSize() + " but model " + modelPath + " expects " + size + "x" + size
-            + " (re-run prepare with data.image_size=" + size + ")");
+        throw new CxrException(
+            "prepared data "
+                + p.dir()
+                + ": images are "
+                + p.imageSize()
+                + "x"
+                + p.imageSize()
+                + " but model "
+                + modelPath
+                + " expects "
+                + size
+                + "x"
+                + size
+                + " (re-run prepare with data.image_size="
+                + size
+                + ")");
       }
       PreparedDataset.Images test = p.split(Split.TEST);
       labels = test.y();
@@ -109,8 +135,8 @@ public final class Evaluator {
       }
       dataName = src.describe() + (src.splits().contains(Split.TEST) ? ", test split" : "");
     }
-    float[] scores = Predictor.scores(model.network(), model.card().normalization(), x,
-        labels.length, size);
+    float[] scores =
+        Predictor.scores(model.network(), model.card().normalization(), x, labels.length, size);
     BinaryMetrics bm = BinaryMetrics.of(labels, scores, model.card().threshold());
     Map<String, Double> metrics = new LinkedHashMap<>(bm.flat("test"));
     Double trainF1 = model.card().metrics() == null ? null : model.card().metrics().get("train_f1");
@@ -120,8 +146,9 @@ public final class Evaluator {
     metrics.put("threshold", model.card().threshold());
     QualityGate.Result gate = QualityGate.check(cfg.gate(), metrics);
 
-    Plots.confusionMatrix(bm.confusion(), String.format(Locale.ROOT,
-        "Confusion matrix (threshold %.3f)", model.card().threshold()),
+    Plots.confusionMatrix(
+        bm.confusion(),
+        String.format(Locale.ROOT, "Confusion matrix (threshold %.3f)", model.card().threshold()),
         out.resolve("eval_confusion_matrix.png"));
     Plots.roc(Map.of("test", bm.roc()), out.resolve("eval_roc_curve.png"));
     Plots.precisionRecall(Map.of("test", bm.pr()), out.resolve("eval_pr_curve.png"));
@@ -130,24 +157,37 @@ public final class Evaluator {
     json.put("gate_passed", gate.passed() ? 1.0 : 0.0);
     Json.writeJson(metricsFile, json);
     Map<String, String> facts = new LinkedHashMap<>();
-    facts.put("model", modelPath + " (" + model.card().modelType() + ", "
-        + size + "x" + size + ", created " + model.card().createdAt() + ")");
+    facts.put(
+        "model",
+        modelPath
+            + " ("
+            + model.card().modelType()
+            + ", "
+            + size
+            + "x"
+            + size
+            + ", created "
+            + model.card().createdAt()
+            + ")");
     facts.put("data", dataName + ", " + labels.length + " images");
-    facts.put("threshold", String.format(Locale.ROOT, "%.4f (chosen on validation)",
-        model.card().threshold()));
+    facts.put(
+        "threshold",
+        String.format(Locale.ROOT, "%.4f (chosen on validation)", model.card().threshold()));
     if (model.card().provenance() != null) {
       facts.put("git commit", model.card().provenance().getOrDefault("git_commit", "unknown"));
-      facts.put("data manifest", model.card().provenance().getOrDefault("data_manifest_sha256",
-          "unknown"));
+      facts.put(
+          "data manifest",
+          model.card().provenance().getOrDefault("data_manifest_sha256", "unknown"));
     }
-    List<String> images = new ArrayList<>(List.of("eval_confusion_matrix.png",
-        "eval_roc_curve.png", "eval_pr_curve.png"));
+    List<String> images =
+        new ArrayList<>(
+            List.of("eval_confusion_matrix.png", "eval_roc_curve.png", "eval_pr_curve.png"));
     Path report = out.resolve("evaluation.md");
-    AtomicFiles.writeString(report, Reports.markdown("cxr evaluation", facts, metrics,
-        List.of("test"), gate, images));
+    AtomicFiles.writeString(
+        report, Reports.markdown("cxr evaluation", facts, metrics, List.of("test"), gate, images));
     AtomicFiles.writeString(out.resolve("config.yaml"), ConfigLoader.toYaml(cfg));
-    return new Result(metrics, gate, dataName, metricsFile, report,
-        Reports.table(metrics, List.of("test")));
+    return new Result(
+        metrics, gate, dataName, metricsFile, report, Reports.table(metrics, List.of("test")));
   }
 
   /** The test split of a split layout, else everything. */

@@ -26,34 +26,50 @@ public final class Plots {
   private Plots() {}
 
   public static void confusionMatrix(ConfusionMatrix cm, String title, Path png) {
-    HeatMapChart chart = new HeatMapChartBuilder().width(520).height(460).title(title)
-        .xAxisTitle("predicted").yAxisTitle("actual").build();
+    HeatMapChart chart =
+        new HeatMapChartBuilder()
+            .width(520)
+            .height(460)
+            .title(title)
+            .xAxisTitle("predicted")
+            .yAxisTitle("actual")
+            .build();
     chart.getStyler().setShowValue(true);
     chart.getStyler().setPlotContentSize(1);
     chart.getStyler().setLegendVisible(false);
-    chart.getStyler().setRangeColors(new Color[] {new Color(0xf7fbff), new Color(0xc6dbef),
-        new Color(0x6baed6)});
+    chart
+        .getStyler()
+        .setRangeColors(
+            new Color[] {new Color(0xf7fbff), new Color(0xc6dbef), new Color(0x6baed6)});
     List<Number[]> heat = new ArrayList<>();
     // x = predicted (0 NORMAL, 1 PNEUMONIA), y = actual
     heat.add(new Number[] {0, 0, cm.tn()});
     heat.add(new Number[] {1, 0, cm.fp()});
     heat.add(new Number[] {0, 1, cm.fn()});
     heat.add(new Number[] {1, 1, cm.tp()});
-    chart.addSeries("count", List.of("NORMAL", "PNEUMONIA"), List.of("NORMAL", "PNEUMONIA"),
-        heat);
+    chart.addSeries("count", List.of("NORMAL", "PNEUMONIA"), List.of("NORMAL", "PNEUMONIA"), heat);
     save(chart, png);
   }
 
   public static void roc(Map<String, RocCurve> curves, Path png) {
-    XYChart chart = xy("ROC curve", "false positive rate (1 - specificity)",
-        "true positive rate (sensitivity)");
+    XYChart chart =
+        xy(
+            "ROC curve",
+            "false positive rate (1 - specificity)",
+            "true positive rate (sensitivity)");
     for (var e : curves.entrySet()) {
       RocCurve c = e.getValue();
-      chart.addSeries(String.format(java.util.Locale.ROOT, "%s (AUC %.3f)", e.getKey(), c.auc()),
-          c.fpr(), c.tpr()).setMarker(SeriesMarkers.NONE);
+      chart
+          .addSeries(
+              String.format(java.util.Locale.ROOT, "%s (AUC %.3f)", e.getKey(), c.auc()),
+              c.fpr(),
+              c.tpr())
+          .setMarker(SeriesMarkers.NONE);
     }
-    chart.addSeries("chance", new double[] {0, 1}, new double[] {0, 1})
-        .setMarker(SeriesMarkers.NONE).setLineColor(Color.LIGHT_GRAY);
+    chart
+        .addSeries("chance", new double[] {0, 1}, new double[] {0, 1})
+        .setMarker(SeriesMarkers.NONE)
+        .setLineColor(Color.LIGHT_GRAY);
     unitAxes(chart);
     save(chart, png);
   }
@@ -62,8 +78,13 @@ public final class Plots {
     XYChart chart = xy("Precision-recall curve", "recall (sensitivity)", "precision");
     for (var e : curves.entrySet()) {
       PrecisionRecallCurve c = e.getValue();
-      chart.addSeries(String.format(java.util.Locale.ROOT, "%s (AP %.3f)", e.getKey(),
-          c.averagePrecision()), c.recall(), c.precision()).setMarker(SeriesMarkers.NONE);
+      chart
+          .addSeries(
+              String.format(
+                  java.util.Locale.ROOT, "%s (AP %.3f)", e.getKey(), c.averagePrecision()),
+              c.recall(),
+              c.precision())
+          .setMarker(SeriesMarkers.NONE);
     }
     unitAxes(chart);
     save(chart, png);
@@ -72,20 +93,27 @@ public final class Plots {
   public static void trainingCurves(List<EpochRecord> history, Path png) {
     XYChart chart = xy("Training curves", "epoch", "loss");
     double[] epochs = history.stream().mapToDouble(EpochRecord::epoch).toArray();
-    chart.addSeries("train loss", epochs,
-        history.stream().mapToDouble(EpochRecord::trainLoss).toArray());
-    chart.addSeries("val loss", epochs,
-        history.stream().mapToDouble(EpochRecord::valLoss).toArray());
-    XYSeries auc = chart.addSeries("val AUC", epochs,
-        history.stream().mapToDouble(EpochRecord::valAuc).toArray());
+    chart.addSeries(
+        "train loss", epochs, history.stream().mapToDouble(EpochRecord::trainLoss).toArray());
+    chart.addSeries(
+        "val loss", epochs, history.stream().mapToDouble(EpochRecord::valLoss).toArray());
+    XYSeries auc =
+        chart.addSeries(
+            "val AUC", epochs, history.stream().mapToDouble(EpochRecord::valAuc).toArray());
     auc.setYAxisGroup(1);
     chart.setYAxisGroupTitle(1, "AUC");
     save(chart, png);
   }
 
   private static XYChart xy(String title, String x, String y) {
-    XYChart chart = new XYChartBuilder().width(640).height(480).title(title).xAxisTitle(x)
-        .yAxisTitle(y).build();
+    XYChart chart =
+        new XYChartBuilder()
+            .width(640)
+            .height(480)
+            .title(title)
+            .xAxisTitle(x)
+            .yAxisTitle(y)
+            .build();
     chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideSE);
     return chart;
   }
@@ -95,12 +123,14 @@ public final class Plots {
   }
 
   private static void save(Chart<?, ?> chart, Path png) {
-    AtomicFiles.write(png, out -> {
-      try {
-        out.write(BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
-      } catch (IOException e) {
-        throw e;
-      }
-    });
+    AtomicFiles.write(
+        png,
+        out -> {
+          try {
+            out.write(BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
+          } catch (IOException e) {
+            throw e;
+          }
+        });
   }
 }

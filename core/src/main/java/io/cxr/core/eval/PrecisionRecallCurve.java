@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Precision against recall (sensitivity), one point per distinct score, and the average
- * precision AP = sum over thresholds of (R_k - R_{k-1}) P_k (scikit-learn's definition, no
- * interpolation). Positive = PNEUMONIA.
+ * Precision against recall (sensitivity), one point per distinct score, and the average precision
+ * AP = sum over thresholds of (R_k - R_{k-1}) P_k (scikit-learn's definition, no interpolation).
+ * Positive = PNEUMONIA.
  */
 public record PrecisionRecallCurve(
     double[] recall, double[] precision, double[] thresholds, double averagePrecision) {

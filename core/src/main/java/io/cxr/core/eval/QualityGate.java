@@ -15,11 +15,16 @@ public final class QualityGate {
   private QualityGate() {}
 
   /** One check: {@code value op bound}. */
-  public record Check(String name, String metric, String op, double bound, Double value,
-      boolean passed) {
+  public record Check(
+      String name, String metric, String op, double bound, Double value, boolean passed) {
     public String describe() {
-      return String.format(Locale.ROOT, "%-22s %s %s %.4f  %s", name,
-          value == null ? "missing" : String.format(Locale.ROOT, "%.4f", value), op, bound,
+      return String.format(
+          Locale.ROOT,
+          "%-22s %s %s %.4f  %s",
+          name,
+          value == null ? "missing" : String.format(Locale.ROOT, "%.4f", value),
+          op,
+          bound,
           passed ? "PASS" : "FAIL");
     }
   }
@@ -40,8 +45,14 @@ public final class QualityGate {
     Double train = metrics.get("train_f1");
     Double test = metrics.get("test_f1");
     Double gap = train == null || test == null ? null : train - test;
-    checks.add(new Check("train-test F1 gap", "train_f1 - test_f1", "<=",
-        gate.maxTrainTestF1Gap(), gap, gap != null && gap <= gate.maxTrainTestF1Gap() + 1e-12));
+    checks.add(
+        new Check(
+            "train-test F1 gap",
+            "train_f1 - test_f1",
+            "<=",
+            gate.maxTrainTestF1Gap(),
+            gap,
+            gap != null && gap <= gate.maxTrainTestF1Gap() + 1e-12));
     return new Result(checks);
   }
 

@@ -8,15 +8,16 @@ import java.util.Map;
 public final class Reports {
   private Reports() {}
 
-  private static final List<String[]> ROWS = List.of(
-      new String[] {"accuracy", "accuracy"},
-      new String[] {"f1", "F1"},
-      new String[] {"auc", "AUC"},
-      new String[] {"average_precision", "average precision"},
-      new String[] {"precision", "precision"},
-      new String[] {"sensitivity", "sensitivity (recall)"},
-      new String[] {"specificity", "specificity"},
-      new String[] {"balanced_accuracy", "balanced accuracy"});
+  private static final List<String[]> ROWS =
+      List.of(
+          new String[] {"accuracy", "accuracy"},
+          new String[] {"f1", "F1"},
+          new String[] {"auc", "AUC"},
+          new String[] {"average_precision", "average precision"},
+          new String[] {"precision", "precision"},
+          new String[] {"sensitivity", "sensitivity (recall)"},
+          new String[] {"specificity", "specificity"},
+          new String[] {"balanced_accuracy", "balanced accuracy"});
 
   /** A fixed-width table of the metrics of the given splits (prefixes), one column each. */
   public static String table(Map<String, Double> m, List<String> splits) {
@@ -28,17 +29,22 @@ public final class Reports {
       sb.append(String.format(Locale.ROOT, "%-22s", r[1]));
       for (String s : splits) {
         Double v = m.get(s + "_" + r[0]);
-        sb.append(v == null ? String.format("%10s", "-")
-            : String.format(Locale.ROOT, "%10.4f", v));
+        sb.append(v == null ? String.format("%10s", "-") : String.format(Locale.ROOT, "%10.4f", v));
       }
       sb.append('\n');
     }
     for (String s : splits) {
       if (m.containsKey(s + "_tp")) {
-        sb.append(String.format(Locale.ROOT, "%s confusion: TP %d  FP %d  TN %d  FN %d (n=%d)%n",
-            s, m.get(s + "_tp").longValue(), m.get(s + "_fp").longValue(),
-            m.get(s + "_tn").longValue(), m.get(s + "_fn").longValue(),
-            m.get(s + "_n").longValue()));
+        sb.append(
+            String.format(
+                Locale.ROOT,
+                "%s confusion: TP %d  FP %d  TN %d  FN %d (n=%d)%n",
+                s,
+                m.get(s + "_tp").longValue(),
+                m.get(s + "_fp").longValue(),
+                m.get(s + "_tn").longValue(),
+                m.get(s + "_fn").longValue(),
+                m.get(s + "_n").longValue()));
       }
     }
     return sb.toString();
@@ -54,8 +60,13 @@ public final class Reports {
   }
 
   /** A Markdown report of an evaluation. */
-  public static String markdown(String title, Map<String, String> facts, Map<String, Double> m,
-      List<String> splits, QualityGate.Result gate, List<String> images) {
+  public static String markdown(
+      String title,
+      Map<String, String> facts,
+      Map<String, Double> m,
+      List<String> splits,
+      QualityGate.Result gate,
+      List<String> images) {
     StringBuilder sb = new StringBuilder("# ").append(title).append("\n\n");
     facts.forEach((k, v) -> sb.append("- **").append(k).append("**: ").append(v).append('\n'));
     sb.append("\n## Metrics\n\n| metric |");
@@ -67,27 +78,38 @@ public final class Reports {
       sb.append("| ").append(r[1]).append(" |");
       for (String s : splits) {
         Double v = m.get(s + "_" + r[0]);
-        sb.append(' ').append(v == null ? "-" : String.format(Locale.ROOT, "%.4f", v))
-            .append(" |");
+        sb.append(' ').append(v == null ? "-" : String.format(Locale.ROOT, "%.4f", v)).append(" |");
       }
       sb.append('\n');
     }
     for (String s : splits) {
       if (m.containsKey(s + "_tp")) {
-        sb.append(String.format(Locale.ROOT,
-            "%n**Confusion (%s)**%n%n| | predicted NORMAL | predicted PNEUMONIA |%n|---|---:|---:|%n"
-                + "| actual NORMAL | %d | %d |%n| actual PNEUMONIA | %d | %d |%n",
-            s, m.get(s + "_tn").longValue(), m.get(s + "_fp").longValue(),
-            m.get(s + "_fn").longValue(), m.get(s + "_tp").longValue()));
+        sb.append(
+            String.format(
+                Locale.ROOT,
+                "%n**Confusion (%s)**%n%n| | predicted NORMAL | predicted PNEUMONIA |%n|---|---:|---:|%n"
+                    + "| actual NORMAL | %d | %d |%n| actual PNEUMONIA | %d | %d |%n",
+                s,
+                m.get(s + "_tn").longValue(),
+                m.get(s + "_fp").longValue(),
+                m.get(s + "_fn").longValue(),
+                m.get(s + "_tp").longValue()));
       }
     }
     if (gate != null) {
-      sb.append("\n## Quality gate: ").append(gate.passed() ? "PASSED" : "FAILED")
+      sb.append("\n## Quality gate: ")
+          .append(gate.passed() ? "PASSED" : "FAILED")
           .append("\n\n| check | value | bound | result |\n|---|---:|---:|---|\n");
       for (QualityGate.Check c : gate.checks()) {
-        sb.append(String.format(Locale.ROOT, "| %s | %s | %s %.4f | %s |%n", c.name(),
-            c.value() == null ? "missing" : String.format(Locale.ROOT, "%.4f", c.value()),
-            c.op(), c.bound(), c.passed() ? "pass" : "**fail**"));
+        sb.append(
+            String.format(
+                Locale.ROOT,
+                "| %s | %s | %s %.4f | %s |%n",
+                c.name(),
+                c.value() == null ? "missing" : String.format(Locale.ROOT, "%.4f", c.value()),
+                c.op(),
+                c.bound(),
+                c.passed() ? "pass" : "**fail**"));
       }
     }
     if (!images.isEmpty()) {

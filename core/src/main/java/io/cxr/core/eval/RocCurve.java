@@ -6,9 +6,9 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The ROC curve: one point (FPR, TPR) per distinct score, from (0, 0) to (1, 1), and its area.
- * AUC is the trapezoidal area, which equals the Mann-Whitney probability that a random positive
- * scores above a random negative, ties counted one half. Undefined (NaN) when a class is absent.
+ * The ROC curve: one point (FPR, TPR) per distinct score, from (0, 0) to (1, 1), and its area. AUC
+ * is the trapezoidal area, which equals the Mann-Whitney probability that a random positive scores
+ * above a random negative, ties counted one half. Undefined (NaN) when a class is absent.
  */
 public record RocCurve(double[] fpr, double[] tpr, double[] thresholds, double auc) {
 
@@ -28,8 +28,10 @@ public record RocCurve(double[] fpr, double[] tpr, double[] thresholds, double a
         fp++;
       }
       if (k == order.length - 1 || scores[order[k + 1]] != scores[i]) {
-        pts.add(new double[] {neg == 0 ? 0 : (double) fp / neg, pos == 0 ? 0 : (double) tp / pos,
-            scores[i]});
+        pts.add(
+            new double[] {
+              neg == 0 ? 0 : (double) fp / neg, pos == 0 ? 0 : (double) tp / pos, scores[i]
+            });
       }
     }
     double[] f = pts.stream().mapToDouble(p -> p[0]).toArray();

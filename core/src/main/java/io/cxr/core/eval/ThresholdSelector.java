@@ -28,8 +28,8 @@ public final class ThresholdSelector {
       } else if ("f1".equals(method)) {
         value = ConfusionMatrix.of(labels, scores, t).f1();
       } else {
-        throw new CxrException("train.threshold: unknown method '" + method
-            + "' (expected youden, f1 or fixed)");
+        throw new CxrException(
+            "train.threshold: unknown method '" + method + "' (expected youden, f1 or fixed)");
       }
       if (value > best + 1e-12) {
         best = value;

@@ -66,7 +66,9 @@ public final class AtomicFiles {
     }
   }
 
-  /** A fresh temporary directory beside {@code target}, to be published with {@link #publishDir}. */
+  /**
+   * A fresh temporary directory beside {@code target}, to be published with {@link #publishDir}.
+   */
   public static Path tempDirBeside(Path target) {
     Path abs = target.toAbsolutePath();
     try {

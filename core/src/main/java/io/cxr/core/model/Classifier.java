@@ -35,8 +35,8 @@ public final class Classifier {
           float[] img = ImageDecoder.decode(chunk.get(i), size);
           System.arraycopy(img, 0, x, i * size * size, img.length);
         }
-        float[] p = Predictor.scores(model.network(), model.card().normalization(), x,
-            chunk.size(), size);
+        float[] p =
+            Predictor.scores(model.network(), model.card().normalization(), x, chunk.size(), size);
         for (int i = 0; i < chunk.size(); i++) {
           Label l = p[i] >= model.card().threshold() ? Label.PNEUMONIA : Label.NORMAL;
           out.add(new Prediction(chunk.get(i), l.name(), p[i]));
@@ -55,12 +55,18 @@ public final class Classifier {
     for (Path in : inputs) {
       if (Files.isDirectory(in)) {
         try (Stream<Path> s = Files.walk(in)) {
-          List<Path> found = s.filter(Files::isRegularFile)
-              .filter(p -> isImage(p) && !p.getFileName().toString().startsWith("."))
-              .sorted().toList();
+          List<Path> found =
+              s.filter(Files::isRegularFile)
+                  .filter(p -> isImage(p) && !p.getFileName().toString().startsWith("."))
+                  .sorted()
+                  .toList();
           if (found.isEmpty()) {
-            throw new CxrException("folder " + in + ": no images (expected "
-                + String.join(", ", KermanyFolderSource.IMAGE_ENDINGS) + " files)");
+            throw new CxrException(
+                "folder "
+                    + in
+                    + ": no images (expected "
+                    + String.join(", ", KermanyFolderSource.IMAGE_ENDINGS)
+                    + " files)");
           }
           files.addAll(found);
         } catch (IOException e) {

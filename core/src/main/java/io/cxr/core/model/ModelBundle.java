@@ -42,45 +42,55 @@ public final class ModelBundle {
 
   /** Writes atomically: a reader never sees a model without its card. */
   public void save(Path target) {
-    AtomicFiles.writeVia(target, tmp -> {
-      ModelSerializer.writeModel(network, tmp.toFile(), false);
-      try (FileSystem zip = FileSystems.newFileSystem(URI.create("jar:" + tmp.toUri()),
-          Map.of())) {
-        Files.writeString(zip.getPath(CARD_ENTRY), Json.toJson(card));
-      }
-    });
+    AtomicFiles.writeVia(
+        target,
+        tmp -> {
+          ModelSerializer.writeModel(network, tmp.toFile(), false);
+          try (FileSystem zip =
+              FileSystems.newFileSystem(URI.create("jar:" + tmp.toUri()), Map.of())) {
+            Files.writeString(zip.getPath(CARD_ENTRY), Json.toJson(card));
+          }
+        });
   }
 
   public static ModelBundle load(Path file) {
     if (!Files.isRegularFile(file)) {
-      throw new CxrException("model " + file + ": not found (expected a model.zip written by "
-          + "`cxr train`)");
+      throw new CxrException(
+          "model " + file + ": not found (expected a model.zip written by " + "`cxr train`)");
     }
     ModelCard card;
     try (ZipFile zip = new ZipFile(file.toFile())) {
       ZipEntry e = zip.getEntry(CARD_ENTRY);
       if (e == null) {
-        throw new CxrException("model " + file + ": no " + CARD_ENTRY + " entry (expected a "
-            + "model.zip written by `cxr train`)");
+        throw new CxrException(
+            "model "
+                + file
+                + ": no "
+                + CARD_ENTRY
+                + " entry (expected a "
+                + "model.zip written by `cxr train`)");
       }
       try (InputStream in = zip.getInputStream(e)) {
         card = Json.JSON.readValue(in, ModelCard.class);
       }
     } catch (java.util.zip.ZipException e) {
-      throw new CxrException("model " + file + ": not a zip archive (expected a model.zip "
-          + "written by `cxr train`)");
+      throw new CxrException(
+          "model "
+              + file
+              + ": not a zip archive (expected a model.zip "
+              + "written by `cxr train`)");
     } catch (IOException e) {
       throw new CxrException("model " + file + ": unreadable (" + e.getMessage() + ")");
     }
     if (!ModelCard.FORMAT.equals(card.format())) {
-      throw new CxrException("model " + file + ": format '" + card.format() + "' (expected "
-          + ModelCard.FORMAT + ")");
+      throw new CxrException(
+          "model " + file + ": format '" + card.format() + "' (expected " + ModelCard.FORMAT + ")");
     }
     try {
       return new ModelBundle(ModelSerializer.restoreMultiLayerNetwork(file.toFile(), false), card);
     } catch (IOException | RuntimeException e) {
-      throw new CxrException("model " + file + ": cannot restore the network ("
-          + e.getMessage() + ")");
+      throw new CxrException(
+          "model " + file + ": cannot restore the network (" + e.getMessage() + ")");
     }
   }
 }

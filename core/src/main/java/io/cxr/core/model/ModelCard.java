@@ -3,8 +3,8 @@ package io.cxr.core.model;
 import java.util.Map;
 
 /**
- * What travels with a trained network inside model.zip: how to feed it, how to decide, and where
- * it came from.
+ * What travels with a trained network inside model.zip: how to feed it, how to decide, and where it
+ * came from.
  *
  * @param threshold P(PNEUMONIA) at or above which an image is called PNEUMONIA (chosen on val)
  * @param normalization the {@code train.normalization} used on inputs

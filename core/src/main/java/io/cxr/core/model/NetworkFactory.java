@@ -27,8 +27,8 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
 /**
  * Builds the two networks from config: a CNN (conv3x3 + batch-norm + ReLU + max-pool blocks, one
- * dense layer, softmax over NORMAL/PNEUMONIA) and a dense (MLP) baseline. Input: {@code [N, 1,
- * S, S]}.
+ * dense layer, softmax over NORMAL/PNEUMONIA) and a dense (MLP) baseline. Input: {@code [N, 1, S,
+ * S]}.
  */
 public final class NetworkFactory {
   private NetworkFactory() {}
@@ -40,11 +40,12 @@ public final class NetworkFactory {
    */
   public static MultiLayerNetwork build(
       String type, CxrConfig cfg, int imageSize, double[] classWeights) {
-    MultiLayerConfiguration conf = switch (type) {
-      case "cnn" -> cnn(cfg, imageSize, classWeights);
-      case "dense" -> dense(cfg, imageSize, classWeights);
-      default -> throw new IllegalArgumentException("model type " + type);
-    };
+    MultiLayerConfiguration conf =
+        switch (type) {
+          case "cnn" -> cnn(cfg, imageSize, classWeights);
+          case "dense" -> dense(cfg, imageSize, classWeights);
+          default -> throw new IllegalArgumentException("model type " + type);
+        };
     MultiLayerNetwork net = new MultiLayerNetwork(conf);
     net.init();
     return net;
@@ -72,22 +73,27 @@ public final class NetworkFactory {
     CxrConfig.Cnn c = cfg.model().cnn();
     NeuralNetConfiguration.ListBuilder b = base(cfg);
     for (int filters : c.filters()) {
-      b.layer(new ConvolutionLayer.Builder(3, 3)
-          .nOut(filters)
-          .convolutionMode(ConvolutionMode.Same)
-          .activation(Activation.IDENTITY)
-          .hasBias(false)
-          .build());
+      b.layer(
+          new ConvolutionLayer.Builder(3, 3)
+              .nOut(filters)
+              .convolutionMode(ConvolutionMode.Same)
+              .activation(Activation.IDENTITY)
+              .hasBias(false)
+              .build());
       b.layer(new BatchNormalization.Builder().build());
       b.layer(new ActivationLayer(Activation.RELU));
-      b.layer(new SubsamplingLayer.Builder(PoolingType.MAX)
-          .kernelSize(2, 2)
-          .stride(2, 2)
-          .convolutionMode(ConvolutionMode.Same)
-          .build());
+      b.layer(
+          new SubsamplingLayer.Builder(PoolingType.MAX)
+              .kernelSize(2, 2)
+              .stride(2, 2)
+              .convolutionMode(ConvolutionMode.Same)
+              .build());
     }
-    b.layer(withDropout(new DenseLayer.Builder().nOut(c.denseUnits()).activation(Activation.RELU),
-        c.dropout()).build());
+    b.layer(
+        withDropout(
+                new DenseLayer.Builder().nOut(c.denseUnits()).activation(Activation.RELU),
+                c.dropout())
+            .build());
     b.layer(withDropout(output(w), c.dropout()).build());
     return b.setInputType(InputType.convolutional(size, size, 1)).build();
   }
@@ -97,8 +103,8 @@ public final class NetworkFactory {
     NeuralNetConfiguration.ListBuilder b = base(cfg);
     List<Integer> hidden = d.hidden();
     for (int i = 0; i < hidden.size(); i++) {
-      DenseLayer.Builder layer = new DenseLayer.Builder().nOut(hidden.get(i))
-          .activation(Activation.RELU);
+      DenseLayer.Builder layer =
+          new DenseLayer.Builder().nOut(hidden.get(i)).activation(Activation.RELU);
       b.layer((i == 0 ? layer : withDropout(layer, d.dropout())).build());
     }
     b.layer(withDropout(output(w), d.dropout()).build());
@@ -106,8 +112,8 @@ public final class NetworkFactory {
   }
 
   private static OutputLayer.Builder output(double[] w) {
-    return new OutputLayer.Builder(new LossMCXENT(Nd4j.createFromArray(
-            new float[] {(float) w[0], (float) w[1]})))
+    return new OutputLayer.Builder(
+            new LossMCXENT(Nd4j.createFromArray(new float[] {(float) w[0], (float) w[1]})))
         .nOut(2)
         .activation(Activation.SOFTMAX);
   }

@@ -116,8 +116,8 @@ public final class FileStoreRegistry implements ModelRegistry {
         throw new UncheckedIOException(e);
       }
     }
-    return Optional.of(new Version(name, version, m.path("run_id").asText(),
-        m.path("source").asText(), tags));
+    return Optional.of(
+        new Version(name, version, m.path("run_id").asText(), m.path("source").asText(), tags));
   }
 
   @Override
@@ -129,8 +129,9 @@ public final class FileStoreRegistry implements ModelRegistry {
       Map<String, Object> out = new LinkedHashMap<>();
       m.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue()));
       Map<String, String> aliases = new LinkedHashMap<>();
-      m.path("aliases").fields().forEachRemaining(e -> aliases.put(e.getKey(),
-          e.getValue().asText()));
+      m.path("aliases")
+          .fields()
+          .forEachRemaining(e -> aliases.put(e.getKey(), e.getValue().asText()));
       aliases.put(alias, version);
       out.put("aliases", aliases);
       out.put("last_updated_timestamp", System.currentTimeMillis());
@@ -156,8 +157,15 @@ public final class FileStoreRegistry implements ModelRegistry {
         }
       }
     }
-    throw new CxrException("model " + version.name() + " version " + version.version()
-        + ": run " + version.runId() + " has no model/model.zip in " + store.root());
+    throw new CxrException(
+        "model "
+            + version.name()
+            + " version "
+            + version.version()
+            + ": run "
+            + version.runId()
+            + " has no model/model.zip in "
+            + store.root());
   }
 
   @Override
@@ -165,7 +173,8 @@ public final class FileStoreRegistry implements ModelRegistry {
     for (FileStore.StoredRun r : store.runs()) {
       if (r.runId().equals(runId)) {
         List<FileStore.MetricPoint> pts = r.metrics().get(metric);
-        return pts == null || pts.isEmpty() ? Optional.empty()
+        return pts == null || pts.isEmpty()
+            ? Optional.empty()
             : Optional.of(pts.get(pts.size() - 1).value());
       }
     }

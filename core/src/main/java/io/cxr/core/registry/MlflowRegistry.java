@@ -11,8 +11,8 @@ import org.mlflow.tracking.MlflowClientException;
 
 /**
  * The MLflow server's Model Registry through raw REST calls (the Java client has no registry
- * writes): {@code registered-models/create}, {@code model-versions/create},
- * {@code registered-models/alias}, {@code model-versions/set-tag}.
+ * writes): {@code registered-models/create}, {@code model-versions/create}, {@code
+ * registered-models/alias}, {@code model-versions/set-tag}.
  */
 public final class MlflowRegistry implements ModelRegistry {
   private final MlflowRemote remote;
@@ -42,8 +42,10 @@ public final class MlflowRegistry implements ModelRegistry {
   public Version createVersion(String name, String runId, Map<String, String> tags) {
     ensureModel(name);
     String source = "runs:/" + runId + "/model";
-    JsonNode v = remote.post("model-versions/create",
-        Map.of("name", name, "source", source, "run_id", runId)).path("model_version");
+    JsonNode v =
+        remote
+            .post("model-versions/create", Map.of("name", name, "source", source, "run_id", runId))
+            .path("model_version");
     String version = v.path("version").asText();
     setVersionTags(name, version, tags);
     return new Version(name, version, runId, source, tags);
@@ -52,8 +54,11 @@ public final class MlflowRegistry implements ModelRegistry {
   @Override
   public Optional<Version> byAlias(String name, String alias) {
     try {
-      return Optional.of(toVersion(remote.get("registered-models/alias?name=" + enc(name)
-          + "&alias=" + enc(alias)).path("model_version")));
+      return Optional.of(
+          toVersion(
+              remote
+                  .get("registered-models/alias?name=" + enc(name) + "&alias=" + enc(alias))
+                  .path("model_version")));
     } catch (MlflowClientException e) {
       if (notFound(e)) {
         return Optional.empty();
@@ -65,8 +70,11 @@ public final class MlflowRegistry implements ModelRegistry {
   @Override
   public Optional<Version> version(String name, String version) {
     try {
-      return Optional.of(toVersion(remote.get("model-versions/get?name=" + enc(name)
-          + "&version=" + enc(version)).path("model_version")));
+      return Optional.of(
+          toVersion(
+              remote
+                  .get("model-versions/get?name=" + enc(name) + "&version=" + enc(version))
+                  .path("model_version")));
     } catch (MlflowClientException e) {
       if (notFound(e)) {
         return Optional.empty();
@@ -77,14 +85,17 @@ public final class MlflowRegistry implements ModelRegistry {
 
   @Override
   public void setAlias(String name, String alias, String version) {
-    remote.post("registered-models/alias", Map.of("name", name, "alias", alias,
-        "version", version));
+    remote.post(
+        "registered-models/alias", Map.of("name", name, "alias", alias, "version", version));
   }
 
   @Override
   public void setVersionTags(String name, String version, Map<String, String> tags) {
-    tags.forEach((k, v) -> remote.post("model-versions/set-tag",
-        Map.of("name", name, "version", version, "key", k, "value", v)));
+    tags.forEach(
+        (k, v) ->
+            remote.post(
+                "model-versions/set-tag",
+                Map.of("name", name, "version", version, "key", k, "value", v)));
   }
 
   @Override
@@ -98,26 +109,36 @@ public final class MlflowRegistry implements ModelRegistry {
   @Override
   public Optional<Double> runMetric(String runId, String metric) {
     return remote.client().getRun(runId).getData().getMetricsList().stream()
-        .filter(m -> m.getKey().equals(metric)).map(m -> m.getValue()).findFirst();
+        .filter(m -> m.getKey().equals(metric))
+        .map(m -> m.getValue())
+        .findFirst();
   }
 
   private static Version toVersion(JsonNode v) {
     Map<String, String> tags = new LinkedHashMap<>();
     v.path("tags").forEach(t -> tags.put(t.path("key").asText(), t.path("value").asText()));
-    return new Version(v.path("name").asText(), v.path("version").asText(),
-        v.path("run_id").asText(), v.path("source").asText(), tags);
+    return new Version(
+        v.path("name").asText(),
+        v.path("version").asText(),
+        v.path("run_id").asText(),
+        v.path("source").asText(),
+        tags);
   }
 
   private static boolean notFound(MlflowClientException e) {
     String m = String.valueOf(e.getMessage());
     // a missing alias is INVALID_PARAMETER_VALUE "... not found" on MLflow 2.x servers
-    return m.contains("RESOURCE_DOES_NOT_EXIST") || m.contains("statusCode=404")
+    return m.contains("RESOURCE_DOES_NOT_EXIST")
+        || m.contains("statusCode=404")
         || m.contains("not found");
   }
 
   private CxrException wrap(RuntimeException e) {
-    return new CxrException("registry at " + remote.display() + ": "
-        + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+    return new CxrException(
+        "registry at "
+            + remote.display()
+            + ": "
+            + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
   }
 
   private static String enc(String s) {

@@ -22,15 +22,19 @@ public final class ModelRefs {
   public static Path resolve(String ref, MirroredTracker tracker) {
     Matcher m = REF.matcher(ref);
     if (!m.matches()) {
-      throw new CxrException("model reference '" + ref + "': expected models:/<name>@<alias> "
-          + "or models:/<name>/<version>");
+      throw new CxrException(
+          "model reference '"
+              + ref
+              + "': expected models:/<name>@<alias> "
+              + "or models:/<name>/<version>");
     }
     ModelRegistry registry = Registrar.registry(tracker);
-    Optional<ModelRegistry.Version> v = m.group(2) != null
-        ? registry.byAlias(m.group(1), m.group(2)) : registry.version(m.group(1), m.group(3));
+    Optional<ModelRegistry.Version> v =
+        m.group(2) != null
+            ? registry.byAlias(m.group(1), m.group(2))
+            : registry.version(m.group(1), m.group(3));
     if (v.isEmpty()) {
-      throw new CxrException("model reference '" + ref + "': not found in "
-          + registry.describe());
+      throw new CxrException("model reference '" + ref + "': not found in " + registry.describe());
     }
     try {
       Path cache = Files.createTempDirectory("cxr-model-");

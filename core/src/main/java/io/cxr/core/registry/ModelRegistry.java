@@ -7,8 +7,8 @@ import java.util.Optional;
 /** A model registry: named models, numbered versions, aliases, version tags. */
 public interface ModelRegistry {
   /** A registered version: which run holds its files, and its tags. */
-  record Version(String name, String version, String runId, String source,
-      Map<String, String> tags) {}
+  record Version(
+      String name, String version, String runId, String source, Map<String, String> tags) {}
 
   String describe();
 

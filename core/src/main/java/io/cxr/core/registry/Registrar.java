@@ -19,37 +19,56 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * {@code cxr register}: a new registry version for the trained model, and the promotion rule:
- * the alias (champion) moves to it only when its metric is strictly better than the current
- * champion's; with no champion, the first model becomes champion. The decision and both figures
- * are recorded as version tags.
+ * {@code cxr register}: a new registry version for the trained model, and the promotion rule: the
+ * alias (champion) moves to it only when its metric is strictly better than the current champion's;
+ * with no champion, the first model becomes champion. The decision and both figures are recorded as
+ * version tags.
  */
 public final class Registrar {
   private Registrar() {}
 
   /** The decision. */
-  public record Result(String registry, String name, String version, boolean promoted,
-      String metric, double value, String championVersion, Double championValue) {
+  public record Result(
+      String registry,
+      String name,
+      String version,
+      boolean promoted,
+      String metric,
+      double value,
+      String championVersion,
+      Double championValue) {
     public String describe() {
-      return String.format(Locale.ROOT, "%s version %s: %s %.6f %s", name, version, metric, value,
-          championVersion == null ? "(no champion yet) -> promoted to champion"
-              : String.format(Locale.ROOT, "vs champion version %s %.6f -> %s", championVersion,
-                  championValue, promoted ? "promoted to champion" : "not better; champion kept"));
+      return String.format(
+          Locale.ROOT,
+          "%s version %s: %s %.6f %s",
+          name,
+          version,
+          metric,
+          value,
+          championVersion == null
+              ? "(no champion yet) -> promoted to champion"
+              : String.format(
+                  Locale.ROOT,
+                  "vs champion version %s %.6f -> %s",
+                  championVersion,
+                  championValue,
+                  promoted ? "promoted to champion" : "not better; champion kept"));
     }
   }
 
   public static ModelRegistry registry(MirroredTracker tracker) {
-    return tracker.remote() != null ? new MlflowRegistry(tracker.remote())
+    return tracker.remote() != null
+        ? new MlflowRegistry(tracker.remote())
         : new FileStoreRegistry(tracker.local());
   }
 
-  public static Result register(CxrConfig cfg, MirroredTracker tracker, Path metricsFile,
-      Path modelFile, Reporter reporter) {
+  public static Result register(
+      CxrConfig cfg, MirroredTracker tracker, Path metricsFile, Path modelFile, Reporter reporter) {
     String metric = cfg.registry().metric();
     double value = readMetric(metricsFile, metric);
     if (!Files.isRegularFile(modelFile)) {
-      throw new CxrException("model " + modelFile + ": not found (expected the model.zip of "
-          + "`cxr train`)");
+      throw new CxrException(
+          "model " + modelFile + ": not found (expected the model.zip of " + "`cxr train`)");
     }
     String runId = runOf(cfg, tracker, metricsFile, modelFile, reporter);
     ModelRegistry registry = registry(tracker);
@@ -60,11 +79,19 @@ public final class Registrar {
     Double championValue = null;
     if (champion.isPresent()) {
       String tagged = champion.get().tags().get("cxr.metric." + metric);
-      championValue = tagged != null ? Double.valueOf(tagged)
-          : registry.runMetric(champion.get().runId(), metric).orElse(null);
+      championValue =
+          tagged != null
+              ? Double.valueOf(tagged)
+              : registry.runMetric(champion.get().runId(), metric).orElse(null);
       if (championValue == null) {
-        throw new CxrException("registry " + name + ": champion version "
-            + champion.get().version() + " has no recorded '" + metric + "' to compare with");
+        throw new CxrException(
+            "registry "
+                + name
+                + ": champion version "
+                + champion.get().version()
+                + " has no recorded '"
+                + metric
+                + "' to compare with");
       }
     }
     boolean promote = championValue == null || value > championValue;
@@ -73,20 +100,31 @@ public final class Registrar {
     tags.put("cxr.metric." + metric, Double.toString(value));
     tags.put("cxr.decision", promote ? "promoted" : "kept");
     tags.put("cxr.champion_before", champion.map(ModelRegistry.Version::version).orElse("none"));
-    tags.put("cxr.champion_before." + metric, championValue == null ? "none"
-        : Double.toString(championValue));
+    tags.put(
+        "cxr.champion_before." + metric,
+        championValue == null ? "none" : Double.toString(championValue));
     ModelRegistry.Version v = registry.createVersion(name, runId, tags);
     if (promote) {
       registry.setAlias(name, alias, v.version());
     }
-    return new Result(registry.describe(), name, v.version(), promote, metric, value,
-        champion.map(ModelRegistry.Version::version).orElse(null), championValue);
+    return new Result(
+        registry.describe(),
+        name,
+        v.version(),
+        promote,
+        metric,
+        value,
+        champion.map(ModelRegistry.Version::version).orElse(null),
+        championValue);
   }
 
   private static double readMetric(Path metricsFile, String metric) {
     if (!Files.isRegularFile(metricsFile)) {
-      throw new CxrException("metrics file " + metricsFile + ": not found (expected the "
-          + "metrics.json of `cxr train`)");
+      throw new CxrException(
+          "metrics file "
+              + metricsFile
+              + ": not found (expected the "
+              + "metrics.json of `cxr train`)");
     }
     JsonNode m;
     try {
@@ -96,15 +134,19 @@ public final class Registrar {
     }
     JsonNode v = m.get(metric);
     if (v == null || !v.isNumber()) {
-      throw new CxrException("metrics file " + metricsFile + ": no numeric '" + metric
-          + "' (registry.metric) to compare models by");
+      throw new CxrException(
+          "metrics file "
+              + metricsFile
+              + ": no numeric '"
+              + metric
+              + "' (registry.metric) to compare models by");
     }
     return v.asDouble();
   }
 
   /** The run holding the model: the train run of run.json, or a new run that logs it. */
-  private static String runOf(CxrConfig cfg, MirroredTracker tracker, Path metricsFile,
-      Path modelFile, Reporter reporter) {
+  private static String runOf(
+      CxrConfig cfg, MirroredTracker tracker, Path metricsFile, Path modelFile, Reporter reporter) {
     JsonNode info = RunInfo.read(modelFile.toAbsolutePath().getParent());
     if (info != null) {
       String local = info.path("run_id").asText();
@@ -115,18 +157,29 @@ public final class Registrar {
       }
       if (known) {
         String remote = tracker.local().read(exp, local).tags().get("cxr.remote_run_id");
-        if (remote == null || !tracker.remote().display().equals(
-            tracker.local().read(exp, local).tags().get("cxr.remote_uri"))) {
-          reporter.info("the train run " + local + " is not on " + tracker.remote().display()
-              + " yet: syncing the local store first");
+        if (remote == null
+            || !tracker
+                .remote()
+                .display()
+                .equals(tracker.local().read(exp, local).tags().get("cxr.remote_uri"))) {
+          reporter.info(
+              "the train run "
+                  + local
+                  + " is not on "
+                  + tracker.remote().display()
+                  + " yet: syncing the local store first");
           RunSync.sync(tracker.local(), tracker.remote(), reporter);
           remote = tracker.local().read(exp, local).tags().get("cxr.remote_run_id");
         }
         return remote;
       }
     }
-    TrackedRun run = tracker.start(cfg.experiment().name(),
-        RunInfo.runName(cfg, "register", null), RunInfo.tags("register", null, null), null);
+    TrackedRun run =
+        tracker.start(
+            cfg.experiment().name(),
+            RunInfo.runName(cfg, "register", null),
+            RunInfo.tags("register", null, null),
+            null);
     run.logArtifact(modelFile, "model");
     run.logArtifact(metricsFile, "");
     run.end(RunStatus.FINISHED);

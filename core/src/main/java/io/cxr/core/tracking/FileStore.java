@@ -21,10 +21,10 @@ import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
- * Reads and writes MLflow's file-store layout ({@code mlruns/}), so that stock MLflow
- * ({@code mlflow ui --backend-store-uri ./mlruns}) shows what cxr recorded:
- * {@code <exp>/meta.yaml}, {@code <exp>/<run>/meta.yaml}, {@code params/}, {@code metrics/}
- * (lines "timestamp value step"), {@code tags/}, {@code artifacts/}.
+ * Reads and writes MLflow's file-store layout ({@code mlruns/}), so that stock MLflow ({@code
+ * mlflow ui --backend-store-uri ./mlruns}) shows what cxr recorded: {@code <exp>/meta.yaml}, {@code
+ * <exp>/<run>/meta.yaml}, {@code params/}, {@code metrics/} (lines "timestamp value step"), {@code
+ * tags/}, {@code artifacts/}.
  */
 public final class FileStore {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -59,13 +59,15 @@ public final class FileStore {
     ensureDefault();
     for (Path meta : experimentMetas()) {
       JsonNode m = yaml(meta);
-      if (name.equals(m.path("name").asText()) && "active".equals(
-          m.path("lifecycle_stage").asText("active"))) {
+      if (name.equals(m.path("name").asText())
+          && "active".equals(m.path("lifecycle_stage").asText("active"))) {
         return m.path("experiment_id").asText();
       }
     }
-    String id = Long.toString(100_000_000_000_000_000L
-        + (RANDOM.nextLong() & Long.MAX_VALUE) % 800_000_000_000_000_000L);
+    String id =
+        Long.toString(
+            100_000_000_000_000_000L
+                + (RANDOM.nextLong() & Long.MAX_VALUE) % 800_000_000_000_000_000L);
     writeExperiment(id, name);
     return id;
   }
@@ -97,8 +99,8 @@ public final class FileStore {
         Files.createDirectories(dir.resolve(sub));
       }
     } catch (IOException e) {
-      throw new CxrException("tracking store " + root + ": cannot create run (" + e.getMessage()
-          + ")");
+      throw new CxrException(
+          "tracking store " + root + ": cannot create run (" + e.getMessage() + ")");
     }
     writeRunMeta(experimentId, runId, runName, RunStatus.RUNNING, startTime, null);
     setTag(experimentId, runId, "mlflow.runName", runName);
@@ -108,8 +110,13 @@ public final class FileStore {
     return runId;
   }
 
-  public void writeRunMeta(String experimentId, String runId, String runName, RunStatus status,
-      long startTime, Long endTime) {
+  public void writeRunMeta(
+      String experimentId,
+      String runId,
+      String runName,
+      RunStatus status,
+      long startTime,
+      Long endTime) {
     Path dir = root.resolve(experimentId).resolve(runId);
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("artifact_uri", "file://" + dir.resolve("artifacts"));
@@ -138,13 +145,16 @@ public final class FileStore {
     write(runDir(experimentId, runId).resolve("tags").resolve(safeKey(key)), value);
   }
 
-  public synchronized void logMetric(String experimentId, String runId, String key,
-      MetricPoint p) {
+  public synchronized void logMetric(String experimentId, String runId, String key, MetricPoint p) {
     Path f = runDir(experimentId, runId).resolve("metrics").resolve(safeKey(key));
     try {
       Files.createDirectories(f.getParent());
-      Files.writeString(f, p.timestamp() + " " + repr(p.value()) + " " + p.step() + "\n",
-          StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      Files.writeString(
+          f,
+          p.timestamp() + " " + repr(p.value()) + " " + p.step() + "\n",
+          StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -169,17 +179,18 @@ public final class FileStore {
     for (Path meta : experimentMetas()) {
       Path expDir = meta.getParent();
       try (Stream<Path> s = Files.list(expDir)) {
-        for (Path runDir : s.filter(p -> Files.isRegularFile(p.resolve("meta.yaml"))).sorted()
-            .toList()) {
+        for (Path runDir :
+            s.filter(p -> Files.isRegularFile(p.resolve("meta.yaml"))).sorted().toList()) {
           out.add(read(expDir.getFileName().toString(), runDir.getFileName().toString()));
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
     }
-    out.sort(java.util.Comparator.comparing(
-        (StoredRun r) -> r.tags().containsKey("mlflow.parentRunId") ? 1 : 0)
-        .thenComparingLong(StoredRun::startTime));
+    out.sort(
+        java.util.Comparator.comparing(
+                (StoredRun r) -> r.tags().containsKey("mlflow.parentRunId") ? 1 : 0)
+            .thenComparingLong(StoredRun::startTime));
     return out;
   }
 
@@ -197,16 +208,25 @@ public final class FileStore {
       for (String line : e.getValue().split("\n")) {
         String[] f = line.trim().split(" ");
         if (f.length >= 2) {
-          pts.add(new MetricPoint(Long.parseLong(f[0]), Double.parseDouble(f[1]),
-              f.length > 2 ? Long.parseLong(f[2]) : 0));
+          pts.add(
+              new MetricPoint(
+                  Long.parseLong(f[0]),
+                  Double.parseDouble(f[1]),
+                  f.length > 2 ? Long.parseLong(f[2]) : 0));
         }
       }
       metrics.put(e.getKey(), pts);
     }
-    return new StoredRun(experimentId, runId, m.path("run_name").asText(),
-        RunStatus.ofCode(m.path("status").asInt(4)), m.path("start_time").asLong(),
+    return new StoredRun(
+        experimentId,
+        runId,
+        m.path("run_name").asText(),
+        RunStatus.ofCode(m.path("status").asInt(4)),
+        m.path("start_time").asLong(),
         m.path("end_time").isNumber() ? m.path("end_time").asLong() : null,
-        files(dir.resolve("params")), files(dir.resolve("tags")), metrics,
+        files(dir.resolve("params")),
+        files(dir.resolve("tags")),
+        metrics,
         dir.resolve("artifacts"));
   }
 
@@ -215,9 +235,14 @@ public final class FileStore {
       return List.of();
     }
     try (Stream<Path> s = Files.list(root)) {
-      return s.filter(p -> !p.getFileName().toString().startsWith(".")
-              && !p.getFileName().toString().equals("models"))
-          .map(p -> p.resolve("meta.yaml")).filter(Files::isRegularFile).sorted().toList();
+      return s.filter(
+              p ->
+                  !p.getFileName().toString().startsWith(".")
+                      && !p.getFileName().toString().equals("models"))
+          .map(p -> p.resolve("meta.yaml"))
+          .filter(Files::isRegularFile)
+          .sorted()
+          .toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -231,7 +256,8 @@ public final class FileStore {
     }
     try (Stream<Path> s = Files.walk(dir)) {
       for (Path f : s.filter(Files::isRegularFile).sorted().toList()) {
-        out.put(dir.relativize(f).toString().replace('\\', '/'),
+        out.put(
+            dir.relativize(f).toString().replace('\\', '/'),
             Files.readString(f, StandardCharsets.UTF_8));
       }
     } catch (IOException e) {

@@ -12,8 +12,8 @@ import org.mlflow.api.proto.Service;
 
 /**
  * Records every run in the local MLflow file store and, when a server is configured, mirrors it
- * there as it happens. The local store is the journal: if the server fails mid-run, the run
- * goes on locally (one warning) and {@code cxr runs sync} pushes the rest later.
+ * there as it happens. The local store is the journal: if the server fails mid-run, the run goes on
+ * locally (one warning) and {@code cxr runs sync} pushes the rest later.
  */
 public final class MirroredTracker implements Tracker {
   private final FileStore local;
@@ -31,11 +31,15 @@ public final class MirroredTracker implements Tracker {
     this.remote = remote;
     this.reporter = reporter;
     // Ctrl-C: runs still open end as KILLED instead of staying RUNNING forever
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      for (Run r : List.copyOf(open)) {
-        r.end(RunStatus.KILLED);
-      }
-    }, "cxr-tracking-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  for (Run r : List.copyOf(open)) {
+                    r.end(RunStatus.KILLED);
+                  }
+                },
+                "cxr-tracking-shutdown"));
   }
 
   public FileStore local() {
@@ -48,13 +52,14 @@ public final class MirroredTracker implements Tracker {
 
   @Override
   public String describe() {
-    return remote == null ? "local MLflow store " + local.root()
+    return remote == null
+        ? "local MLflow store " + local.root()
         : "MLflow server " + remote.display() + " (journal in " + local.root() + ")";
   }
 
   @Override
-  public TrackedRun start(String experiment, String runName, Map<String, String> tags,
-      String parentRunId) {
+  public TrackedRun start(
+      String experiment, String runName, Map<String, String> tags, String parentRunId) {
     long start = System.currentTimeMillis();
     String expId = local.experimentId(experiment);
     String runId = local.createRun(expId, runName, start);
@@ -65,24 +70,25 @@ public final class MirroredTracker implements Tracker {
     Run run = new Run(expId, runId, runName);
     all.forEach((k, v) -> local.setTag(expId, runId, k, v));
     if (remote != null) {
-      run.mirror(() -> {
-        String rexp = remote.experimentId(experiment);
-        Map<String, String> rtags = new LinkedHashMap<>(all);
-        rtags.put("cxr.local_run_id", runId);
-        if (parentRunId != null) {
-          String remoteParent = local.read(expId, parentRunId).tags().get("cxr.remote_run_id");
-          if (remoteParent == null) {
-            rtags.remove("mlflow.parentRunId");
-          } else {
-            rtags.put("mlflow.parentRunId", remoteParent);
-          }
-        }
-        Service.RunInfo info = remote.createRun(rexp, runName, start, rtags);
-        run.remoteId = info.getRunId();
-        run.remoteArtifacts = info.getArtifactUri();
-        local.setTag(expId, runId, "cxr.remote_run_id", info.getRunId());
-        local.setTag(expId, runId, "cxr.remote_uri", remote.display());
-      });
+      run.mirror(
+          () -> {
+            String rexp = remote.experimentId(experiment);
+            Map<String, String> rtags = new LinkedHashMap<>(all);
+            rtags.put("cxr.local_run_id", runId);
+            if (parentRunId != null) {
+              String remoteParent = local.read(expId, parentRunId).tags().get("cxr.remote_run_id");
+              if (remoteParent == null) {
+                rtags.remove("mlflow.parentRunId");
+              } else {
+                rtags.put("mlflow.parentRunId", remoteParent);
+              }
+            }
+            Service.RunInfo info = remote.createRun(rexp, runName, start, rtags);
+            run.remoteId = info.getRunId();
+            run.remoteArtifacts = info.getArtifactUri();
+            local.setTag(expId, runId, "cxr.remote_run_id", info.getRunId());
+            local.setTag(expId, runId, "cxr.remote_uri", remote.display());
+          });
     }
     open.add(run);
     return run;
@@ -113,10 +119,18 @@ public final class MirroredTracker implements Tracker {
         action.run();
       } catch (RuntimeException e) {
         mirroring = false;
-        reporter.warn("tracking server " + remote.display() + " failed ("
-            + MlflowRemote.firstLine(e.getMessage()) + "); run " + runId
-            + " continues in " + local.root() + "; push it later with `cxr runs sync --to "
-            + remote.display() + "`");
+        reporter.warn(
+            "tracking server "
+                + remote.display()
+                + " failed ("
+                + MlflowRemote.firstLine(e.getMessage())
+                + "); run "
+                + runId
+                + " continues in "
+                + local.root()
+                + "; push it later with `cxr runs sync --to "
+                + remote.display()
+                + "`");
         local.setTag(expId, runId, "cxr.sync_needed", "true");
       }
     }
@@ -159,14 +173,20 @@ public final class MirroredTracker implements Tracker {
     public void logMetrics(Map<String, Double> metrics, long step) {
       long ts = System.currentTimeMillis();
       List<Service.Metric> m = new ArrayList<>();
-      metrics.forEach((k, v) -> {
-        if (v == null || v.isNaN() || v.isInfinite()) {
-          return;
-        }
-        local.logMetric(expId, runId, k, new FileStore.MetricPoint(ts, v, step));
-        m.add(Service.Metric.newBuilder().setKey(k).setValue(v).setTimestamp(ts).setStep(step)
-            .build());
-      });
+      metrics.forEach(
+          (k, v) -> {
+            if (v == null || v.isNaN() || v.isInfinite()) {
+              return;
+            }
+            local.logMetric(expId, runId, k, new FileStore.MetricPoint(ts, v, step));
+            m.add(
+                Service.Metric.newBuilder()
+                    .setKey(k)
+                    .setValue(v)
+                    .setTimestamp(ts)
+                    .setStep(step)
+                    .build());
+          });
       if (live() && !m.isEmpty()) {
         mirror(() -> remote.logBatch(remoteId, m, List.of(), List.of()));
       }
@@ -199,8 +219,11 @@ public final class MirroredTracker implements Tracker {
       open.remove(this);
       long end = System.currentTimeMillis();
       if (live()) {
-        mirror(() -> remote.client().setTerminated(remoteId,
-            Service.RunStatus.valueOf(status.name()), end));
+        mirror(
+            () ->
+                remote
+                    .client()
+                    .setTerminated(remoteId, Service.RunStatus.valueOf(status.name()), end));
       }
       local.writeRunMeta(expId, runId, runName, status, start, end);
     }

@@ -24,10 +24,10 @@ import org.mlflow.tracking.creds.BasicMlflowHostCreds;
 
 /**
  * An MLflow tracking server: runs through the Java {@code mlflow-client}, artifacts over HTTP to
- * the server's artifact service ({@code /api/2.0/mlflow-artifacts/artifacts/...}) so the host
- * needs no Python. Credentials come from the environment ({@code MLFLOW_TRACKING_TOKEN}, or
- * {@code MLFLOW_TRACKING_USERNAME}/{@code MLFLOW_TRACKING_PASSWORD}, or user info in the URI)
- * and appear in no message.
+ * the server's artifact service ({@code /api/2.0/mlflow-artifacts/artifacts/...}) so the host needs
+ * no Python. Credentials come from the environment ({@code MLFLOW_TRACKING_TOKEN}, or {@code
+ * MLFLOW_TRACKING_USERNAME}/{@code MLFLOW_TRACKING_PASSWORD}, or user info in the URI) and appear
+ * in no message.
  */
 public final class MlflowRemote implements AutoCloseable {
   private final String host;
@@ -55,18 +55,27 @@ public final class MlflowRemote implements AutoCloseable {
       user = decode(up[0]);
       pass = up.length > 1 ? decode(up[1]) : "";
     }
-    String host = u.getScheme() + "://" + u.getHost() + (u.getPort() > 0 ? ":" + u.getPort() : "")
-        + (u.getPath() == null ? "" : u.getPath().replaceAll("/+$", ""));
+    String host =
+        u.getScheme()
+            + "://"
+            + u.getHost()
+            + (u.getPort() > 0 ? ":" + u.getPort() : "")
+            + (u.getPath() == null ? "" : u.getPath().replaceAll("/+$", ""));
     String auth = null;
     if (token != null && !token.isBlank()) {
       auth = "Bearer " + token;
     } else if (user != null) {
-      auth = "Basic " + Base64.getEncoder().encodeToString(
-          (user + ":" + (pass == null ? "" : pass)).getBytes(StandardCharsets.UTF_8));
+      auth =
+          "Basic "
+              + Base64.getEncoder()
+                  .encodeToString(
+                      (user + ":" + (pass == null ? "" : pass)).getBytes(StandardCharsets.UTF_8));
     }
     boolean insecure = "true".equalsIgnoreCase(env.get("MLFLOW_TRACKING_INSECURE_TLS"));
-    MlflowClient client = new MlflowClient(new BasicMlflowHostCreds(host, user, pass,
-        token == null || token.isBlank() ? null : token, insecure));
+    MlflowClient client =
+        new MlflowClient(
+            new BasicMlflowHostCreds(
+                host, user, pass, token == null || token.isBlank() ? null : token, insecure));
     return new MlflowRemote(host, host, client, auth);
   }
 
@@ -80,13 +89,21 @@ public final class MlflowRemote implements AutoCloseable {
     try {
       u = new URI(uri.trim());
     } catch (Exception e) {
-      throw new CxrException("tracking URI '" + redact(uri) + "': malformed (expected "
-          + "http(s)://host:port, or empty for the local ./mlruns store)");
+      throw new CxrException(
+          "tracking URI '"
+              + redact(uri)
+              + "': malformed (expected "
+              + "http(s)://host:port, or empty for the local ./mlruns store)");
     }
-    if (u.getScheme() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https"))
-        || u.getHost() == null || u.getHost().isEmpty()) {
-      throw new CxrException("tracking URI '" + redact(uri) + "': malformed (expected "
-          + "http(s)://host:port, or empty for the local ./mlruns store)");
+    if (u.getScheme() == null
+        || !(u.getScheme().equals("http") || u.getScheme().equals("https"))
+        || u.getHost() == null
+        || u.getHost().isEmpty()) {
+      throw new CxrException(
+          "tracking URI '"
+              + redact(uri)
+              + "': malformed (expected "
+              + "http(s)://host:port, or empty for the local ./mlruns store)");
     }
     return u;
   }
@@ -99,11 +116,13 @@ public final class MlflowRemote implements AutoCloseable {
   /** Checks the server answers; throws CxrException with the reason otherwise. */
   public void ping() {
     try {
-      HttpResponse<String> r = http.send(request(URI.create(host + "/health"))
-          .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              request(URI.create(host + "/health")).timeout(Duration.ofSeconds(5)).GET().build(),
+              HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) {
-        throw new CxrException("tracking server " + display + ": /health answered HTTP "
-            + r.statusCode());
+        throw new CxrException(
+            "tracking server " + display + ": /health answered HTTP " + r.statusCode());
       }
       client.searchExperiments(); // proves the API and the credentials
     } catch (IOException e) {
@@ -128,35 +147,43 @@ public final class MlflowRemote implements AutoCloseable {
     return e.isPresent() ? e.get().getExperimentId() : client.createExperiment(name);
   }
 
-  public Service.RunInfo createRun(String experimentId, String runName, long startTime,
-      Map<String, String> tags) {
-    Service.CreateRun.Builder b = Service.CreateRun.newBuilder().setExperimentId(experimentId)
-        .setRunName(runName).setStartTime(startTime);
+  public Service.RunInfo createRun(
+      String experimentId, String runName, long startTime, Map<String, String> tags) {
+    Service.CreateRun.Builder b =
+        Service.CreateRun.newBuilder()
+            .setExperimentId(experimentId)
+            .setRunName(runName)
+            .setStartTime(startTime);
     tags.forEach((k, v) -> b.addTags(Service.RunTag.newBuilder().setKey(k).setValue(v)));
     return client.createRun(b.build());
   }
 
   /** The remote run created from the given local run, if any. */
   public Optional<Service.RunInfo> findByLocalId(String experimentId, String localRunId) {
-    List<Service.RunInfo> found = client.searchRuns(List.of(experimentId),
-        "tags.`cxr.local_run_id` = '" + localRunId + "'", Service.ViewType.ALL);
+    List<Service.RunInfo> found =
+        client.searchRuns(
+            List.of(experimentId),
+            "tags.`cxr.local_run_id` = '" + localRunId + "'",
+            Service.ViewType.ALL);
     return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
   }
 
-  public void logBatch(String runId, List<Service.Metric> metrics, List<Service.Param> params,
+  public void logBatch(
+      String runId,
+      List<Service.Metric> metrics,
+      List<Service.Param> params,
       List<Service.RunTag> tags) {
     // the REST limits: 1000 metrics, 100 params, 100 tags per batch
     for (int i = 0; i < metrics.size(); i += 1000) {
-      client.logBatch(runId, metrics.subList(i, Math.min(i + 1000, metrics.size())), List.of(),
-          List.of());
+      client.logBatch(
+          runId, metrics.subList(i, Math.min(i + 1000, metrics.size())), List.of(), List.of());
     }
     for (int i = 0; i < params.size(); i += 100) {
-      client.logBatch(runId, List.of(), params.subList(i, Math.min(i + 100, params.size())),
-          List.of());
+      client.logBatch(
+          runId, List.of(), params.subList(i, Math.min(i + 100, params.size())), List.of());
     }
     for (int i = 0; i < tags.size(); i += 100) {
-      client.logBatch(runId, List.of(), List.of(), tags.subList(i, Math.min(i + 100,
-          tags.size())));
+      client.logBatch(runId, List.of(), List.of(), tags.subList(i, Math.min(i + 100, tags.size())));
     }
   }
 
@@ -164,19 +191,28 @@ public final class MlflowRemote implements AutoCloseable {
   public void uploadArtifact(String artifactUri, Path file, String dir) {
     String base = artifactPath(artifactUri);
     String rel = (dir == null || dir.isEmpty() ? "" : dir + "/") + file.getFileName();
-    URI target = URI.create(host + "/api/2.0/mlflow-artifacts/artifacts/" + encodePath(base + "/"
-        + rel));
+    URI target =
+        URI.create(host + "/api/2.0/mlflow-artifacts/artifacts/" + encodePath(base + "/" + rel));
     try {
-      HttpResponse<String> r = http.send(request(target).timeout(Duration.ofMinutes(10))
-              .PUT(HttpRequest.BodyPublishers.ofFile(file)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              request(target)
+                  .timeout(Duration.ofMinutes(10))
+                  .PUT(HttpRequest.BodyPublishers.ofFile(file))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() / 100 != 2) {
-        throw new CxrException("tracking server " + display + ": artifact upload of " + rel
-            + " answered HTTP " + r.statusCode());
+        throw new CxrException(
+            "tracking server "
+                + display
+                + ": artifact upload of "
+                + rel
+                + " answered HTTP "
+                + r.statusCode());
       }
     } catch (IOException e) {
-      throw new CxrException("tracking server " + display + ": artifact upload of " + rel
-          + " failed (" + e + ")");
+      throw new CxrException(
+          "tracking server " + display + ": artifact upload of " + rel + " failed (" + e + ")");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CxrException("interrupted");
@@ -185,19 +221,27 @@ public final class MlflowRemote implements AutoCloseable {
 
   /** Downloads one artifact file ({@code rel} below the run's artifact root). */
   public void downloadArtifact(String artifactUri, String rel, Path target) {
-    URI source = URI.create(host + "/api/2.0/mlflow-artifacts/artifacts/"
-        + encodePath(artifactPath(artifactUri) + "/" + rel));
+    URI source =
+        URI.create(
+            host
+                + "/api/2.0/mlflow-artifacts/artifacts/"
+                + encodePath(artifactPath(artifactUri) + "/" + rel));
     try {
-      HttpResponse<Path> r = http.send(request(source).GET().build(),
-          HttpResponse.BodyHandlers.ofFile(target));
+      HttpResponse<Path> r =
+          http.send(request(source).GET().build(), HttpResponse.BodyHandlers.ofFile(target));
       if (r.statusCode() != 200) {
         Files.deleteIfExists(target);
-        throw new CxrException("tracking server " + display + ": artifact " + rel
-            + " answered HTTP " + r.statusCode());
+        throw new CxrException(
+            "tracking server "
+                + display
+                + ": artifact "
+                + rel
+                + " answered HTTP "
+                + r.statusCode());
       }
     } catch (IOException e) {
-      throw new CxrException("tracking server " + display + ": cannot download " + rel + " ("
-          + e + ")");
+      throw new CxrException(
+          "tracking server " + display + ": cannot download " + rel + " (" + e + ")");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CxrException("interrupted");
@@ -229,8 +273,10 @@ public final class MlflowRemote implements AutoCloseable {
   /** {@code mlflow-artifacts:/1/abc/artifacts} -> {@code 1/abc/artifacts}. */
   static String artifactPath(String artifactUri) {
     if (artifactUri == null || !artifactUri.startsWith("mlflow-artifacts:")) {
-      throw new CxrException("tracking server artifact location '" + artifactUri
-          + "' is not served over HTTP (start `mlflow server` with --serve-artifacts)");
+      throw new CxrException(
+          "tracking server artifact location '"
+              + artifactUri
+              + "' is not served over HTTP (start `mlflow server` with --serve-artifacts)");
     }
     String p = artifactUri.substring("mlflow-artifacts:".length());
     if (p.startsWith("//")) {

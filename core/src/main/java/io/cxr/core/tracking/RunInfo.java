@@ -29,8 +29,7 @@ public final class RunInfo {
     return p;
   }
 
-  public static Map<String, String> tags(String command, String modelType,
-      String manifestSha256) {
+  public static Map<String, String> tags(String command, String modelType, String manifestSha256) {
     Map<String, String> prov = Provenance.collect(manifestSha256);
     Map<String, String> t = new LinkedHashMap<>();
     t.put("cxr.command", command);
@@ -51,7 +50,9 @@ public final class RunInfo {
     if (!cfg.tracking().runName().isBlank()) {
       return cfg.tracking().runName();
     }
-    return command + (modelType == null ? "" : "-" + modelType) + "-"
+    return command
+        + (modelType == null ? "" : "-" + modelType)
+        + "-"
         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
   }
 

@@ -16,9 +16,9 @@ import java.util.stream.Stream;
 import org.mlflow.api.proto.Service;
 
 /**
- * {@code cxr runs sync}: pushes local runs (params, metric histories, tags, artifacts, status)
- * to a server. Each remote run carries the tag {@code cxr.local_run_id}, and only metric points
- * the server lacks are sent, so syncing again creates no duplicates.
+ * {@code cxr runs sync}: pushes local runs (params, metric histories, tags, artifacts, status) to a
+ * server. Each remote run carries the tag {@code cxr.local_run_id}, and only metric points the
+ * server lacks are sent, so syncing again creates no duplicates.
  */
 public final class RunSync {
   private RunSync() {}
@@ -54,24 +54,28 @@ public final class RunSync {
         Set<String> haveParams = new HashSet<>();
         existing.getData().getParamsList().forEach(p -> haveParams.add(p.getKey()));
         List<Service.Param> params = new ArrayList<>();
-        run.params().forEach((k, v) -> {
-          if (!haveParams.contains(k)) {
-            params.add(Service.Param.newBuilder().setKey(k).setValue(v).build());
-          }
-        });
+        run.params()
+            .forEach(
+                (k, v) -> {
+                  if (!haveParams.contains(k)) {
+                    params.add(Service.Param.newBuilder().setKey(k).setValue(v).build());
+                  }
+                });
         List<Service.RunTag> tags = new ArrayList<>();
-        run.tags().forEach((k, v) -> {
-          String value = v;
-          if (k.equals("mlflow.parentRunId")) {
-            value = remoteIds.get(v);
-            if (value == null) {
-              return;
-            }
-          }
-          if (!k.startsWith("cxr.remote_") && !k.equals("cxr.sync_needed")) {
-            tags.add(Service.RunTag.newBuilder().setKey(k).setValue(value).build());
-          }
-        });
+        run.tags()
+            .forEach(
+                (k, v) -> {
+                  String value = v;
+                  if (k.equals("mlflow.parentRunId")) {
+                    value = remoteIds.get(v);
+                    if (value == null) {
+                      return;
+                    }
+                  }
+                  if (!k.startsWith("cxr.remote_") && !k.equals("cxr.sync_needed")) {
+                    tags.add(Service.RunTag.newBuilder().setKey(k).setValue(value).build());
+                  }
+                });
         List<Service.Metric> metrics = new ArrayList<>();
         for (var e : run.metrics().entrySet()) {
           Set<String> have = new HashSet<>();
@@ -83,8 +87,13 @@ public final class RunSync {
           }
           for (FileStore.MetricPoint p : e.getValue()) {
             if (have.add(key(p.timestamp(), p.value(), p.step()))) {
-              metrics.add(Service.Metric.newBuilder().setKey(e.getKey()).setValue(p.value())
-                  .setTimestamp(p.timestamp()).setStep(p.step()).build());
+              metrics.add(
+                  Service.Metric.newBuilder()
+                      .setKey(e.getKey())
+                      .setValue(p.value())
+                      .setTimestamp(p.timestamp())
+                      .setStep(p.step())
+                      .build());
             }
           }
         }
@@ -92,8 +101,12 @@ public final class RunSync {
         points += metrics.size();
         files += uploadAll(remote, info.getArtifactUri(), run.artifacts());
         if (run.status().terminal()) {
-          remote.client().setTerminated(rid, Service.RunStatus.valueOf(run.status().name()),
-              run.endTime() == null ? System.currentTimeMillis() : run.endTime());
+          remote
+              .client()
+              .setTerminated(
+                  rid,
+                  Service.RunStatus.valueOf(run.status().name()),
+                  run.endTime() == null ? System.currentTimeMillis() : run.endTime());
         }
         local.setTag(run.experimentId(), run.runId(), "cxr.remote_run_id", rid);
         local.setTag(run.experimentId(), run.runId(), "cxr.remote_uri", remote.display());
@@ -111,8 +124,7 @@ public final class RunSync {
     try (Stream<Path> s = Files.walk(dir)) {
       for (Path f : s.filter(Files::isRegularFile).sorted().toList()) {
         Path rel = dir.relativize(f).getParent();
-        remote.uploadArtifact(artifactUri, f, rel == null ? "" : rel.toString().replace('\\',
-            '/'));
+        remote.uploadArtifact(artifactUri, f, rel == null ? "" : rel.toString().replace('\\', '/'));
         n++;
       }
     } catch (IOException e) {

@@ -19,11 +19,12 @@ public interface TrackedRun extends AutoCloseable {
   void logMetric(String key, double value, long step);
 
   default void logMetrics(Map<String, Double> metrics, long step) {
-    metrics.forEach((k, v) -> {
-      if (v != null && !v.isNaN() && !v.isInfinite()) {
-        logMetric(k, v, step);
-      }
-    });
+    metrics.forEach(
+        (k, v) -> {
+          if (v != null && !v.isNaN() && !v.isInfinite()) {
+            logMetric(k, v, step);
+          }
+        });
   }
 
   void setTags(Map<String, String> tags);

@@ -12,6 +12,5 @@ public interface Tracker {
    *
    * @param parentRunId the parent's id for a nested run, or null
    */
-  TrackedRun start(String experiment, String runName, Map<String, String> tags,
-      String parentRunId);
+  TrackedRun start(String experiment, String runName, Map<String, String> tags, String parentRunId);
 }

@@ -20,8 +20,8 @@ public final class Tracking {
   }
 
   /**
-   * Opens the tracker. An unreachable server is a warning (runs stay local) unless
-   * {@code tracking.required=true}; a malformed URI is always an error.
+   * Opens the tracker. An unreachable server is a warning (runs stay local) unless {@code
+   * tracking.required=true}; a malformed URI is always an error.
    */
   public static MirroredTracker open(CxrConfig cfg, Map<String, String> env, Reporter reporter) {
     String uri = uri(cfg, env);
@@ -40,8 +40,13 @@ public final class Tracking {
       if (cfg.tracking().required()) {
         throw new CxrException(e.getMessage() + " (tracking.required=true)");
       }
-      reporter.warn(e.getMessage() + "; recording in " + localDir.toAbsolutePath()
-          + " instead (push later with `cxr runs sync --to " + remote.display() + "`)");
+      reporter.warn(
+          e.getMessage()
+              + "; recording in "
+              + localDir.toAbsolutePath()
+              + " instead (push later with `cxr runs sync --to "
+              + remote.display()
+              + "`)");
       return new MirroredTracker(new FileStore(localDir), null, reporter);
     }
     return new MirroredTracker(new FileStore(localDir), remote, reporter);

@@ -4,8 +4,8 @@ import io.cxr.core.config.CxrConfig;
 import java.util.Random;
 
 /**
- * Random training-time changes of one image: rotation, zoom and shift in one affine warp
- * (bilinear, edges replicated), an optional horizontal flip, and a gamma change of intensity.
+ * Random training-time changes of one image: rotation, zoom and shift in one affine warp (bilinear,
+ * edges replicated), an optional horizontal flip, and a gamma change of intensity.
  */
 public final class Augmenter {
   private final CxrConfig.Augment cfg;

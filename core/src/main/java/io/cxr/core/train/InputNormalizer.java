@@ -1,9 +1,9 @@
 package io.cxr.core.train;
 
 /**
- * Maps a [0, 1] image to the network's input scale. {@code per_image}: zero mean and unit
- * standard deviation per image, which removes exposure and contrast differences between
- * hospitals and scanners (the shift between Kermany's train and test images).
+ * Maps a [0, 1] image to the network's input scale. {@code per_image}: zero mean and unit standard
+ * deviation per image, which removes exposure and contrast differences between hospitals and
+ * scanners (the shift between Kermany's train and test images).
  */
 public final class InputNormalizer {
   private InputNormalizer() {}

@@ -10,14 +10,14 @@ public final class Predictor {
 
   private Predictor() {}
 
-  public static float[] scores(MultiLayerNetwork net, String normalization,
-      PreparedDataset.Images images) {
+  public static float[] scores(
+      MultiLayerNetwork net, String normalization, PreparedDataset.Images images) {
     return scores(net, normalization, images.x(), images.n(), images.size());
   }
 
   /** {@code x} holds {@code n} images of {@code size x size} in [0, 1]. */
-  public static float[] scores(MultiLayerNetwork net, String normalization, float[] x, int n,
-      int size) {
+  public static float[] scores(
+      MultiLayerNetwork net, String normalization, float[] x, int n, int size) {
     int px = size * size;
     float[] out = new float[n];
     float[] img = new float[px];

@@ -36,10 +36,12 @@ public final class Trainer {
       Map<String, Double> metrics,
       List<EpochRecord> history,
       Map<Split, BinaryMetrics> splits,
-      double seconds) {}
+      double seconds,
+      int[] testLabels,
+      float[] testScores) {}
 
-  public static Outcome train(CxrConfig cfg, PreparedDataset data, TrainingListener listener,
-      Reporter reporter) {
+  public static Outcome train(
+      CxrConfig cfg, PreparedDataset data, TrainingListener listener, Reporter reporter) {
     long t0 = System.nanoTime();
     String type = cfg.model().type();
     CxrConfig.Train t = cfg.train();
@@ -49,12 +51,21 @@ public final class Trainer {
     double[] weights = classWeights(t.classWeights(), train.y());
     MultiLayerNetwork net = NetworkFactory.build(type, cfg, size, weights);
     listener.onStart(type, net.numParams(), train.n(), t.epochs());
-    reporter.info(String.format(java.util.Locale.ROOT,
-        "model %s: %,d parameters; %d train / %d val images of %dx%d; class weights %.3f/%.3f",
-        type, net.numParams(), train.n(), val.n(), size, size, weights[0], weights[1]));
+    reporter.info(
+        String.format(
+            java.util.Locale.ROOT,
+            "model %s: %,d parameters; %d train / %d val images of %dx%d; class weights %.3f/%.3f",
+            type,
+            net.numParams(),
+            train.n(),
+            val.n(),
+            size,
+            size,
+            weights[0],
+            weights[1]));
 
-    Augmenter augmenter = "cnn".equals(type) && t.augment().enabled()
-        ? new Augmenter(t.augment()) : null;
+    Augmenter augmenter =
+        "cnn".equals(type) && t.augment().enabled() ? new Augmenter(t.augment()) : null;
     int px = size * size;
     int[] order = new int[train.n()];
     List<EpochRecord> history = new ArrayList<>();
@@ -81,8 +92,8 @@ public final class Trainer {
           float[] src = augmenter == null ? img : augmenter.apply(img, size, rnd);
           InputNormalizer.apply(t.normalization(), src, x, i * px);
         }
-        DataSet ds = new DataSet(Batches.features(x, n, size),
-            Batches.oneHot(train.y(), order, from, n));
+        DataSet ds =
+            new DataSet(Batches.features(x, n, size), Batches.oneHot(train.y(), order, from, n));
         net.fit(ds);
         lossSum += net.score() * n;
         listener.onBatch(epoch, b + 1, batches);
@@ -100,28 +111,42 @@ public final class Trainer {
         stale++;
       }
       double secs = (System.nanoTime() - e0) / 1e9;
-      EpochRecord rec = new EpochRecord(epoch, t.epochs(), lossSum / train.n(), vm.logLoss(),
-          auc, secs, train.n() / secs, improved);
+      EpochRecord rec =
+          new EpochRecord(
+              epoch,
+              t.epochs(),
+              lossSum / train.n(),
+              vm.logLoss(),
+              auc,
+              secs,
+              train.n() / secs,
+              improved);
       history.add(rec);
       listener.onEpoch(rec);
       if (stale >= t.earlyStopping().patience()) {
-        reporter.info("early stop after epoch " + epoch + ": validation AUC has not improved for "
-            + stale + " epochs; best epoch " + bestEpoch);
+        reporter.info(
+            "early stop after epoch "
+                + epoch
+                + ": validation AUC has not improved for "
+                + stale
+                + " epochs; best epoch "
+                + bestEpoch);
         break;
       }
     }
     net.setParams(bestParams);
 
     float[] valScores = Predictor.scores(net, t.normalization(), val);
-    double threshold = ThresholdSelector.choose(t.threshold(), t.fixedThreshold(), val.y(),
-        valScores);
+    double threshold =
+        ThresholdSelector.choose(t.threshold(), t.fixedThreshold(), val.y(), valScores);
     Map<Split, BinaryMetrics> splits = new LinkedHashMap<>();
-    splits.put(Split.TRAIN, BinaryMetrics.of(train.y(),
-        Predictor.scores(net, t.normalization(), train), threshold));
+    splits.put(
+        Split.TRAIN,
+        BinaryMetrics.of(train.y(), Predictor.scores(net, t.normalization(), train), threshold));
     splits.put(Split.VAL, BinaryMetrics.of(val.y(), valScores, threshold));
     PreparedDataset.Images test = data.split(Split.TEST);
-    splits.put(Split.TEST, BinaryMetrics.of(test.y(),
-        Predictor.scores(net, t.normalization(), test), threshold));
+    float[] testScores = Predictor.scores(net, t.normalization(), test);
+    splits.put(Split.TEST, BinaryMetrics.of(test.y(), testScores, threshold));
     double seconds = (System.nanoTime() - t0) / 1e9;
 
     Map<String, Double> metrics = new LinkedHashMap<>();
@@ -132,15 +157,26 @@ public final class Trainer {
     metrics.put("best_epoch", (double) bestEpoch);
     metrics.put("epochs_run", (double) history.size());
     metrics.put("train_seconds", seconds);
-    metrics.put("train_images_per_second",
+    metrics.put(
+        "train_images_per_second",
         history.stream().mapToDouble(EpochRecord::imagesPerSecond).average().orElse(0));
     metrics.put("image_size", (double) size);
     metrics.put("parameters", (double) net.numParams());
 
-    ModelCard card = new ModelCard(ModelCard.FORMAT, type, size, threshold, t.normalization(),
-        io.cxr.core.data.Label.NAMES, metrics, Provenance.collect(data.manifestSha256()),
-        Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), ConfigLoader.toYaml(cfg));
-    return new Outcome(new ModelBundle(net, card), metrics, history, splits, seconds);
+    ModelCard card =
+        new ModelCard(
+            ModelCard.FORMAT,
+            type,
+            size,
+            threshold,
+            t.normalization(),
+            io.cxr.core.data.Label.NAMES,
+            metrics,
+            Provenance.collect(data.manifestSha256()),
+            Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
+            ConfigLoader.toYaml(cfg));
+    return new Outcome(
+        new ModelBundle(net, card), metrics, history, splits, seconds, test.y(), testScores);
   }
 
   /** balanced: n / (2 n_c), so each class carries half the loss; none: 1, 1. */
@@ -150,8 +186,9 @@ public final class Trainer {
     }
     long pos = java.util.Arrays.stream(labels).filter(l -> l == 1).count();
     long neg = labels.length - pos;
-    return new double[] {labels.length / (2.0 * Math.max(neg, 1)),
-        labels.length / (2.0 * Math.max(pos, 1))};
+    return new double[] {
+      labels.length / (2.0 * Math.max(neg, 1)), labels.length / (2.0 * Math.max(pos, 1))
+    };
   }
 
   private static void shuffle(int[] a, Random rnd) {

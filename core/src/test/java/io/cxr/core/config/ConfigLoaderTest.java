@@ -25,15 +25,23 @@ class ConfigLoaderTest {
     assertEquals(0.70, cfg.gate().minTestSpecificity());
     // the bundled defaults are conf/config.yaml itself
     Path project = Path.of("..", "conf", "config.yaml");
-    assertEquals(Files.readString(project),
-        new String(ConfigLoader.class.getResourceAsStream(ConfigLoader.DEFAULTS_RESOURCE)
-            .readAllBytes()));
+    assertEquals(
+        Files.readString(project),
+        new String(
+            ConfigLoader.class.getResourceAsStream(ConfigLoader.DEFAULTS_RESOURCE).readAllBytes()));
   }
 
   @Test
   void overridesApplyWithTypes() {
-    CxrConfig cfg = ConfigLoader.load(null, List.of("train.epochs=3", "model.cnn.filters=[8, 16]",
-        "data.image_size=32", "train.augment.enabled=false", "experiment.name=x1"));
+    CxrConfig cfg =
+        ConfigLoader.load(
+            null,
+            List.of(
+                "train.epochs=3",
+                "model.cnn.filters=[8, 16]",
+                "data.image_size=32",
+                "train.augment.enabled=false",
+                "experiment.name=x1"));
     assertEquals(3, cfg.train().epochs());
     assertEquals(List.of(8, 16), cfg.model().cnn().filters());
     assertEquals(32, cfg.data().explicitImageSize());
@@ -42,8 +50,8 @@ class ConfigLoaderTest {
 
   @Test
   void unknownKeyNamesTheKey() {
-    CxrException e = assertThrows(CxrException.class,
-        () -> ConfigLoader.load(null, List.of("train.epocs=3")));
+    CxrException e =
+        assertThrows(CxrException.class, () -> ConfigLoader.load(null, List.of("train.epocs=3")));
     assertTrue(e.getMessage().contains("train.epocs"), e.getMessage());
     assertTrue(e.getMessage().contains("train.epochs"), "suggests known keys: " + e.getMessage());
     assertFalse(e.getMessage().contains("\n"));
@@ -54,7 +62,8 @@ class ConfigLoaderTest {
     Path f = tmp.resolve("c.yaml");
     Files.writeString(f, "train:\n  epochs: 2\n  bogus: 1\n");
     CxrException e = assertThrows(CxrException.class, () -> ConfigLoader.load(f, List.of()));
-    assertTrue(e.getMessage().contains("train.bogus") && e.getMessage().contains(f.toString()),
+    assertTrue(
+        e.getMessage().contains("train.bogus") && e.getMessage().contains(f.toString()),
         e.getMessage());
   }
 
@@ -70,8 +79,9 @@ class ConfigLoaderTest {
 
   @Test
   void wrongTypeNamesKeyAndExpectation() {
-    CxrException e = assertThrows(CxrException.class,
-        () -> ConfigLoader.load(null, List.of("train.epochs=many")));
+    CxrException e =
+        assertThrows(
+            CxrException.class, () -> ConfigLoader.load(null, List.of("train.epochs=many")));
     assertTrue(e.getMessage().contains("train.epochs"), e.getMessage());
     assertTrue(e.getMessage().contains("integer"), e.getMessage());
   }
@@ -79,18 +89,20 @@ class ConfigLoaderTest {
   @ParameterizedTest
   @ValueSource(strings = {"0", "-28", "big"})
   void badImageSizeIsRejected(String size) {
-    CxrException e = assertThrows(CxrException.class,
-        () -> ConfigLoader.load(null, List.of("data.image_size=" + size)));
+    CxrException e =
+        assertThrows(
+            CxrException.class, () -> ConfigLoader.load(null, List.of("data.image_size=" + size)));
     assertTrue(e.getMessage().startsWith("config key 'data.image_size'"), e.getMessage());
     assertTrue(e.getMessage().contains(size), e.getMessage());
   }
 
   @Test
   void badEnumValueListsChoices() {
-    CxrException e = assertThrows(CxrException.class,
-        () -> ConfigLoader.load(null, List.of("model.type=resnet")));
-    assertTrue(e.getMessage().contains("cnn, dense") && e.getMessage().contains("resnet"),
-        e.getMessage());
+    CxrException e =
+        assertThrows(
+            CxrException.class, () -> ConfigLoader.load(null, List.of("model.type=resnet")));
+    assertTrue(
+        e.getMessage().contains("cnn, dense") && e.getMessage().contains("resnet"), e.getMessage());
   }
 
   @Test

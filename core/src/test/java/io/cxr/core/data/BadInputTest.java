@@ -34,17 +34,25 @@ class BadInputTest {
         Files.copy(p, dir.resolve(p.getFileName()));
       }
     }
-    cfg = TestData.config(tmp, "data.folder_image_size=32", "data.min_split_images=1",
-        "data.val_fraction=0.25", "data.test_fraction=0.25");
+    cfg =
+        TestData.config(
+            tmp,
+            "data.folder_image_size=32",
+            "data.min_split_images=1",
+            "data.val_fraction=0.25",
+            "data.test_fraction=0.25");
   }
 
   private String fails() {
-    CxrException e = assertThrows(CxrException.class,
-        () -> Preparer.prepare(cfg, src, tmp.resolve("prepared"), Reporter.SILENT));
+    CxrException e =
+        assertThrows(
+            CxrException.class,
+            () -> Preparer.prepare(cfg, src, tmp.resolve("prepared"), Reporter.SILENT));
     assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
     assertFalse(Files.exists(tmp.resolve("prepared")), "no partial output");
     try (var s = Files.list(tmp)) {
-      assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(".prepared")),
+      assertTrue(
+          s.noneMatch(p -> p.getFileName().toString().startsWith(".prepared")),
           "no staging folder left behind");
     } catch (IOException e2) {
       throw new AssertionError(e2);

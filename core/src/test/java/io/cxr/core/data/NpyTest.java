@@ -32,14 +32,17 @@ class NpyTest {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     Npy.writeHeader(b, "|u1", 10);
     b.write(new byte[5]);
-    CxrException e = assertThrows(CxrException.class,
-        () -> Npy.read(new ByteArrayInputStream(b.toByteArray()), "short.npy"));
+    CxrException e =
+        assertThrows(
+            CxrException.class,
+            () -> Npy.read(new ByteArrayInputStream(b.toByteArray()), "short.npy"));
     assertEquals("short.npy: truncated (header says shape [10] of |u1)", e.getMessage());
   }
 
   @Test
   void notAnArrayIsAnError() {
-    assertThrows(CxrException.class,
+    assertThrows(
+        CxrException.class,
         () -> Npy.read(new ByteArrayInputStream("hello world".getBytes()), "x"));
   }
 }

@@ -23,8 +23,8 @@ class PrepareRealDataTest {
   @Test
   void pneumoniaMnistKeepsOfficialSplitsAndNativeSize() throws Exception {
     CxrConfig cfg = TestData.config(tmp);
-    Preparer.Result r = Preparer.prepare(cfg, TestData.npz(), tmp.resolve("prepared"),
-        Reporter.SILENT);
+    Preparer.Result r =
+        Preparer.prepare(cfg, TestData.npz(), tmp.resolve("prepared"), Reporter.SILENT);
     assertEquals(28, r.imageSize());
     // official counts (README of shared/data), minus train images that also appear in val
     assertEquals(524, r.stats().get(Split.VAL).count());
@@ -41,7 +41,8 @@ class PrepareRealDataTest {
     assertEquals(28 * 28 * 624, p.split(Split.TEST).x().length);
     JsonNode m = Json.JSON.readTree(tmp.resolve("prepared/manifest.json").toFile());
     assertEquals(28, m.get("image_size").asInt());
-    assertEquals("15e91f38f7d9eaa31e4550fed02eb1713f709054bb65ba6d82c63308d94989b6",
+    assertEquals(
+        "15e91f38f7d9eaa31e4550fed02eb1713f709054bb65ba6d82c63308d94989b6",
         m.path("source").path("sha256").path("pneumoniamnist.npz").asText());
     assertEquals(train.droppedDuplicates(), m.path("dropped_duplicates").size());
     assertTrue(Files.isRegularFile(tmp.resolve("prepared/config.yaml")));
@@ -50,12 +51,12 @@ class PrepareRealDataTest {
   @Test
   void explicitSizeResamplesNpz() {
     CxrConfig cfg = TestData.config(tmp, "data.image_size=16", "data.max_per_class=50");
-    Preparer.Result r = Preparer.prepare(cfg, TestData.npz(), tmp.resolve("prepared"),
-        Reporter.SILENT);
+    Preparer.Result r =
+        Preparer.prepare(cfg, TestData.npz(), tmp.resolve("prepared"), Reporter.SILENT);
     assertEquals(16, r.imageSize());
     assertEquals(100, r.stats().get(Split.TEST).count());
-    assertEquals(16 * 16 * 100, PreparedDataset.load(tmp.resolve("prepared"))
-        .split(Split.TEST).x().length);
+    assertEquals(
+        16 * 16 * 100, PreparedDataset.load(tmp.resolve("prepared")).split(Split.TEST).x().length);
   }
 
   @Test
@@ -64,8 +65,8 @@ class PrepareRealDataTest {
     DataSource src = Sources.open(TestData.kermany(), true);
     assertEquals(5216, src.samples().size());
     assertEquals(1341, src.samples().stream().filter(s -> s.label() == 0).count());
-    Preparer.Result r = Preparer.prepare(cfg, TestData.kermany(), tmp.resolve("a"),
-        Reporter.SILENT);
+    Preparer.Result r =
+        Preparer.prepare(cfg, TestData.kermany(), tmp.resolve("a"), Reporter.SILENT);
     // no patient in two splits
     Map<String, String> splitOf = new HashMap<>();
     List<String> rows = Files.readAllLines(tmp.resolve("a/samples.csv"));
@@ -82,19 +83,27 @@ class PrepareRealDataTest {
       double valShare = r.stats().get(Split.VAL).count(l) / (double) total;
       assertEquals(0.15, valShare, 0.02, "val share of " + l);
     }
-    assertEquals(5216, r.stats().values().stream().mapToInt(SplitStats::count).sum()
-        + r.stats().values().stream().mapToInt(SplitStats::droppedDuplicates).sum());
+    assertEquals(
+        5216,
+        r.stats().values().stream().mapToInt(SplitStats::count).sum()
+            + r.stats().values().stream().mapToInt(SplitStats::droppedDuplicates).sum());
     // the same seed gives the same split, byte for byte
     Preparer.prepare(cfg, TestData.kermany(), tmp.resolve("b"), Reporter.SILENT);
-    assertEquals(Files.readString(tmp.resolve("a/samples.csv")),
+    assertEquals(
+        Files.readString(tmp.resolve("a/samples.csv")),
         Files.readString(tmp.resolve("b/samples.csv")));
-    assertEquals(Files.readString(tmp.resolve("a/manifest.json")),
+    assertEquals(
+        Files.readString(tmp.resolve("a/manifest.json")),
         Files.readString(tmp.resolve("b/manifest.json")));
     // another seed, another split
-    Preparer.prepare(TestData.config(tmp, "data.folder_image_size=24", "seed=7"),
-        TestData.kermany(), tmp.resolve("c"), Reporter.SILENT);
-    assertTrue(!Files.readString(tmp.resolve("a/samples.csv"))
-        .equals(Files.readString(tmp.resolve("c/samples.csv"))));
+    Preparer.prepare(
+        TestData.config(tmp, "data.folder_image_size=24", "seed=7"),
+        TestData.kermany(),
+        tmp.resolve("c"),
+        Reporter.SILENT);
+    assertTrue(
+        !Files.readString(tmp.resolve("a/samples.csv"))
+            .equals(Files.readString(tmp.resolve("c/samples.csv"))));
   }
 
   @Test

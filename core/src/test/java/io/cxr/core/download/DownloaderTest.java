@@ -37,8 +37,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The downloaders against a local HTTP server on 127.0.0.1 that plays Zenodo and Kaggle with
- * files built from the real shared data.
+ * The downloaders against a local HTTP server on 127.0.0.1 that plays Zenodo and Kaggle with files
+ * built from the real shared data.
  */
 class DownloaderTest {
   static final String USER = "cxr-tester";
@@ -60,49 +60,71 @@ class DownloaderTest {
     npzMd5 = Hashing.file(TestData.npz(), "MD5");
     kaggleZip = kermanyZip(8);
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext("/api/records/10519652", ex -> {
-      String base = "http://127.0.0.1:" + server.getAddress().getPort();
-      String json = "{\"id\": 10519652, \"files\": ["
-          + "{\"key\": \"pneumoniamnist.npz\", \"size\": " + npz.length + ", \"checksum\": \"md5:"
-          + npzMd5 + "\", \"links\": {\"self\": \"" + base
-          + "/api/records/10519652/files/pneumoniamnist.npz/content\"}},"
-          + "{\"key\": \"pneumoniamnist_64.npz\", \"checksum\": \"md5:0123456789abcdef0123456789abcdef\","
-          + " \"links\": {\"self\": \"" + base
-          + "/api/records/10519652/files/pneumoniamnist.npz/content\"}}]}";
-      reply(ex, 200, json.getBytes(StandardCharsets.UTF_8), Map.of());
-    });
-    server.createContext("/api/records/10519652/files/pneumoniamnist.npz/content", ex -> {
-      npzRequests.incrementAndGet();
-      String range = ex.getRequestHeaders().getFirst("Range");
-      rangeHeaders.add(String.valueOf(range));
-      int from = range == null ? 0 : Integer.parseInt(range.replaceAll("bytes=(\\d+)-", "$1"));
-      int cut = cutFirstNpzAt.getAndSet(-1);
-      byte[] body = java.util.Arrays.copyOfRange(npz, from, npz.length);
-      ex.getResponseHeaders().add("Content-Length", String.valueOf(body.length));
-      ex.sendResponseHeaders(range == null ? 200 : 206, body.length);
-      try (OutputStream out = ex.getResponseBody()) {
-        out.write(body, 0, cut >= 0 ? cut : body.length); // cut: the connection drops
-      } catch (IOException ignored) {
-        // the client saw a short body
-      }
-    });
-    server.createContext("/api/v1/datasets/download/paultimothymooney/chest-xray-pneumonia",
+    server.createContext(
+        "/api/records/10519652",
+        ex -> {
+          String base = "http://127.0.0.1:" + server.getAddress().getPort();
+          String json =
+              "{\"id\": 10519652, \"files\": ["
+                  + "{\"key\": \"pneumoniamnist.npz\", \"size\": "
+                  + npz.length
+                  + ", \"checksum\": \"md5:"
+                  + npzMd5
+                  + "\", \"links\": {\"self\": \""
+                  + base
+                  + "/api/records/10519652/files/pneumoniamnist.npz/content\"}},"
+                  + "{\"key\": \"pneumoniamnist_64.npz\", \"checksum\": \"md5:0123456789abcdef0123456789abcdef\","
+                  + " \"links\": {\"self\": \""
+                  + base
+                  + "/api/records/10519652/files/pneumoniamnist.npz/content\"}}]}";
+          reply(ex, 200, json.getBytes(StandardCharsets.UTF_8), Map.of());
+        });
+    server.createContext(
+        "/api/records/10519652/files/pneumoniamnist.npz/content",
+        ex -> {
+          npzRequests.incrementAndGet();
+          String range = ex.getRequestHeaders().getFirst("Range");
+          rangeHeaders.add(String.valueOf(range));
+          int from = range == null ? 0 : Integer.parseInt(range.replaceAll("bytes=(\\d+)-", "$1"));
+          int cut = cutFirstNpzAt.getAndSet(-1);
+          byte[] body = java.util.Arrays.copyOfRange(npz, from, npz.length);
+          ex.getResponseHeaders().add("Content-Length", String.valueOf(body.length));
+          ex.sendResponseHeaders(range == null ? 200 : 206, body.length);
+          try (OutputStream out = ex.getResponseBody()) {
+            out.write(body, 0, cut >= 0 ? cut : body.length); // cut: the connection drops
+          } catch (IOException ignored) {
+            // the client saw a short body
+          }
+        });
+    server.createContext(
+        "/api/v1/datasets/download/paultimothymooney/chest-xray-pneumonia",
         ex -> {
           String auth = ex.getRequestHeaders().getFirst("Authorization");
-          String want = "Basic " + Base64.getEncoder().encodeToString(
-              (USER + ":" + KEY).getBytes(StandardCharsets.UTF_8));
+          String want =
+              "Basic "
+                  + Base64.getEncoder()
+                      .encodeToString((USER + ":" + KEY).getBytes(StandardCharsets.UTF_8));
           if (!want.equals(auth)) {
             reply(ex, 401, "{\"code\":401}".getBytes(StandardCharsets.UTF_8), Map.of());
             return;
           }
           // Kaggle answers with a redirect to signed storage on another origin
-          reply(ex, 302, new byte[0], Map.of("Location", "http://localhost:"
-              + server.getAddress().getPort() + "/storage/archive.zip?X-Goog-Signature=abc"));
+          reply(
+              ex,
+              302,
+              new byte[0],
+              Map.of(
+                  "Location",
+                  "http://localhost:"
+                      + server.getAddress().getPort()
+                      + "/storage/archive.zip?X-Goog-Signature=abc"));
         });
-    server.createContext("/storage/archive.zip", ex -> {
-      authSeenOnStorage.add(String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
-      reply(ex, 200, kaggleZip, Map.of());
-    });
+    server.createContext(
+        "/storage/archive.zip",
+        ex -> {
+          authSeenOnStorage.add(String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
+          reply(ex, 200, kaggleZip, Map.of());
+        });
     server.createContext("/evil.zip", ex -> reply(ex, 200, evilZip(), Map.of()));
     server.start();
   }
@@ -117,9 +139,13 @@ class DownloaderTest {
   }
 
   private CxrConfig cfg(String... more) {
-    List<String> o = new ArrayList<>(List.of("download.zenodo_api=" + base() + "/api",
-        "download.kaggle_api=" + base() + "/api/v1", "download.retries=2",
-        "download.timeout_seconds=10"));
+    List<String> o =
+        new ArrayList<>(
+            List.of(
+                "download.zenodo_api=" + base() + "/api",
+                "download.kaggle_api=" + base() + "/api/v1",
+                "download.retries=2",
+                "download.timeout_seconds=10"));
     o.addAll(List.of(more));
     return TestData.config(tmp, o.toArray(String[]::new));
   }
@@ -129,8 +155,11 @@ class DownloaderTest {
     Downloader.Result r = Downloader.run(cfg(), Map.of(), null, Reporter.SILENT);
     assertArrayEquals(npz, Files.readAllBytes(r.data()));
     assertEquals("pneumoniamnist.npz", r.data().getFileName().toString());
-    assertEquals(624, Sources.open(r.data(), true).samples().stream()
-        .filter(s -> s.split() == Split.TEST).count());
+    assertEquals(
+        624,
+        Sources.open(r.data(), true).samples().stream()
+            .filter(s -> s.split() == Split.TEST)
+            .count());
     // a second run finds the verified file and fetches nothing
     Downloader.Result again = Downloader.run(cfg(), Map.of(), null, Reporter.SILENT);
     assertTrue(again.alreadyPresent());
@@ -140,8 +169,8 @@ class DownloaderTest {
   @Test
   void interruptedDownloadResumesWithRange() throws Exception {
     cutFirstNpzAt.set(1_000_000); // then the server stalls: the watchdog must cut it
-    Downloader.Result r = Downloader.run(cfg("download.timeout_seconds=2"), Map.of(), null,
-        Reporter.SILENT);
+    Downloader.Result r =
+        Downloader.run(cfg("download.timeout_seconds=2"), Map.of(), null, Reporter.SILENT);
     assertArrayEquals(npz, Files.readAllBytes(r.data()));
     assertEquals(2, npzRequests.get());
     assertEquals("bytes=1000000-", rangeHeaders.get(1));
@@ -151,8 +180,11 @@ class DownloaderTest {
   @Test
   void checksumMismatchLeavesNoFile() {
     // the 64 entry claims a wrong md5 for the same bytes
-    CxrException e = assertThrows(CxrException.class,
-        () -> Downloader.run(cfg("download.medmnist_size=64"), Map.of(), null, Reporter.SILENT));
+    CxrException e =
+        assertThrows(
+            CxrException.class,
+            () ->
+                Downloader.run(cfg("download.medmnist_size=64"), Map.of(), null, Reporter.SILENT));
     assertTrue(e.getMessage().contains("MD5"), e.getMessage());
     Path dir = tmp.resolve("raw/pneumoniamnist");
     assertFalse(Files.exists(dir.resolve("pneumoniamnist_64.npz")));
@@ -162,8 +194,8 @@ class DownloaderTest {
   @Test
   void kaggleDownloadExtractsAKermanyFolderAndKeepsTheKeySecret() throws Exception {
     Map<String, String> env = Map.of("KAGGLE_USERNAME", USER, "KAGGLE_KEY", KEY);
-    Downloader.Result r = Downloader.run(cfg("download.dataset=kermany"), env, null,
-        Reporter.SILENT);
+    Downloader.Result r =
+        Downloader.run(cfg("download.dataset=kermany"), env, null, Reporter.SILENT);
     DataSource src = Sources.open(r.data(), true);
     assertEquals(32, src.samples().size());
     assertTrue(src.splits().contains(Split.TEST) && src.splits().contains(Split.TRAIN));
@@ -176,13 +208,22 @@ class DownloaderTest {
   void kaggleCredentialsFromFileAndRefusal() throws Exception {
     Path json = tmp.resolve("kaggle.json");
     Files.writeString(json, "{\"username\": \"" + USER + "\", \"key\": \"wrong-key\"}");
-    CxrException e = assertThrows(CxrException.class, () -> Downloader.run(
-        cfg("download.dataset=kermany"), Map.of(), json, Reporter.SILENT));
+    CxrException e =
+        assertThrows(
+            CxrException.class,
+            () -> Downloader.run(cfg("download.dataset=kermany"), Map.of(), json, Reporter.SILENT));
     assertTrue(e.getMessage().contains("HTTP 401"), e.getMessage());
     assertFalse(e.getMessage().contains("wrong-key"), "key not in the message");
     assertFalse(Files.exists(tmp.resolve("raw/chest-xray-pneumonia.zip")));
-    CxrException none = assertThrows(CxrException.class, () -> Downloader.run(
-        cfg("download.dataset=kermany"), Map.of(), tmp.resolve("absent.json"), Reporter.SILENT));
+    CxrException none =
+        assertThrows(
+            CxrException.class,
+            () ->
+                Downloader.run(
+                    cfg("download.dataset=kermany"),
+                    Map.of(),
+                    tmp.resolve("absent.json"),
+                    Reporter.SILENT));
     assertTrue(none.getMessage().contains("KAGGLE_USERNAME"), none.getMessage());
   }
 
@@ -190,8 +231,8 @@ class DownloaderTest {
   void zipEntriesCannotEscapeTheTarget() throws Exception {
     Path zip = tmp.resolve("evil.zip");
     Files.write(zip, evilZip());
-    CxrException e = assertThrows(CxrException.class,
-        () -> SafeZip.extract(zip, tmp.resolve("out")));
+    CxrException e =
+        assertThrows(CxrException.class, () -> SafeZip.extract(zip, tmp.resolve("out")));
     assertTrue(e.getMessage().contains("outside the target"), e.getMessage());
     assertFalse(Files.exists(tmp.resolve("escaped.txt")));
     assertFalse(Files.exists(tmp.resolve("out")));
@@ -212,8 +253,8 @@ class DownloaderTest {
         List<Path> files = TestData.jpegs(label, perClass * 2);
         for (int i = 0; i < files.size(); i++) {
           String split = i < perClass ? "train" : "test";
-          zip.putNextEntry(new ZipEntry("chest_xray/" + split + "/" + label + "/"
-              + files.get(i).getFileName()));
+          zip.putNextEntry(
+              new ZipEntry("chest_xray/" + split + "/" + label + "/" + files.get(i).getFileName()));
           zip.write(Files.readAllBytes(files.get(i)));
           zip.closeEntry();
         }

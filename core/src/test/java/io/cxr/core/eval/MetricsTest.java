@@ -84,8 +84,19 @@ class MetricsTest {
   @Test
   void gateChecksEachBound() {
     CxrConfig.Gate g = defaults().gate();
-    Map<String, Double> good = new HashMap<>(Map.of("test_f1", 0.9, "test_accuracy", 0.88,
-        "test_auc", 0.95, "test_specificity", 0.75, "train_f1", 0.95));
+    Map<String, Double> good =
+        new HashMap<>(
+            Map.of(
+                "test_f1",
+                0.9,
+                "test_accuracy",
+                0.88,
+                "test_auc",
+                0.95,
+                "test_specificity",
+                0.75,
+                "train_f1",
+                0.95));
     assertTrue(QualityGate.check(g, good).passed());
     good.put("train_f1", 1.06);
     QualityGate.Result overfit = QualityGate.check(g, good);

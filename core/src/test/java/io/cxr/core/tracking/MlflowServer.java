@@ -41,22 +41,37 @@ final class MlflowServer implements AutoCloseable {
   void start() throws IOException {
     Path mlflow = TestData.venvBin("mlflow");
     Files.createDirectories(dir.resolve("artifacts"));
-    process = new ProcessBuilder(mlflow.toString(), "server", "--host", "127.0.0.1", "--port",
-        Integer.toString(port), "--backend-store-uri", "sqlite:///" + dir.resolve("mlflow.db"),
-        "--artifacts-destination", dir.resolve("artifacts").toString(), "--serve-artifacts",
-        "--workers", "1")
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()))
-        .start();
+    process =
+        new ProcessBuilder(
+                mlflow.toString(),
+                "server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                Integer.toString(port),
+                "--backend-store-uri",
+                "sqlite:///" + dir.resolve("mlflow.db"),
+                "--artifacts-destination",
+                dir.resolve("artifacts").toString(),
+                "--serve-artifacts",
+                "--workers",
+                "1")
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()))
+            .start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IllegalStateException("mlflow server exited: "
-            + Files.readString(dir.resolve("server.log")));
+        throw new IllegalStateException(
+            "mlflow server exited: " + Files.readString(dir.resolve("server.log")));
       }
       try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(uri() + "/health"))
-            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r =
+            http.send(
+                HttpRequest.newBuilder(URI.create(uri() + "/health"))
+                    .timeout(Duration.ofSeconds(2))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 200) {
           return;
         }
@@ -87,8 +102,10 @@ final class MlflowServer implements AutoCloseable {
   }
 
   JsonNode get(String apiPath) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(uri()
-        + "/api/2.0/mlflow/" + apiPath)).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(uri() + "/api/2.0/mlflow/" + apiPath)).build(),
+            HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
       throw new AssertionError("GET " + apiPath + " -> " + r.statusCode() + " " + r.body());
     }
@@ -96,10 +113,13 @@ final class MlflowServer implements AutoCloseable {
   }
 
   JsonNode post(String apiPath, String json) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(uri()
-            + "/api/2.0/mlflow/" + apiPath)).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(json)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(uri() + "/api/2.0/mlflow/" + apiPath))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
       throw new AssertionError("POST " + apiPath + " -> " + r.statusCode() + " " + r.body());
     }
@@ -108,9 +128,12 @@ final class MlflowServer implements AutoCloseable {
 
   byte[] artifact(String artifactUri, String rel) throws Exception {
     String base = artifactUri.replaceFirst("^mlflow-artifacts:/+", "");
-    HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(uri()
-        + "/api/2.0/mlflow-artifacts/artifacts/" + base + "/" + rel)).build(),
-        HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> r =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create(uri() + "/api/2.0/mlflow-artifacts/artifacts/" + base + "/" + rel))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
     if (r.statusCode() != 200) {
       throw new AssertionError("artifact " + rel + " -> " + r.statusCode());
     }

@@ -66,8 +66,8 @@ class MlflowTrackingTest {
   void setUp(@TempDir Path dir) throws Exception {
     tmp = dir;
     prepared = tmp.resolve("prepared");
-    Preparer.prepare(TestData.config(tmp, "data.max_per_class=150"), TestData.npz(), prepared,
-        Reporter.SILENT);
+    Preparer.prepare(
+        TestData.config(tmp, "data.max_per_class=150"), TestData.npz(), prepared, Reporter.SILENT);
     server = new MlflowServer(Files.createDirectories(tmp.resolve("server")));
   }
 
@@ -79,15 +79,24 @@ class MlflowTrackingTest {
   }
 
   private CxrConfig cfg(Path work, String... more) {
-    List<String> o = new ArrayList<>(List.of("paths.prepared=" + prepared, "train.epochs=3",
-        "model.cnn.filters=[8, 16]", "model.cnn.dense_units=16"));
+    List<String> o =
+        new ArrayList<>(
+            List.of(
+                "paths.prepared=" + prepared,
+                "train.epochs=3",
+                "model.cnn.filters=[8, 16]",
+                "model.cnn.dense_units=16"));
     o.addAll(List.of(more));
     return TestData.config(work, o.toArray(String[]::new));
   }
 
   private JsonNode runsOf(String experiment) throws Exception {
-    String id = server.get("experiments/get-by-name?experiment_name="
-        + MlflowServer.enc(experiment)).path("experiment").path("experiment_id").asText();
+    String id =
+        server
+            .get("experiments/get-by-name?experiment_name=" + MlflowServer.enc(experiment))
+            .path("experiment")
+            .path("experiment_id")
+            .asText();
     return server.post("runs/search", "{\"experiment_ids\": [\"" + id + "\"]}").path("runs");
   }
 
@@ -113,41 +122,48 @@ class MlflowTrackingTest {
     assertEquals("[8, 16]", params.get("model.cnn.filters"));
     assertTrue(params.size() > 40, "the whole resolved config: " + params.size());
     Map<String, String> tags = kv(run.path("data").path("tags"));
-    assertEquals(PreparedDataset.load(prepared).manifestSha256(),
-        tags.get("data_manifest_sha256"));
+    assertEquals(PreparedDataset.load(prepared).manifestSha256(), tags.get("data_manifest_sha256"));
     assertEquals("cnn", tags.get("model_type"));
-    assertTrue(tags.get("nd4j_backend").contains("Cpu") || tags.get("nd4j_backend")
-        .contains("Native"), tags.get("nd4j_backend"));
+    assertTrue(
+        tags.get("nd4j_backend").contains("Cpu") || tags.get("nd4j_backend").contains("Native"),
+        tags.get("nd4j_backend"));
     assertTrue(tags.containsKey("git_commit") && tags.containsKey("host"), tags.toString());
     String runId = run.path("info").path("run_id").asText();
-    JsonNode history = server.get("metrics/get-history?run_id=" + runId
-        + "&metric_key=epoch_val_auc").path("metrics");
+    JsonNode history =
+        server
+            .get("metrics/get-history?run_id=" + runId + "&metric_key=epoch_val_auc")
+            .path("metrics");
     assertEquals(3, history.size(), "one point per epoch");
     List<Integer> steps = new ArrayList<>();
     history.forEach(p -> steps.add(p.path("step").asInt()));
     assertEquals(List.of(1, 2, 3), steps.stream().sorted().toList());
     JsonNode metrics = Json.JSON.readTree(work.resolve("models/metrics.json").toFile());
-    assertEquals(metrics.get("test_auc").asDouble(),
-        kvDouble(run.path("data").path("metrics"), "test_auc"), 1e-9);
+    assertEquals(
+        metrics.get("test_auc").asDouble(),
+        kvDouble(run.path("data").path("metrics"), "test_auc"),
+        1e-9);
     String artifactUri = run.path("info").path("artifact_uri").asText();
-    assertArrayEquals(Files.readAllBytes(work.resolve("models/model.zip")),
+    assertArrayEquals(
+        Files.readAllBytes(work.resolve("models/model.zip")),
         server.artifact(artifactUri, "model/model.zip"));
-    assertArrayEquals(Files.readAllBytes(work.resolve("models/metrics.json")),
+    assertArrayEquals(
+        Files.readAllBytes(work.resolve("models/metrics.json")),
         server.artifact(artifactUri, "metrics.json"));
-    assertArrayEquals(Files.readAllBytes(work.resolve("artifacts/tracked/roc_curve.png")),
+    assertArrayEquals(
+        Files.readAllBytes(work.resolve("artifacts/tracked/roc_curve.png")),
         server.artifact(artifactUri, "plots/roc_curve.png"));
   }
 
   @Test
   void championMovesOnlyToAStrictlyBetterModel() throws Exception {
     Path work = tmp.resolve("registry");
-    CxrConfig cfg = cfg(work, "tracking.uri=" + server.uri(), "experiment.name=reg",
-        "registry.name=cxr-test");
+    CxrConfig cfg =
+        cfg(work, "tracking.uri=" + server.uri(), "experiment.name=reg", "registry.name=cxr-test");
     MirroredTracker tracker = Tracking.open(cfg, Map.of(), Reporter.SILENT);
     TrainStage.run(cfg, new TrainingListener() {}, Reporter.SILENT, tracker);
     Path models = work.resolve("models");
-    double f1 = Json.JSON.readTree(models.resolve("metrics.json").toFile()).get("test_f1")
-        .asDouble();
+    double f1 =
+        Json.JSON.readTree(models.resolve("metrics.json").toFile()).get("test_f1").asDouble();
 
     Registrar.Result first = register(cfg, tracker, models, f1);
     assertTrue(first.promoted());
@@ -161,8 +177,12 @@ class MlflowTrackingTest {
     Registrar.Result equal = register(cfg, tracker, models, f1 + 0.01);
     assertFalse(equal.promoted(), "equal is not better");
     assertEquals("2", champion("cxr-test"));
-    assertEquals(4, server.get("model-versions/search?filter="
-        + MlflowServer.enc("name='cxr-test'")).path("model_versions").size());
+    assertEquals(
+        4,
+        server
+            .get("model-versions/search?filter=" + MlflowServer.enc("name='cxr-test'"))
+            .path("model_versions")
+            .size());
     JsonNode v3 = server.get("model-versions/get?name=cxr-test&version=3").path("model_version");
     Map<String, String> tags = kv(v3.path("tags"));
     assertEquals("kept", tags.get("cxr.decision"));
@@ -173,19 +193,21 @@ class MlflowTrackingTest {
     assertArrayEquals(Files.readAllBytes(models.resolve("model.zip")), Files.readAllBytes(zip));
   }
 
-  private Registrar.Result register(CxrConfig cfg, MirroredTracker tracker, Path models,
-      double f1) throws Exception {
+  private Registrar.Result register(CxrConfig cfg, MirroredTracker tracker, Path models, double f1)
+      throws Exception {
     Path metrics = models.resolve("metrics-" + f1 + ".json");
     JsonNode m = Json.JSON.readTree(models.resolve("metrics.json").toFile());
     ((com.fasterxml.jackson.databind.node.ObjectNode) m).put("test_f1", f1);
     Files.writeString(metrics, Json.toJson(m));
-    return Registrar.register(cfg, tracker, metrics, models.resolve("model.zip"),
-        Reporter.SILENT);
+    return Registrar.register(cfg, tracker, metrics, models.resolve("model.zip"), Reporter.SILENT);
   }
 
   private String champion(String name) throws Exception {
-    return server.get("registered-models/alias?name=" + name + "&alias=champion")
-        .path("model_version").path("version").asText();
+    return server
+        .get("registered-models/alias?name=" + name + "&alias=champion")
+        .path("model_version")
+        .path("version")
+        .asText();
   }
 
   private static double kvDouble(JsonNode list, String key) {
@@ -204,18 +226,22 @@ class MlflowTrackingTest {
       CxrConfig cfg = cfg(work, "tracking.uri=" + flaky.uri(), "experiment.name=fault");
       Recorder rec = new Recorder();
       MirroredTracker tracker = Tracking.open(cfg, Map.of(), rec);
-      TrainStage.run(cfg, new TrainingListener() {
-        @Override
-        public void onEpoch(EpochRecord r) {
-          if (r.epoch() == 1) {
-            flaky.kill();
-          }
-        }
-      }, rec, tracker);
+      TrainStage.run(
+          cfg,
+          new TrainingListener() {
+            @Override
+            public void onEpoch(EpochRecord r) {
+              if (r.epoch() == 1) {
+                flaky.kill();
+              }
+            }
+          },
+          rec,
+          tracker);
       assertTrue(Files.isRegularFile(work.resolve("models/model.zip")));
       assertTrue(Files.isRegularFile(work.resolve("models/metrics.json")));
-      assertEquals(1, rec.lines.stream().filter(l -> l.startsWith("WARN")).count(), rec.lines
-          .toString());
+      assertEquals(
+          1, rec.lines.stream().filter(l -> l.startsWith("WARN")).count(), rec.lines.toString());
 
       flaky.start();
       JsonNode before = runsOfOn(flaky, "fault");
@@ -229,23 +255,35 @@ class MlflowTrackingTest {
         JsonNode run = after.get(0);
         assertEquals("FINISHED", run.path("info").path("status").asText());
         String id = run.path("info").path("run_id").asText();
-        assertEquals(3, flaky.get("metrics/get-history?run_id=" + id + "&metric_key=epoch_val_auc")
-            .path("metrics").size());
-        assertArrayEquals(Files.readAllBytes(work.resolve("models/model.zip")),
+        assertEquals(
+            3,
+            flaky
+                .get("metrics/get-history?run_id=" + id + "&metric_key=epoch_val_auc")
+                .path("metrics")
+                .size());
+        assertArrayEquals(
+            Files.readAllBytes(work.resolve("models/model.zip")),
             flaky.artifact(run.path("info").path("artifact_uri").asText(), "model/model.zip"));
         RunSync.Result again = RunSync.sync(local, remote, Reporter.SILENT);
         assertEquals(0, again.created());
         assertEquals(0, again.metricPoints());
         assertEquals(1, runsOfOn(flaky, "fault").size());
-        assertEquals(3, flaky.get("metrics/get-history?run_id=" + id + "&metric_key=epoch_val_auc")
-            .path("metrics").size());
+        assertEquals(
+            3,
+            flaky
+                .get("metrics/get-history?run_id=" + id + "&metric_key=epoch_val_auc")
+                .path("metrics")
+                .size());
       }
     }
   }
 
   private static JsonNode runsOfOn(MlflowServer s, String experiment) throws Exception {
-    String id = s.get("experiments/get-by-name?experiment_name=" + experiment)
-        .path("experiment").path("experiment_id").asText();
+    String id =
+        s.get("experiments/get-by-name?experiment_name=" + experiment)
+            .path("experiment")
+            .path("experiment_id")
+            .asText();
     return s.post("runs/search", "{\"experiment_ids\": [\"" + id + "\"]}").path("runs");
   }
 
@@ -256,26 +294,38 @@ class MlflowTrackingTest {
     MirroredTracker tracker = Tracking.open(cfg, Map.of(), Reporter.SILENT);
     assertEquals(null, tracker.remote());
     TrainStage.run(cfg, new TrainingListener() {}, Reporter.SILENT, tracker);
-    Registrar.register(cfg, tracker, work.resolve("models/metrics.json"),
-        work.resolve("models/model.zip"), Reporter.SILENT);
-    String script = String.join("\n",
-        "import json, sys, mlflow",
-        "from mlflow.tracking import MlflowClient",
-        "uri = 'file://' + sys.argv[1]",
-        "c = MlflowClient(tracking_uri=uri, registry_uri=uri)",
-        "exp = c.get_experiment_by_name('localexp')",
-        "runs = c.search_runs([exp.experiment_id])",
-        "r = runs[0]",
-        "h = c.get_metric_history(r.info.run_id, 'epoch_val_auc')",
-        "v = c.get_model_version_by_alias('cxr-local', 'champion')",
-        "arts = [a.path for a in c.list_artifacts(r.info.run_id, 'model')]",
-        "print(json.dumps({'runs': len(runs), 'status': r.info.status,",
-        "  'epochs': r.data.params['train.epochs'], 'test_auc': r.data.metrics['test_auc'],",
-        "  'history': len(h), 'model_type': r.data.tags['model_type'],",
-        "  'champion': v.version, 'champion_run': v.run_id, 'run': r.info.run_id,",
-        "  'artifacts': arts}))");
-    Process p = new ProcessBuilder(TestData.venvBin("python").toString(), "-c", script,
-        work.resolve("mlruns").toAbsolutePath().toString()).redirectErrorStream(false).start();
+    Registrar.register(
+        cfg,
+        tracker,
+        work.resolve("models/metrics.json"),
+        work.resolve("models/model.zip"),
+        Reporter.SILENT);
+    String script =
+        String.join(
+            "\n",
+            "import json, sys, mlflow",
+            "from mlflow.tracking import MlflowClient",
+            "uri = 'file://' + sys.argv[1]",
+            "c = MlflowClient(tracking_uri=uri, registry_uri=uri)",
+            "exp = c.get_experiment_by_name('localexp')",
+            "runs = c.search_runs([exp.experiment_id])",
+            "r = runs[0]",
+            "h = c.get_metric_history(r.info.run_id, 'epoch_val_auc')",
+            "v = c.get_model_version_by_alias('cxr-local', 'champion')",
+            "arts = [a.path for a in c.list_artifacts(r.info.run_id, 'model')]",
+            "print(json.dumps({'runs': len(runs), 'status': r.info.status,",
+            "  'epochs': r.data.params['train.epochs'], 'test_auc': r.data.metrics['test_auc'],",
+            "  'history': len(h), 'model_type': r.data.tags['model_type'],",
+            "  'champion': v.version, 'champion_run': v.run_id, 'run': r.info.run_id,",
+            "  'artifacts': arts}))");
+    Process p =
+        new ProcessBuilder(
+                TestData.venvBin("python").toString(),
+                "-c",
+                script,
+                work.resolve("mlruns").toAbsolutePath().toString())
+            .redirectErrorStream(false)
+            .start();
     String out = new String(p.getInputStream().readAllBytes()).trim();
     String err = new String(p.getErrorStream().readAllBytes());
     assertEquals(0, p.waitFor(), err);
@@ -285,8 +335,8 @@ class MlflowTrackingTest {
     assertEquals("3", j.get("epochs").asText());
     assertEquals(3, j.get("history").asInt());
     assertEquals("cnn", j.get("model_type").asText());
-    double auc = Json.JSON.readTree(work.resolve("models/metrics.json").toFile()).get("test_auc")
-        .asDouble();
+    double auc =
+        Json.JSON.readTree(work.resolve("models/metrics.json").toFile()).get("test_auc").asDouble();
     assertEquals(auc, j.get("test_auc").asDouble(), 1e-9);
     assertEquals("1", j.get("champion").asText());
     assertEquals(j.get("run").asText(), j.get("champion_run").asText());
@@ -301,19 +351,29 @@ class MlflowTrackingTest {
     }
     Path work = tmp.resolve("unreachable");
     Recorder rec = new Recorder();
-    MirroredTracker t = Tracking.open(cfg(work, "tracking.uri=http://127.0.0.1:" + dead), Map.of(),
-        rec);
+    MirroredTracker t =
+        Tracking.open(cfg(work, "tracking.uri=http://127.0.0.1:" + dead), Map.of(), rec);
     assertEquals(null, t.remote());
-    assertTrue(rec.lines.get(0).startsWith("WARN tracking server http://127.0.0.1:" + dead)
-        && rec.lines.get(0).contains("unreachable"), rec.lines.toString());
-    CxrException e = assertThrows(CxrException.class, () -> Tracking.open(cfg(work,
-        "tracking.uri=http://127.0.0.1:" + dead, "tracking.required=true"), Map.of(), rec));
+    assertTrue(
+        rec.lines.get(0).startsWith("WARN tracking server http://127.0.0.1:" + dead)
+            && rec.lines.get(0).contains("unreachable"),
+        rec.lines.toString());
+    CxrException e =
+        assertThrows(
+            CxrException.class,
+            () ->
+                Tracking.open(
+                    cfg(work, "tracking.uri=http://127.0.0.1:" + dead, "tracking.required=true"),
+                    Map.of(),
+                    rec));
     assertTrue(e.getMessage().contains("tracking.required=true"), e.getMessage());
-    CxrException bad = assertThrows(CxrException.class,
-        () -> Tracking.open(cfg(work, "tracking.uri=htp:/nowhere"), Map.of(), rec));
+    CxrException bad =
+        assertThrows(
+            CxrException.class,
+            () -> Tracking.open(cfg(work, "tracking.uri=htp:/nowhere"), Map.of(), rec));
     assertTrue(bad.getMessage().contains("malformed"), bad.getMessage());
-    CxrException name = assertThrows(CxrException.class,
-        () -> cfg(work, "registry.name=bad name/with:chars"));
+    CxrException name =
+        assertThrows(CxrException.class, () -> cfg(work, "registry.name=bad name/with:chars"));
     assertTrue(name.getMessage().contains("registry.name"), name.getMessage());
   }
 
@@ -324,10 +384,18 @@ class MlflowTrackingTest {
     Files.writeString(work.resolve("metrics.json"), "{\"test_auc\": 0.9}");
     Files.write(work.resolve("model.zip"), new byte[] {1});
     CxrConfig cfg = cfg(work);
-    CxrException e = assertThrows(CxrException.class, () -> Registrar.register(cfg,
-        Tracking.open(cfg, Map.of(), Reporter.SILENT), work.resolve("metrics.json"),
-        work.resolve("model.zip"), Reporter.SILENT));
-    assertTrue(e.getMessage().contains("'test_f1'") && e.getMessage().contains("metrics.json"),
+    CxrException e =
+        assertThrows(
+            CxrException.class,
+            () ->
+                Registrar.register(
+                    cfg,
+                    Tracking.open(cfg, Map.of(), Reporter.SILENT),
+                    work.resolve("metrics.json"),
+                    work.resolve("model.zip"),
+                    Reporter.SILENT));
+    assertTrue(
+        e.getMessage().contains("'test_f1'") && e.getMessage().contains("metrics.json"),
         e.getMessage());
   }
 
@@ -335,16 +403,19 @@ class MlflowTrackingTest {
   void credentialsAreSentButNeverStoredOrPrinted() throws Exception {
     String token = "tok-SECRET-4242";
     List<String> auth = new ArrayList<>();
-    com.sun.net.httpserver.HttpServer fake = com.sun.net.httpserver.HttpServer.create(
-        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
-    fake.createContext("/", ex -> {
-      auth.add(String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
-      byte[] body = "{}".getBytes();
-      ex.sendResponseHeaders(ex.getRequestURI().getPath().contains("get-by-name") ? 500 : 200,
-          body.length);
-      ex.getResponseBody().write(body);
-      ex.close();
-    });
+    com.sun.net.httpserver.HttpServer fake =
+        com.sun.net.httpserver.HttpServer.create(
+            new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    fake.createContext(
+        "/",
+        ex -> {
+          auth.add(String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
+          byte[] body = "{}".getBytes();
+          ex.sendResponseHeaders(
+              ex.getRequestURI().getPath().contains("get-by-name") ? 500 : 200, body.length);
+          ex.getResponseBody().write(body);
+          ex.close();
+        });
     fake.start();
     try {
       Path work = tmp.resolve("creds");

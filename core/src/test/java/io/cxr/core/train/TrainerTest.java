@@ -38,16 +38,26 @@ class TrainerTest {
   @BeforeAll
   void trainSmallCnn(@TempDir Path dir) {
     tmp = dir;
-    cfg = TestData.config(tmp, "data.max_per_class=300", "train.epochs=3",
-        "model.cnn.filters=[8, 16]", "model.cnn.dense_units=32");
+    cfg =
+        TestData.config(
+            tmp,
+            "data.max_per_class=300",
+            "train.epochs=3",
+            "model.cnn.filters=[8, 16]",
+            "model.cnn.dense_units=32");
     Preparer.prepare(cfg, TestData.npz(), tmp.resolve("prepared"), Reporter.SILENT);
     tracker = new MirroredTracker(new FileStore(tmp.resolve("mlruns")), null, Reporter.SILENT);
-    first = TrainStage.run(cfg, new TrainingListener() {
-      @Override
-      public void onEpoch(EpochRecord r) {
-        epochs.add(r);
-      }
-    }, Reporter.SILENT, tracker);
+    first =
+        TrainStage.run(
+            cfg,
+            new TrainingListener() {
+              @Override
+              public void onEpoch(EpochRecord r) {
+                epochs.add(r);
+              }
+            },
+            Reporter.SILENT,
+            tracker);
   }
 
   @Test
@@ -56,23 +66,40 @@ class TrainerTest {
     assertTrue(Files.size(models.resolve("model.zip")) > 10_000);
     assertTrue(Files.isRegularFile(models.resolve("config.yaml")));
     JsonNode m = Json.JSON.readTree(models.resolve("metrics.json").toFile());
-    for (String k : List.of("train_f1", "train_accuracy", "val_auc", "test_f1", "test_accuracy",
-        "test_auc", "test_precision", "test_sensitivity", "test_specificity", "threshold",
-        "test_tp", "test_fp", "test_tn", "test_fn")) {
+    for (String k :
+        List.of(
+            "train_f1",
+            "train_accuracy",
+            "val_auc",
+            "test_f1",
+            "test_accuracy",
+            "test_auc",
+            "test_precision",
+            "test_sensitivity",
+            "test_specificity",
+            "threshold",
+            "test_tp",
+            "test_fp",
+            "test_tn",
+            "test_fn")) {
       assertTrue(m.has(k) && m.get(k).isNumber(), "metrics.json has " + k);
     }
     for (String k : List.of("test_f1", "test_auc", "test_accuracy", "threshold", "val_auc")) {
       double v = m.get(k).asDouble();
       assertTrue(v >= 0 && v <= 1, k + " in [0, 1]: " + v);
     }
-    assertEquals(234 + 300, m.get("test_tp").asInt() + m.get("test_fp").asInt()
-        + m.get("test_tn").asInt() + m.get("test_fn").asInt(),
+    assertEquals(
+        234 + 300,
+        m.get("test_tp").asInt()
+            + m.get("test_fp").asInt()
+            + m.get("test_tn").asInt()
+            + m.get("test_fn").asInt(),
         "confusion counts add up to the capped test split");
     // even 3 small epochs on real data learn something
     assertTrue(m.get("val_auc").asDouble() > 0.85, "val AUC " + m.get("val_auc"));
     Path art = tmp.resolve("artifacts").resolve("cxr");
-    for (String png : List.of("confusion_matrix.png", "roc_curve.png", "pr_curve.png",
-        "training_curves.png")) {
+    for (String png :
+        List.of("confusion_matrix.png", "roc_curve.png", "pr_curve.png", "training_curves.png")) {
       byte[] head = Files.readAllBytes(art.resolve(png));
       assertTrue(head.length > 2000 && head[1] == 'P' && head[2] == 'N' && head[3] == 'G', png);
     }
@@ -87,8 +114,7 @@ class TrainerTest {
     assertEquals("cnn", loaded.card().modelType());
     assertEquals(28, loaded.card().imageSize());
     assertTrue(loaded.card().provenance().get("data_manifest_sha256").matches("[0-9a-f]{64}"));
-    PreparedDataset.Images test = PreparedDataset.load(tmp.resolve("prepared"))
-        .split(Split.TEST);
+    PreparedDataset.Images test = PreparedDataset.load(tmp.resolve("prepared")).split(Split.TEST);
     float[] a = Predictor.scores(first.model().network(), "per_image", test);
     float[] b = Predictor.scores(loaded.network(), loaded.card().normalization(), test);
     assertArrayEquals(a, b, 1e-6f);
@@ -96,35 +122,52 @@ class TrainerTest {
 
   @Test
   void sameSeedSameMetrics() {
-    Trainer.Outcome again = Trainer.train(cfg, PreparedDataset.load(tmp.resolve("prepared")),
-        new TrainingListener() {}, Reporter.SILENT);
-    for (String k : List.of("val_auc", "test_auc", "test_f1", "test_accuracy", "threshold",
-        "train_f1")) {
+    Trainer.Outcome again =
+        Trainer.train(
+            cfg,
+            PreparedDataset.load(tmp.resolve("prepared")),
+            new TrainingListener() {},
+            Reporter.SILENT);
+    for (String k :
+        List.of("val_auc", "test_auc", "test_f1", "test_accuracy", "threshold", "train_f1")) {
       assertEquals(first.metrics().get(k), again.metrics().get(k), 5e-4, k);
     }
   }
 
   @Test
   void evaluateReproducesTrainTestMetricsAndWritesReport() throws Exception {
-    Evaluator.Result r = Evaluator.run(cfg, tmp.resolve("models/model.zip"), null,
-        tmp.resolve("reports"), Reporter.SILENT, tracker);
+    Evaluator.Result r =
+        Evaluator.run(
+            cfg,
+            tmp.resolve("models/model.zip"),
+            null,
+            tmp.resolve("reports"),
+            Reporter.SILENT,
+            tracker);
     for (String k : List.of("test_auc", "test_f1", "test_specificity")) {
       assertEquals(first.metrics().get(k), r.metrics().get(k), 1e-6, k);
     }
     String md = Files.readString(tmp.resolve("reports/evaluation.md"));
     assertTrue(md.contains("## Quality gate") && md.contains("| test AUC |"), md);
-    assertEquals(r.gate().passed() ? 1.0 : 0.0,
-        Json.JSON.readTree(tmp.resolve("reports/evaluation.json").toFile())
-            .get("gate_passed").asDouble());
+    assertEquals(
+        r.gate().passed() ? 1.0 : 0.0,
+        Json.JSON
+            .readTree(tmp.resolve("reports/evaluation.json").toFile())
+            .get("gate_passed")
+            .asDouble());
   }
 
   @Test
   void denseBaselineTrains() {
-    CxrConfig dense = TestData.config(tmp, "model.type=dense", "train.epochs=2",
-        "model.dense.hidden=[32]", "paths.models=" + tmp.resolve("dense"),
-        "paths.prepared=" + tmp.resolve("prepared"));
-    Trainer.Outcome o = TrainStage.run(dense, new TrainingListener() {}, Reporter.SILENT,
-        tracker);
+    CxrConfig dense =
+        TestData.config(
+            tmp,
+            "model.type=dense",
+            "train.epochs=2",
+            "model.dense.hidden=[32]",
+            "paths.models=" + tmp.resolve("dense"),
+            "paths.prepared=" + tmp.resolve("prepared"));
+    Trainer.Outcome o = TrainStage.run(dense, new TrainingListener() {}, Reporter.SILENT, tracker);
     Map<String, Double> m = o.metrics();
     assertTrue(m.get("val_auc") > 0.8, "dense val AUC " + m.get("val_auc"));
     assertEquals("dense", ModelBundle.load(tmp.resolve("dense/model.zip")).card().modelType());
