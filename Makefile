@@ -1,0 +1,73 @@
+# Developer shortcuts. Each works on a fresh clone (JDK 17 and python3 are the only prerequisites).
+# Overrides for cxr commands: make train ARGS="train.epochs=5".
+SHELL := /bin/bash
+MVN   := ./mvnw -B
+JAR   := cli/target/cxr.jar
+CXR   := java -jar $(JAR)
+VENV  := .venv/bin
+ARGS  ?=
+
+.PHONY: help install venv jar download-data prepare train evaluate register optimize repro \
+        test test-data test-post lint format mlflow push-data pull-data clean
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+install: venv jar ## Python tools (.venv) and the cxr jar
+
+venv: ## the project-local Python venv with the pinned tools (mlflow, dvc, numpy)
+	./scripts/venv.sh
+
+jar: ## build cli/target/cxr.jar (no tests)
+	$(MVN) -q package -DskipTests
+
+$(JAR):
+	$(MVN) -q package -DskipTests
+
+download-data: $(JAR) ## download PneumoniaMNIST (Zenodo) into data/raw; DATASET=kermany for Kaggle
+	$(CXR) download --dataset $${DATASET:-pneumoniamnist} $(ARGS)
+
+prepare: $(JAR) ## cxr prepare (data.source from conf/config.yaml)
+	$(CXR) prepare $(ARGS)
+
+train: $(JAR) ## cxr train (model.type from conf/config.yaml; MODEL=dense for the baseline)
+	$(CXR) train --model $${MODEL:-cnn} $(ARGS)
+
+evaluate: $(JAR) ## cxr evaluate with the quality gate
+	$(CXR) evaluate $(ARGS)
+
+register: $(JAR) ## cxr register: new registry version, champion only if strictly better
+	$(CXR) register $(ARGS)
+
+optimize: $(JAR) ## hyper-parameter search (not built yet: see the issue tracker)
+	@echo "cxr optimize is not implemented yet (hyper-parameter search is a planned issue)" >&2; exit 2
+
+repro: venv $(JAR) ## run the DVC pipeline (prepare -> train -> evaluate)
+	$(VENV)/dvc repro
+
+test: ## the tests, exactly as CI runs them
+	./scripts/venv.sh && ./mvnw -B verify
+
+test-data: venv ## pre-train data validation tests only
+	$(MVN) -q test -pl core -am -Dtest='BadInputTest,PrepareRealDataTest,NpyTest' -Dsurefire.failIfNoSpecifiedTests=false
+
+test-post: venv ## post-train artifact, metrics and gate tests only
+	$(MVN) -q test -pl core -am -Dtest='TrainerTest,MetricsTest' -Dsurefire.failIfNoSpecifiedTests=false
+
+lint: ## check formatting (google-java-format via Spotless)
+	$(MVN) -q spotless:check
+
+format: ## reformat the Java sources
+	$(MVN) -q spotless:apply
+
+mlflow: ## start the pinned MLflow server on 127.0.0.1:5000 (PORT=...)
+	./scripts/mlflow-server.sh $${PORT:-5000}
+
+push-data: venv ## dvc push prepared data and models to the default remote
+	$(VENV)/dvc push
+
+pull-data: venv ## dvc pull them back
+	$(VENV)/dvc pull
+
+clean: ## remove build outputs (not data, models or runs)
+	$(MVN) -q clean
