@@ -53,28 +53,18 @@ public final class MlflowRegistry implements ModelRegistry {
 
   @Override
   public Optional<Version> byAlias(String name, String alias) {
-    try {
-      return Optional.of(
-          toVersion(
-              remote
-                  .get("registered-models/alias?name=" + enc(name) + "&alias=" + enc(alias))
-                  .path("model_version")));
-    } catch (MlflowClientException e) {
-      if (notFound(e)) {
-        return Optional.empty();
-      }
-      throw wrap(e);
-    }
+    return find("registered-models/alias?name=" + enc(name) + "&alias=" + enc(alias));
   }
 
   @Override
   public Optional<Version> version(String name, String version) {
+    return find("model-versions/get?name=" + enc(name) + "&version=" + enc(version));
+  }
+
+  /** A GET answering {@code {"model_version": ...}}, empty when the server says not found. */
+  private Optional<Version> find(String path) {
     try {
-      return Optional.of(
-          toVersion(
-              remote
-                  .get("model-versions/get?name=" + enc(name) + "&version=" + enc(version))
-                  .path("model_version")));
+      return Optional.of(toVersion(remote.get(path).path("model_version")));
     } catch (MlflowClientException e) {
       if (notFound(e)) {
         return Optional.empty();
