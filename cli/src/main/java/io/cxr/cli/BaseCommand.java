@@ -58,8 +58,8 @@ abstract class BaseCommand implements Callable<Integer> {
     return new ConsoleReporter(out(), err(), quiet);
   }
 
-  /** The resolved config; {@code extra} are overrides implied by options (e.g. --model). */
-  CxrConfig config(List<String> positional, String... extra) {
+  /** Overrides from positionals and options, in the order they apply. */
+  List<String> overrides(List<String> positional, String... extra) {
     List<String> overrides = new ArrayList<>();
     for (String p : positional == null ? List.<String>of() : positional) {
       if (!ConfigOptions.isOverride(p)) {
@@ -69,10 +69,15 @@ abstract class BaseCommand implements Callable<Integer> {
       }
       overrides.add(p);
     }
-    List<String> all = new ArrayList<>(List.of(extra));
+    overrides.addAll(List.of(extra));
     if (trackingUri != null) {
-      all.add("tracking.uri=" + trackingUri);
+      overrides.add("tracking.uri=" + trackingUri);
     }
-    return configOptions.resolve(overrides, all);
+    return overrides;
+  }
+
+  /** The resolved config; {@code extra} are overrides implied by options (e.g. --model). */
+  CxrConfig config(List<String> positional, String... extra) {
+    return configOptions.resolve(overrides(positional, extra), List.of());
   }
 }

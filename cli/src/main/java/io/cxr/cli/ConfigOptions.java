@@ -23,8 +23,12 @@ public final class ConfigOptions {
   public CxrConfig resolve(List<String> overrides, List<String> extra) {
     List<String> all = new ArrayList<>(overrides);
     all.addAll(extra);
-    Path file = config != null ? config : Files.isRegularFile(DEFAULT_FILE) ? DEFAULT_FILE : null;
-    return ConfigLoader.load(file, all);
+    return ConfigLoader.load(file(), all);
+  }
+
+  /** The config file in use: --config, else conf/config.yaml if present, else none. */
+  public Path file() {
+    return config != null ? config : Files.isRegularFile(DEFAULT_FILE) ? DEFAULT_FILE : null;
   }
 
   /** Whether a positional argument is a {@code section.key=value} override. */

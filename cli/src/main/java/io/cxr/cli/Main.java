@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       EvaluateCommand.class,
       PredictCommand.class,
       RegisterCommand.class,
+      OptimizeCommand.class,
       RunsCommand.class,
       CommandLine.HelpCommand.class
     },

@@ -133,7 +133,8 @@ public final class ConfigLoader {
     }
   }
 
-  static void applyOverride(ObjectNode tree, String override) {
+  /** Applies one {@code key=value} override to a config tree (keys must exist). */
+  public static void applyOverride(ObjectNode tree, String override) {
     int eq = override.indexOf('=');
     if (eq <= 0) {
       throw new CxrException("override '" + override + "': expected section.key=value");
@@ -255,6 +256,9 @@ public final class ConfigLoader {
           + " ("
           + m.replaceAll(".* from ([^(]*).*", "got $1").trim()
           + ")";
+    }
+    if (e.getCause() != null && e.getCause() instanceof IllegalArgumentException iae) {
+      return iae.getMessage();
     }
     if (m.contains("Null value") || m.contains("Missing")) {
       return "expected a value, got none";

@@ -12,6 +12,7 @@ public record CxrConfig(
     Model model,
     Train train,
     Gate gate,
+    Hpo hpo,
     Tracking tracking,
     Registry registry,
     Download download) {
@@ -85,6 +86,57 @@ public record CxrConfig(
       double maxTrainTestF1Gap,
       double minTestAuc,
       double minTestSpecificity) {}
+
+  /** Hyper-parameter search. */
+  public record Hpo(
+      String strategy,
+      int trials,
+      double maxMinutes,
+      int parallel,
+      int gridPoints,
+      Pruning pruning,
+      String output,
+      Space space) {}
+
+  /** Median pruning of trials. */
+  public record Pruning(boolean enabled, int warmupEpochs, int minTrials) {}
+
+  /** Search spaces per model type. */
+  public record Space(List<Param> cnn, List<Param> dense) {}
+
+  /** One searched parameter: a config key and its range or choices. */
+  public record Param(String key, String type, Double low, Double high, List<Object> values) {
+    private static final java.util.Set<String> FIELDS =
+        java.util.Set.of("key", "type", "low", "high", "values");
+
+    /** Binds {key, type, low, high | values}; only the fields a type needs are required. */
+    @com.fasterxml.jackson.annotation.JsonCreator(
+        mode = com.fasterxml.jackson.annotation.JsonCreator.Mode.DELEGATING)
+    public static Param of(java.util.Map<String, Object> m) {
+      for (String k : m.keySet()) {
+        if (!FIELDS.contains(k)) {
+          throw new IllegalArgumentException(
+              "unknown field '" + k + "' (expected key, type, low, high, values)");
+        }
+      }
+      return new Param(
+          m.get("key") == null ? null : m.get("key").toString(),
+          m.get("type") == null ? null : m.get("type").toString(),
+          number(m.get("low")),
+          number(m.get("high")),
+          m.get("values") instanceof List<?> l ? new java.util.ArrayList<>(l) : null);
+    }
+
+    private static Double number(Object o) {
+      if (o == null) {
+        return null;
+      }
+      if (o instanceof Number n) {
+        return n.doubleValue();
+      }
+      throw new IllegalArgumentException("expected a number, got '" + o + "'");
+    }
+  }
 
   /** Where runs are recorded. */
   public record Tracking(String uri, String localDir, boolean required, String runName) {}

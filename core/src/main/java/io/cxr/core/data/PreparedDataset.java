@@ -129,6 +129,19 @@ public final class PreparedDataset {
     return new Images(x.data(), labels, size);
   }
 
+  /** A view whose train split is train + val (for refitting a chosen configuration). */
+  public PreparedDataset withValMergedIntoTrain() {
+    Images tr = splits.get(Split.TRAIN);
+    Images va = splits.get(Split.VAL);
+    float[] x = java.util.Arrays.copyOf(tr.x(), tr.x().length + va.x().length);
+    System.arraycopy(va.x(), 0, x, tr.x().length, va.x().length);
+    int[] y = java.util.Arrays.copyOf(tr.y(), tr.n() + va.n());
+    System.arraycopy(va.y(), 0, y, tr.n(), va.n());
+    Map<Split, Images> m = new EnumMap<>(splits);
+    m.put(Split.TRAIN, new Images(x, y, tr.size()));
+    return new PreparedDataset(dir, imageSize, manifestSha256, m);
+  }
+
   public Images split(Split s) {
     return splits.get(s);
   }

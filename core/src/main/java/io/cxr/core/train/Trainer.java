@@ -42,6 +42,20 @@ public final class Trainer {
 
   public static Outcome train(
       CxrConfig cfg, PreparedDataset data, TrainingListener listener, Reporter reporter) {
+    return train(cfg, data, listener, reporter, true);
+  }
+
+  /**
+   * Trains.
+   *
+   * @param scoreTest false for search trials, which must never look at the test split
+   */
+  public static Outcome train(
+      CxrConfig cfg,
+      PreparedDataset data,
+      TrainingListener listener,
+      Reporter reporter,
+      boolean scoreTest) {
     long t0 = System.nanoTime();
     String type = cfg.model().type();
     CxrConfig.Train t = cfg.train();
@@ -145,8 +159,11 @@ public final class Trainer {
         BinaryMetrics.of(train.y(), Predictor.scores(net, t.normalization(), train), threshold));
     splits.put(Split.VAL, BinaryMetrics.of(val.y(), valScores, threshold));
     PreparedDataset.Images test = data.split(Split.TEST);
-    float[] testScores = Predictor.scores(net, t.normalization(), test);
-    splits.put(Split.TEST, BinaryMetrics.of(test.y(), testScores, threshold));
+    int[] testLabels = scoreTest ? test.y() : new int[0];
+    float[] testScores = scoreTest ? Predictor.scores(net, t.normalization(), test) : new float[0];
+    if (scoreTest) {
+      splits.put(Split.TEST, BinaryMetrics.of(testLabels, testScores, threshold));
+    }
     double seconds = (System.nanoTime() - t0) / 1e9;
 
     Map<String, Double> metrics = new LinkedHashMap<>();
@@ -176,7 +193,7 @@ public final class Trainer {
             Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
             ConfigLoader.toYaml(cfg));
     return new Outcome(
-        new ModelBundle(net, card), metrics, history, splits, seconds, test.y(), testScores);
+        new ModelBundle(net, card), metrics, history, splits, seconds, testLabels, testScores);
   }
 
   /** balanced: n / (2 n_c), so each class carries half the loss; none: 1, 1. */
