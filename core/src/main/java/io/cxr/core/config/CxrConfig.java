@@ -282,6 +282,21 @@ public record CxrConfig(
             .entrySet()) {
       need(e.getValue() >= 0 && e.getValue() <= 1, e.getKey(), "a number in [0, 1]", e.getValue());
     }
+    oneOf("hpo.strategy", hpo.strategy(), "random", "grid", "genetic");
+    need(hpo.trials() > 0, "hpo.trials", "a positive number of trials", hpo.trials());
+    need(hpo.maxMinutes() >= 0, "hpo.max_minutes", "minutes >= 0 (0 = no limit)", hpo.maxMinutes());
+    need(hpo.parallel() > 0, "hpo.parallel", "a positive number of trials at once", hpo.parallel());
+    need(hpo.gridPoints() > 1, "hpo.grid_points", "an integer >= 2", hpo.gridPoints());
+    need(
+        hpo.pruning().warmupEpochs() >= 1,
+        "hpo.pruning.warmup_epochs",
+        "an integer >= 1",
+        hpo.pruning().warmupEpochs());
+    need(
+        hpo.pruning().minTrials() >= 1,
+        "hpo.pruning.min_trials",
+        "an integer >= 1",
+        hpo.pruning().minTrials());
     need(
         registry.name() != null && registry.name().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,254}"),
         "registry.name",

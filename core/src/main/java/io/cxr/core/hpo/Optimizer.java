@@ -83,11 +83,39 @@ public final class Optimizer {
                   GridSearchCandidateGenerator.Mode.Sequential,
                   null);
           case "genetic" ->
-              new GeneticSearchCandidateGenerator.Builder(space, new MaximizeScore()).build();
+              new GeneticSearchCandidateGenerator.Builder(space, new MaximizeScore())
+                  .selectionOperator(seededSelection(cfg.seed()))
+                  .build();
           default -> new RandomSearchGenerator(space, null);
         };
     g.setRngSeed(cfg.seed());
     return g;
+  }
+
+  /** Arbiter's genetic operators draw from unseeded generators unless given seeded ones. */
+  private static org.deeplearning4j.arbiter.optimize.generator.genetic.selection
+          .GeneticSelectionOperator
+      seededSelection(long seed) {
+    return new org.deeplearning4j.arbiter.optimize.generator.genetic.selection
+            .GeneticSelectionOperator.Builder()
+        .randomGenerator(new org.apache.commons.math3.random.MersenneTwister((int) seed))
+        .crossoverOperator(
+            new org.deeplearning4j.arbiter.optimize.generator.genetic.crossover.SinglePointCrossover
+                    .Builder()
+                .randomGenerator(
+                    new org.apache.commons.math3.random.MersenneTwister((int) seed + 1))
+                .parentSelection(
+                    new org.deeplearning4j.arbiter.optimize.generator.genetic.crossover
+                        .parentselection.RandomTwoParentSelection(
+                        new org.apache.commons.math3.random.MersenneTwister((int) seed + 2)))
+                .build())
+        .mutationOperator(
+            new org.deeplearning4j.arbiter.optimize.generator.genetic.mutation
+                    .RandomMutationOperator.Builder()
+                .randomGenerator(
+                    new org.apache.commons.math3.random.MersenneTwister((int) seed + 3))
+                .build())
+        .build();
   }
 
   public static Result run(
@@ -254,7 +282,8 @@ public final class Optimizer {
         new TrainingListener() {
           @Override
           public void onEpoch(EpochRecord r) {
-            double best = Math.max(r.valAuc(), curve.isEmpty() ? 0 : curve.get(curve.size() - 1));
+            double auc = Double.isNaN(r.valAuc()) ? 0 : r.valAuc(); // diverged counts as worst
+            double best = Math.max(auc, curve.isEmpty() ? 0 : curve.get(curve.size() - 1));
             curve.add(best);
             Map<String, Double> m = new LinkedHashMap<>();
             m.put("epoch_train_loss", r.trainLoss());
@@ -269,6 +298,7 @@ public final class Optimizer {
     try {
       Trainer.Outcome o = Trainer.train(cfg, data, listener, Reporter.SILENT, false);
       double score = o.metrics().get("val_auc");
+      score = Double.isNaN(score) ? 0 : score;
       pruner.complete(curve.stream().mapToDouble(Double::doubleValue).toArray());
       Map<String, Double> m = new LinkedHashMap<>();
       for (String k :

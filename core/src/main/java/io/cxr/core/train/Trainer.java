@@ -148,7 +148,15 @@ public final class Trainer {
         break;
       }
     }
-    net.setParams(bestParams);
+    if (bestParams != null) {
+      net.setParams(bestParams);
+    } else {
+      // validation AUC never finite (a diverged run): keep the last weights, say so
+      reporter.warn(
+          "validation AUC was never finite (training diverged?): keeping the last "
+              + "epoch's weights");
+      bestEpoch = history.size();
+    }
 
     float[] valScores = Predictor.scores(net, t.normalization(), val);
     double threshold =
