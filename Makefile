@@ -39,8 +39,8 @@ evaluate: $(JAR) ## cxr evaluate with the quality gate
 register: $(JAR) ## cxr register: new registry version, champion only if strictly better
 	$(CXR) register $(ARGS)
 
-optimize: $(JAR) ## hyper-parameter search (not built yet: see the issue tracker)
-	@echo "cxr optimize is not implemented yet (hyper-parameter search is a planned issue)" >&2; exit 2
+optimize: $(JAR) ## hyper-parameter search (hpo.* in conf/config.yaml), e.g. ARGS="hpo.trials=10 --refit"
+	$(CXR) optimize $(ARGS)
 
 repro: venv $(JAR) ## run the DVC pipeline (prepare -> train -> evaluate)
 	$(VENV)/dvc repro
