@@ -155,40 +155,81 @@ public final class Optimizer {
     try {
       parent.logParams(RunInfo.params(base));
       long deadline = hpo.maxMinutes() > 0 ? t0 + (long) (hpo.maxMinutes() * 60e9) : Long.MAX_VALUE;
-      while (trials.size() < hpo.trials() && gen.hasMoreCandidates()) {
-        if (System.nanoTime() > deadline) {
-          reporter.info("hpo.max_minutes reached: no further trials");
-          break;
+      // candidates come from the generator in order (seeded, deterministic); up to
+      // hpo.parallel trials train at once, and each result goes back to the generator
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(
+              hpo.parallel(),
+              r -> {
+                Thread th = new Thread(r, "cxr-trial");
+                th.setDaemon(true);
+                return th;
+              });
+      java.util.concurrent.CompletionService<Trial> done =
+          new java.util.concurrent.ExecutorCompletionService<>(pool);
+      Map<Integer, Candidate<?>> inFlight = new LinkedHashMap<>();
+      int started = 0;
+      boolean timeUp = false;
+      try {
+        while (true) {
+          while (inFlight.size() < hpo.parallel()
+              && started < hpo.trials()
+              && !timeUp
+              && gen.hasMoreCandidates()) {
+            if (System.nanoTime() > deadline) {
+              reporter.info("hpo.max_minutes reached: no further trials");
+              timeUp = true;
+              break;
+            }
+            Candidate<?> c = gen.getCandidate();
+            @SuppressWarnings("unchecked")
+            Map<String, Object> sample = (Map<String, Object>) c.getValue();
+            int number = ++started;
+            inFlight.put(number, c);
+            done.submit(
+                () ->
+                    trial(
+                        number,
+                        sample,
+                        space,
+                        configFile,
+                        baseOverrides,
+                        data,
+                        pruner,
+                        tracker,
+                        parent.runId(),
+                        reporter));
+          }
+          if (inFlight.isEmpty()) {
+            break;
+          }
+          Trial t = done.take().get();
+          Candidate<?> c = inFlight.remove(t.number());
+          trials.add(t);
+          gen.reportResults(new OptimizationResult(c, t.score(), c.getIndex(), null, null, null));
+          reporter.info(
+              String.format(
+                  Locale.ROOT,
+                  "trial %2d/%d  %-8s val_auc %.4f  epochs %2d  %5.1fs  %s",
+                  t.number(),
+                  hpo.trials(),
+                  t.state(),
+                  t.score(),
+                  t.epochs(),
+                  t.seconds(),
+                  describe(t.params())));
         }
-        Candidate<?> c = gen.getCandidate();
-        @SuppressWarnings("unchecked")
-        Map<String, Object> sample = (Map<String, Object>) c.getValue();
-        Trial t =
-            trial(
-                trials.size() + 1,
-                sample,
-                space,
-                configFile,
-                baseOverrides,
-                data,
-                pruner,
-                tracker,
-                parent.runId(),
-                reporter);
-        trials.add(t);
-        gen.reportResults(new OptimizationResult(c, t.score(), c.getIndex(), null, null, null));
-        reporter.info(
-            String.format(
-                Locale.ROOT,
-                "trial %2d/%d  %-8s val_auc %.4f  epochs %2d  %5.1fs  %s",
-                t.number(),
-                hpo.trials(),
-                t.state(),
-                t.score(),
-                t.epochs(),
-                t.seconds(),
-                describe(sample)));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new io.cxr.core.CxrException("search interrupted");
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw e.getCause() instanceof RuntimeException re
+            ? re
+            : new IllegalStateException(e.getCause());
+      } finally {
+        pool.shutdownNow();
       }
+      trials.sort(Comparator.comparingInt(Trial::number));
       Optional<Trial> best =
           trials.stream()
               .filter(t -> t.state().equals("COMPLETE"))

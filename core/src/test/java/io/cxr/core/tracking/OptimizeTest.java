@@ -169,6 +169,25 @@ class OptimizeTest {
   }
 
   @Test
+  void trialsRunInParallel() {
+    Path work = tmp.resolve("parallel");
+    List<String> o =
+        overrides(
+            work,
+            "hpo.trials=3",
+            "hpo.parallel=2",
+            "train.epochs=1",
+            "hpo.space.cnn=[{key: train.learning_rate, type: log_uniform, low: 0.0005, high: 0.003},"
+                + " {key: model.cnn.filters, type: choice, values: [[8, 16]]}]");
+    CxrConfig cfg = ConfigLoader.load(null, o);
+    Optimizer.Result r =
+        Optimizer.run(
+            cfg, null, o, false, Tracking.open(cfg, Map.of(), Reporter.SILENT), Reporter.SILENT);
+    assertEquals(List.of(1, 2, 3), r.trials().stream().map(Optimizer.Trial::number).toList());
+    assertEquals(4, new FileStore(work.resolve("mlruns")).runs().size(), "parent + 3 trials");
+  }
+
+  @Test
   void medianRule() {
     MedianPruner p = new MedianPruner(true, 2, 2);
     p.complete(new double[] {0.80, 0.90, 0.92});
