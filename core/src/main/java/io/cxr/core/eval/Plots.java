@@ -122,7 +122,8 @@ public final class Plots {
     chart.getStyler().setXAxisMin(0.0).setXAxisMax(1.0).setYAxisMin(0.0).setYAxisMax(1.02);
   }
 
-  private static void save(Chart<?, ?> chart, Path png) {
+  /** Writes a chart as a PNG, atomically. */
+  public static void save(Chart<?, ?> chart, Path png) {
     AtomicFiles.write(
         png,
         out -> {

@@ -13,7 +13,6 @@ import io.cxr.core.train.EpochRecord;
 import io.cxr.core.train.TrainStage;
 import io.cxr.core.train.Trainer;
 import io.cxr.core.train.TrainingListener;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -491,10 +490,6 @@ public final class Optimizer {
       sb.append('\n');
     }
     AtomicFiles.writeString(file, sb.toString());
-  }
-
-  static boolean exists(Path p) {
-    return Files.exists(p);
   }
 
   /** Arbiter's genetic generator wants a score function; cxr scores trials itself. */

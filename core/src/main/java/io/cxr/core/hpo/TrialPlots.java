@@ -1,13 +1,10 @@
 package io.cxr.core.hpo;
 
-import io.cxr.core.io.AtomicFiles;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -141,14 +138,6 @@ final class TrialPlots {
   }
 
   private static void save(XYChart chart, Path png) {
-    AtomicFiles.write(
-        png,
-        out -> {
-          try {
-            out.write(BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
-          } catch (IOException e) {
-            throw e;
-          }
-        });
+    io.cxr.core.eval.Plots.save(chart, png);
   }
 }
