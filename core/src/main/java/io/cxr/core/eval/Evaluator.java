@@ -158,17 +158,7 @@ public final class Evaluator {
     Json.writeJson(metricsFile, json);
     Map<String, String> facts = new LinkedHashMap<>();
     facts.put(
-        "model",
-        modelPath
-            + " ("
-            + model.card().modelType()
-            + ", "
-            + size
-            + "x"
-            + size
-            + ", created "
-            + model.card().createdAt()
-            + ")");
+        "model", modelPath + " (" + model.card().modelType() + ", " + size + "x" + size + ")");
     facts.put("data", dataName + ", " + labels.length + " images");
     facts.put(
         "threshold",

@@ -141,19 +141,17 @@ public final class TrainStage {
     Plots.roc(roc, art.resolve("roc_curve.png"));
     Plots.precisionRecall(pr, art.resolve("pr_curve.png"));
     Plots.trainingCurves(o.history(), art.resolve("training_curves.png"));
-    StringBuilder csv =
-        new StringBuilder("epoch,train_loss,val_loss,val_auc,seconds,images_per_second\n");
+    // seed-determined columns only (epoch times go to the tracker), so a re-run is identical
+    StringBuilder csv = new StringBuilder("epoch,train_loss,val_loss,val_auc\n");
     for (EpochRecord r : o.history()) {
       csv.append(
           String.format(
               Locale.ROOT,
-              "%d,%.6f,%.6f,%.6f,%.3f,%.1f%n",
+              "%d,%.6f,%.6f,%.6f%n",
               r.epoch(),
               r.trainLoss(),
               r.valLoss(),
-              r.valAuc(),
-              r.seconds(),
-              r.imagesPerSecond()));
+              r.valAuc()));
     }
     AtomicFiles.writeString(art.resolve("history.csv"), csv.toString());
     writeCurves(art, o.splits().get(Split.TEST));
