@@ -9,6 +9,7 @@ dir=${MLFLOW_DIR:-.mlflow}
 ./scripts/venv.sh
 mkdir -p "$dir/artifacts"
 echo "MLflow $(.venv/bin/mlflow --version | awk '{print $NF}') on http://127.0.0.1:$port (store: $dir)"
+export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=1
 exec .venv/bin/mlflow server --host 127.0.0.1 --port "$port" \
   --backend-store-uri "sqlite:///$(cd "$dir" && pwd)/mlflow.db" \
   --artifacts-destination "$(cd "$dir" && pwd)/artifacts" --serve-artifacts --workers 1

@@ -41,7 +41,7 @@ final class MlflowServer implements AutoCloseable {
   void start() throws IOException {
     Path mlflow = TestData.venvBin("mlflow");
     Files.createDirectories(dir.resolve("artifacts"));
-    process =
+    ProcessBuilder pb =
         new ProcessBuilder(
                 mlflow.toString(),
                 "server",
@@ -57,8 +57,10 @@ final class MlflowServer implements AutoCloseable {
                 "--workers",
                 "1")
             .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()))
-            .start();
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()));
+    pb.environment().put("MLFLOW_DISABLE_TELEMETRY", "true");
+    pb.environment().put("DO_NOT_TRACK", "1");
+    process = pb.start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
