@@ -30,7 +30,9 @@ class DvcPipelineIT {
   record Run(int code, String out) {}
 
   Run sh(String... cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true);
+    pb.environment().put("DVC_NO_ANALYTICS", "1");
+    Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(15, TimeUnit.MINUTES), String.join(" ", cmd));
     return new Run(p.exitValue(), out);
