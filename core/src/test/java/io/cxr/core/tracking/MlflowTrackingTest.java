@@ -433,6 +433,38 @@ class MlflowTrackingTest {
           assertFalse(Files.readString(f).contains(token), "not stored: " + f);
         }
       }
+      // basic auth, from the environment and from user info in the URI
+      String password = "pw-SECRET-77";
+      String basic =
+          "Basic "
+              + java.util.Base64.getEncoder()
+                  .encodeToString(
+                      ("alice:" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      auth.clear();
+      Tracking.open(
+          cfg,
+          Map.of("MLFLOW_TRACKING_USERNAME", "alice", "MLFLOW_TRACKING_PASSWORD", password),
+          rec);
+      assertTrue(auth.contains(basic), "basic auth sent: " + auth);
+      auth.clear();
+      CxrConfig withUserInfo =
+          cfg(
+              work,
+              "tracking.uri=http://alice:"
+                  + password
+                  + "@127.0.0.1:"
+                  + fake.getAddress().getPort());
+      MirroredTracker t2 = Tracking.open(withUserInfo, Map.of(), rec);
+      assertTrue(auth.contains(basic), "user info sent as basic auth: " + auth);
+      TrackedRun run2 = t2.start("creds", "r2", Map.of(), null);
+      run2.logParams(RunInfo.params(withUserInfo));
+      run2.end(RunStatus.FINISHED);
+      assertFalse(String.join("\n", rec.lines).contains(password), "not printed");
+      try (Stream<Path> files = Files.walk(work.resolve("mlruns"))) {
+        for (Path f : files.filter(Files::isRegularFile).toList()) {
+          assertFalse(Files.readString(f).contains(password), "not stored: " + f);
+        }
+      }
     } finally {
       fake.stop(0);
     }
