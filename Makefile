@@ -30,8 +30,8 @@ download-data: $(JAR) ## download PneumoniaMNIST (Zenodo) into data/raw; DATASET
 prepare: $(JAR) ## cxr prepare (data.source from conf/config.yaml)
 	$(CXR) prepare $(ARGS)
 
-train: $(JAR) ## cxr train (model.type from conf/config.yaml; MODEL=dense for the baseline)
-	$(CXR) train --model $${MODEL:-cnn} $(ARGS)
+train: $(JAR) ## cxr train (model.type from conf/config.yaml, or MODEL=cnn|dense)
+	$(CXR) train $${MODEL:+--model $$MODEL} $(ARGS)
 
 evaluate: $(JAR) ## cxr evaluate with the quality gate
 	$(CXR) evaluate $(ARGS)
