@@ -28,13 +28,14 @@ public final class MlflowRegistry implements ModelRegistry {
 
   @Override
   public void ensureModel(String name) {
+    // create and accept "already exists": a GET of a missing model is a 404, which the Java
+    // client retries with back-off as if it were a rate limit
     try {
-      remote.get("registered-models/get?name=" + enc(name));
+      remote.post("registered-models/create", Map.of("name", name));
     } catch (MlflowClientException e) {
-      if (!notFound(e)) {
+      if (!String.valueOf(e.getMessage()).contains("RESOURCE_ALREADY_EXISTS")) {
         throw wrap(e);
       }
-      remote.post("registered-models/create", Map.of("name", name));
     }
   }
 

@@ -143,8 +143,10 @@ public final class MlflowRemote implements AutoCloseable {
   }
 
   public String experimentId(String name) {
-    Optional<Service.Experiment> e = client.getExperimentByName(name);
-    return e.isPresent() ? e.get().getExperimentId() : client.createExperiment(name);
+    // a search, not get-by-name: the Java client retries a 404 as if it were a rate limit
+    List<Service.Experiment> found =
+        client.searchExperiments("name = '" + name.replace("'", "\\'") + "'").getItems();
+    return found.isEmpty() ? client.createExperiment(name) : found.get(0).getExperimentId();
   }
 
   public Service.RunInfo createRun(
