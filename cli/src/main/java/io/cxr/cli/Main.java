@@ -49,7 +49,49 @@ public final class Main implements Runnable {
 
   /** Runs a command line and returns its exit code (for tests). */
   public static int execute(String... args) {
-    return commandLine().execute(args);
+    try {
+      return commandLine().execute(args);
+    } catch (Error e) {
+      // picocli hands on Errors; a backend that cannot load is the one worth a clear line
+      String backend = backendProblem(e);
+      if (backend == null) {
+        throw e;
+      }
+      System.err.println("cxr: error: " + backend);
+      return BAD_INPUT;
+    }
+  }
+
+  /**
+   * A one-line explanation when the ND4J backend cannot start (the CUDA build on a machine without
+   * CUDA 11.6 / cuDNN 8 libraries or with an unsupported GPU), else null.
+   */
+  static String backendProblem(Throwable ex) {
+    for (Throwable t = ex; t != null; t = t.getCause()) {
+      String m = String.valueOf(t.getMessage());
+      boolean link =
+          t instanceof LinkageError
+              && (m.contains("nd4j")
+                  || m.contains("cuda")
+                  || m.contains("cudnn")
+                  || m.contains("cublas")
+                  || m.contains("cusolver")
+                  || m.contains("jnind4j"));
+      boolean noBackend =
+          t.getClass().getName().contains("NoAvailableBackendException")
+              || m.contains("NoAvailableBackendException")
+              || m.contains("Could not initialize class org.nd4j");
+      boolean noKernel = m.contains("no kernel image is available");
+      if (link || noBackend || noKernel) {
+        return "the ND4J backend cannot start ("
+            + m.lines().findFirst().orElse(t.getClass().getSimpleName())
+            + "). The CUDA build (-Pcuda) needs the CUDA 11.6 runtime and cuDNN 8 libraries "
+            + "(libcudart.so.11.0, libcublas.so.11, libcusolver.so.11, libcudnn*.so.8) and a "
+            + "Pascal to Ada GPU (sm_60 to sm_86; Hopper/sm_90 has no kernels); the default "
+            + "build runs on the CPU";
+      }
+    }
+    return null;
   }
 
   public static CommandLine commandLine() {
@@ -64,6 +106,11 @@ public final class Main implements Runnable {
           }
           if (ex instanceof java.io.UncheckedIOException || ex instanceof java.io.IOException) {
             err.println("cxr: error: " + ex.getMessage());
+            return BAD_INPUT;
+          }
+          String backend = backendProblem(ex);
+          if (backend != null) {
+            err.println("cxr: error: " + backend);
             return BAD_INPUT;
           }
           err.println("cxr: internal error: " + ex);
