@@ -1,7 +1,6 @@
 package io.cxr.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -183,7 +182,11 @@ class CliEndToEndTest {
     assertTrue(runs.get(0).err().contains("train.epocs"));
     assertTrue(runs.get(1).err().contains("data.image_size"));
     assertTrue(runs.get(4).err().contains("empty.jpeg"));
-    assertFalse(Files.exists(tmp.resolve("prepared-failed")));
+    try (Stream<Path> left = Files.list(tmp)) {
+      assertTrue(
+          left.noneMatch(p -> p.getFileName().toString().startsWith(".prepared.")),
+          "failed prepare runs leave no staging folder");
+    }
   }
 
   @Test

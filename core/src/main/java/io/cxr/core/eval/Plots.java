@@ -3,7 +3,6 @@ package io.cxr.core.eval;
 import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.train.EpochRecord;
 import java.awt.Color;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -127,11 +126,7 @@ public final class Plots {
     AtomicFiles.write(
         png,
         out -> {
-          try {
-            out.write(BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
-          } catch (IOException e) {
-            throw e;
-          }
+          out.write(BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
         });
   }
 }

@@ -23,4 +23,21 @@ public record ModelCard(
     String createdAt,
     String config) {
   public static final String FORMAT = "cxr-model/1";
+
+  /** A copy with one more provenance entry (e.g. the tracking run that produced it). */
+  public ModelCard withProvenance(String key, String value) {
+    Map<String, String> p = new java.util.LinkedHashMap<>(provenance);
+    p.put(key, value);
+    return new ModelCard(
+        format,
+        modelType,
+        imageSize,
+        threshold,
+        normalization,
+        classes,
+        metrics,
+        p,
+        createdAt,
+        config);
+  }
 }

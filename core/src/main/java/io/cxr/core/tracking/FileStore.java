@@ -151,7 +151,7 @@ public final class FileStore {
       Files.createDirectories(f.getParent());
       Files.writeString(
           f,
-          p.timestamp() + " " + repr(p.value()) + " " + p.step() + "\n",
+          p.timestamp() + " " + Double.toString(p.value()) + " " + p.step() + "\n",
           StandardCharsets.UTF_8,
           StandardOpenOption.CREATE,
           StandardOpenOption.APPEND);
@@ -271,10 +271,6 @@ public final class FileStore {
       throw new CxrException("tracking key '" + key + "': not a valid MLflow key");
     }
     return key;
-  }
-
-  private static String repr(double v) {
-    return Double.toString(v); // Python's float() reads Java's forms, 1.0E-5 included
   }
 
   private static void write(Path file, String value) {

@@ -85,25 +85,21 @@ public final class MlflowRemote implements AutoCloseable {
   }
 
   static URI parse(String uri) {
-    URI u;
+    URI u = null;
     try {
       u = new URI(uri.trim());
-    } catch (Exception e) {
-      throw new CxrException(
-          "tracking URI '"
-              + redact(uri)
-              + "': malformed (expected "
-              + "http(s)://host:port, or empty for the local ./mlruns store)");
+    } catch (java.net.URISyntaxException e) {
+      // reported below with the other malformed forms
     }
-    if (u.getScheme() == null
-        || !(u.getScheme().equals("http") || u.getScheme().equals("https"))
+    if (u == null
+        || !("http".equals(u.getScheme()) || "https".equals(u.getScheme()))
         || u.getHost() == null
         || u.getHost().isEmpty()) {
       throw new CxrException(
           "tracking URI '"
               + redact(uri)
-              + "': malformed (expected "
-              + "http(s)://host:port, or empty for the local ./mlruns store)");
+              + "': malformed (expected http(s)://host:port, or empty for the local ./mlruns"
+              + " store)");
     }
     return u;
   }
@@ -115,25 +111,18 @@ public final class MlflowRemote implements AutoCloseable {
 
   /** Checks the server answers; throws CxrException with the reason otherwise. */
   public void ping() {
+    HttpResponse<String> r =
+        send(
+            request(URI.create(host + "/health")).timeout(Duration.ofSeconds(5)).GET(),
+            HttpResponse.BodyHandlers.ofString(),
+            "is unreachable");
+    if (r.statusCode() != 200) {
+      throw new CxrException(
+          "tracking server " + display + ": /health answered HTTP " + r.statusCode());
+    }
     try {
-      HttpResponse<String> r =
-          http.send(
-              request(URI.create(host + "/health")).timeout(Duration.ofSeconds(5)).GET().build(),
-              HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() != 200) {
-        throw new CxrException(
-            "tracking server " + display + ": /health answered HTTP " + r.statusCode());
-      }
       client.searchExperiments(); // proves the API and the credentials
-    } catch (IOException e) {
-      throw new CxrException("tracking server " + display + ": unreachable (" + e + ")");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new CxrException("interrupted");
     } catch (RuntimeException e) {
-      if (e instanceof CxrException ce) {
-        throw ce;
-      }
       throw new CxrException("tracking server " + display + ": " + firstLine(e.getMessage()));
     }
   }
@@ -191,59 +180,61 @@ public final class MlflowRemote implements AutoCloseable {
 
   /** Uploads one file to the run's artifact location over HTTP. */
   public void uploadArtifact(String artifactUri, Path file, String dir) {
-    String base = artifactPath(artifactUri);
     String rel = (dir == null || dir.isEmpty() ? "" : dir + "/") + file.getFileName();
-    URI target =
-        URI.create(host + "/api/2.0/mlflow-artifacts/artifacts/" + encodePath(base + "/" + rel));
+    HttpRequest.BodyPublisher body;
     try {
-      HttpResponse<String> r =
-          http.send(
-              request(target)
-                  .timeout(Duration.ofMinutes(10))
-                  .PUT(HttpRequest.BodyPublishers.ofFile(file))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() / 100 != 2) {
-        throw new CxrException(
-            "tracking server "
-                + display
-                + ": artifact upload of "
-                + rel
-                + " answered HTTP "
-                + r.statusCode());
-      }
-    } catch (IOException e) {
+      body = HttpRequest.BodyPublishers.ofFile(file);
+    } catch (java.io.FileNotFoundException e) {
+      throw new CxrException("artifact " + file + ": not found");
+    }
+    HttpResponse<String> r =
+        send(
+            request(artifactUrl(artifactUri, rel)).timeout(Duration.ofMinutes(10)).PUT(body),
+            HttpResponse.BodyHandlers.ofString(),
+            "did not take artifact " + rel);
+    if (r.statusCode() / 100 != 2) {
       throw new CxrException(
-          "tracking server " + display + ": artifact upload of " + rel + " failed (" + e + ")");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new CxrException("interrupted");
+          "tracking server "
+              + display
+              + ": artifact upload of "
+              + rel
+              + " answered HTTP "
+              + r.statusCode());
     }
   }
 
   /** Downloads one artifact file ({@code rel} below the run's artifact root). */
   public void downloadArtifact(String artifactUri, String rel, Path target) {
-    URI source =
-        URI.create(
-            host
-                + "/api/2.0/mlflow-artifacts/artifacts/"
-                + encodePath(artifactPath(artifactUri) + "/" + rel));
-    try {
-      HttpResponse<Path> r =
-          http.send(request(source).GET().build(), HttpResponse.BodyHandlers.ofFile(target));
-      if (r.statusCode() != 200) {
+    HttpResponse<Path> r =
+        send(
+            request(artifactUrl(artifactUri, rel)).GET(),
+            HttpResponse.BodyHandlers.ofFile(target),
+            "did not send artifact " + rel);
+    if (r.statusCode() != 200) {
+      try {
         Files.deleteIfExists(target);
-        throw new CxrException(
-            "tracking server "
-                + display
-                + ": artifact "
-                + rel
-                + " answered HTTP "
-                + r.statusCode());
+      } catch (IOException ignored) {
+        // the error below is what matters
       }
-    } catch (IOException e) {
       throw new CxrException(
-          "tracking server " + display + ": cannot download " + rel + " (" + e + ")");
+          "tracking server " + display + ": artifact " + rel + " answered HTTP " + r.statusCode());
+    }
+  }
+
+  private URI artifactUrl(String artifactUri, String rel) {
+    return URI.create(
+        host
+            + "/api/2.0/mlflow-artifacts/artifacts/"
+            + encodePath(artifactPath(artifactUri) + "/" + rel));
+  }
+
+  /** One HTTP exchange; I/O failures become a one-line error saying what the server did not do. */
+  private <T> HttpResponse<T> send(
+      HttpRequest.Builder request, HttpResponse.BodyHandler<T> handler, String failed) {
+    try {
+      return http.send(request.build(), handler);
+    } catch (IOException e) {
+      throw new CxrException("tracking server " + display + " " + failed + " (" + e + ")");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CxrException("interrupted");

@@ -8,7 +8,6 @@ import io.cxr.core.data.Split;
 import io.cxr.core.eval.Plots;
 import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.io.Json;
-import io.cxr.core.model.ModelCard;
 import io.cxr.core.tracking.RunInfo;
 import io.cxr.core.tracking.RunStatus;
 import io.cxr.core.tracking.TrackedRun;
@@ -70,30 +69,11 @@ public final class TrainStage {
             }
           };
       Trainer.Outcome outcome = Trainer.train(cfg, data, tracking, reporter);
-      Map<String, String> prov = new LinkedHashMap<>(outcome.model().card().provenance());
-      prov.put("tracking_run_id", run.runId());
-      ModelCard card = outcome.model().card();
-      ModelCard tracked =
-          new ModelCard(
-              card.format(),
-              card.modelType(),
-              card.imageSize(),
-              card.threshold(),
-              card.normalization(),
-              card.classes(),
-              card.metrics(),
-              prov,
-              card.createdAt(),
-              card.config());
       Trainer.Outcome o =
-          new Trainer.Outcome(
-              new io.cxr.core.model.ModelBundle(outcome.model().network(), tracked),
-              outcome.metrics(),
-              outcome.history(),
-              outcome.splits(),
-              outcome.seconds(),
-              outcome.testLabels(),
-              outcome.testScores());
+          outcome.withModel(
+              new io.cxr.core.model.ModelBundle(
+                  outcome.model().network(),
+                  outcome.model().card().withProvenance("tracking_run_id", run.runId())));
       Written w = write(cfg, o);
       run.logMetrics(rounded(o.metrics()), 0);
       run.logArtifact(w.model(), "model");

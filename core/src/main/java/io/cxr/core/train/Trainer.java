@@ -6,7 +6,6 @@ import io.cxr.core.config.CxrConfig;
 import io.cxr.core.data.PreparedDataset;
 import io.cxr.core.data.Split;
 import io.cxr.core.eval.BinaryMetrics;
-import io.cxr.core.eval.RocCurve;
 import io.cxr.core.eval.ThresholdSelector;
 import io.cxr.core.model.ModelBundle;
 import io.cxr.core.model.ModelCard;
@@ -38,7 +37,12 @@ public final class Trainer {
       Map<Split, BinaryMetrics> splits,
       double seconds,
       int[] testLabels,
-      float[] testScores) {}
+      float[] testScores) {
+    /** The same outcome with another model bundle (e.g. one whose card gained provenance). */
+    public Outcome withModel(ModelBundle m) {
+      return new Outcome(m, metrics, history, splits, seconds, testLabels, testScores);
+    }
+  }
 
   public static Outcome train(
       CxrConfig cfg, PreparedDataset data, TrainingListener listener, Reporter reporter) {
@@ -223,9 +227,5 @@ public final class Trainer {
       a[i] = a[j];
       a[j] = tmp;
     }
-  }
-
-  static double auc(int[] y, float[] s) {
-    return RocCurve.of(y, s).auc();
   }
 }

@@ -142,6 +142,13 @@ final class MlflowServer implements AutoCloseable {
     return r.body();
   }
 
+  /** A REST list of {key, value} objects (params, tags) as a map. */
+  static java.util.Map<String, String> kv(JsonNode list) {
+    java.util.Map<String, String> m = new java.util.HashMap<>();
+    list.forEach(e -> m.put(e.path("key").asText(), e.path("value").asText()));
+    return m;
+  }
+
   static String enc(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }

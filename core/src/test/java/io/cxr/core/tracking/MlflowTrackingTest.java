@@ -22,7 +22,6 @@ import io.cxr.core.train.TrainingListener;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -101,9 +100,7 @@ class MlflowTrackingTest {
   }
 
   private static Map<String, String> kv(JsonNode list) {
-    Map<String, String> m = new HashMap<>();
-    list.forEach(e -> m.put(e.path("key").asText(), e.path("value").asText()));
-    return m;
+    return MlflowServer.kv(list);
   }
 
   @Test

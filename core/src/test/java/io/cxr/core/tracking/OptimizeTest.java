@@ -82,10 +82,7 @@ class OptimizeTest {
             "tracking.uri=" + server.uri(),
             "hpo.space.cnn=[{key: train.learning_rate, type: log_uniform, low: 0.0005, high: 0.003},"
                 + " {key: model.cnn.filters, type: choice, values: [[8, 16], [16, 32]]}]");
-    CxrConfig cfg = ConfigLoader.load(null, o);
-    Optimizer.Result r =
-        Optimizer.run(
-            cfg, null, o, false, Tracking.open(cfg, Map.of(), Reporter.SILENT), Reporter.SILENT);
+    Optimizer.Result r = search(o);
     assertEquals(4, r.trials().size());
 
     String exp =
@@ -153,10 +150,7 @@ class OptimizeTest {
             "train.epochs=3",
             "hpo.space.cnn=[{key: train.learning_rate, type: choice, values: [0.001, 0.002, 9.0]},"
                 + " {key: model.cnn.filters, type: choice, values: [[8, 16]]}]");
-    CxrConfig cfg = ConfigLoader.load(null, o);
-    Optimizer.Result r =
-        Optimizer.run(
-            cfg, null, o, false, Tracking.open(cfg, Map.of(), Reporter.SILENT), Reporter.SILENT);
+    Optimizer.Result r = search(o);
     assertEquals("COMPLETE", r.trials().get(0).state());
     assertEquals("COMPLETE", r.trials().get(1).state());
     assertEquals("PRUNED", r.trials().get(2).state(), r.trials().toString());
@@ -179,10 +173,7 @@ class OptimizeTest {
             "train.epochs=1",
             "hpo.space.cnn=[{key: train.learning_rate, type: log_uniform, low: 0.0005, high: 0.003},"
                 + " {key: model.cnn.filters, type: choice, values: [[8, 16]]}]");
-    CxrConfig cfg = ConfigLoader.load(null, o);
-    Optimizer.Result r =
-        Optimizer.run(
-            cfg, null, o, false, Tracking.open(cfg, Map.of(), Reporter.SILENT), Reporter.SILENT);
+    Optimizer.Result r = search(o);
     assertEquals(List.of(1, 2, 3), r.trials().stream().map(Optimizer.Trial::number).toList());
     assertEquals(4, new FileStore(work.resolve("mlruns")).runs().size(), "parent + 3 trials");
   }
@@ -244,29 +235,21 @@ class OptimizeTest {
     cases.put("hpo.trials=0", "hpo.trials");
     for (var e : cases.entrySet()) {
       List<String> o = overrides(work, e.getKey());
-      CxrException ex =
-          assertThrows(
-              CxrException.class,
-              () -> {
-                CxrConfig cfg = ConfigLoader.load(null, o);
-                Optimizer.run(
-                    cfg,
-                    null,
-                    o,
-                    false,
-                    Tracking.open(cfg, Map.of(), Reporter.SILENT),
-                    Reporter.SILENT);
-              },
-              e.getKey());
+      CxrException ex = assertThrows(CxrException.class, () -> search(o), e.getKey());
       assertTrue(ex.getMessage().contains(e.getValue()), e.getKey() + ": " + ex.getMessage());
       assertFalse(ex.getMessage().contains("\n"));
     }
     assertEquals(0, new FileStore(work.resolve("mlruns")).runs().size(), "no run was started");
   }
 
+  /** Runs a search with these overrides, tracked where they say. */
+  private static Optimizer.Result search(List<String> o) {
+    CxrConfig cfg = ConfigLoader.load(null, o);
+    return Optimizer.run(
+        cfg, null, o, false, Tracking.open(cfg, Map.of(), Reporter.SILENT), Reporter.SILENT);
+  }
+
   private static Map<String, String> kv(JsonNode list) {
-    Map<String, String> m = new HashMap<>();
-    list.forEach(e -> m.put(e.path("key").asText(), e.path("value").asText()));
-    return m;
+    return MlflowServer.kv(list);
   }
 }
