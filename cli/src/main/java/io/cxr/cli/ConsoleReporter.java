@@ -23,7 +23,7 @@ public final class ConsoleReporter implements Reporter {
     }
 
     @Override
-    public void step(long n) {
+    public synchronized void step(long n) {
       done += n;
       while (total > 0 && nextTenth <= 10 && done * 10 >= total * nextTenth) {
         if (nextTenth < 10 && total >= 1000) {

@@ -20,8 +20,11 @@ public interface DataSource {
   /** The side of the source's square images, or -1 when it varies (JPEG folders). */
   int nativeSize();
 
-  /** Decodes one sample to grayscale {@code size x size} floats in [0, 1], row-major. */
-  float[] load(Sample sample, int size);
+  /**
+   * Decodes one sample to grayscale {@code size x size} floats in [0, 1], row-major, into {@code
+   * out[offset, offset + size*size)}. Called from several threads at once.
+   */
+  void load(Sample sample, int size, float[] out, int offset);
 
   /** Content hashes of the source (file or relative path -> sha256), for the manifest. */
   java.util.Map<String, String> sourceHashes();

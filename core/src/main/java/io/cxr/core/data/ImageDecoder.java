@@ -1,102 +1,386 @@
 package io.cxr.core.data;
 
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_GRAYSCALE;
+import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_GRAYSCALE_2;
+import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_GRAYSCALE_4;
+import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_GRAYSCALE_8;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.imdecode;
 import static org.bytedeco.opencv.global.opencv_imgproc.INTER_AREA;
 import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
 import static org.bytedeco.opencv.global.opencv_imgproc.resize;
 
+import com.sun.jna.NativeLong;
+import com.sun.jna.Pointer;
 import io.cxr.core.CxrException;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_core.Size;
 
 /**
- * The one image path of cxr (prepare, evaluate on folders, predict): encoded bytes -> grayscale ->
- * resize (area interpolation when shrinking) -> floats in [0, 1]. It uses OpenCV through JavaCPP,
- * the native library under DataVec's {@code NativeImageLoader}, directly so that a corrupt file is
- * reported instead of handed to a fallback decoder.
+ * The one image path of cxr (prepare, evaluate on folders, predict, the benchmarks): encoded bytes
+ * -> grayscale -> resize (see {@link #interpolation}) -> floats in [0, 1], written in place into a
+ * caller's buffer (a Java array or the native memory of a batch tensor).
+ *
+ * <p>JPEGs are decoded by the system's SIMD libjpeg-turbo through {@link TurboJpeg}, straight to
+ * grayscale and scaled in the DCT domain by the smallest factor M/8 that still leaves at least the
+ * target size in both directions (224 -> 128 decodes at 5/8, 224 -> 64 at 3/8, 2000x1700 -> 128 at
+ * 1/8), which skips most of the inverse DCT and of the resize work. Other formats, JPEGs TurboJPEG
+ * rejects, and machines without {@code libturbojpeg.so.0} go through OpenCV (JavaCPP's build, the
+ * library under DataVec's {@code NativeImageLoader}) with its 1/2, 1/4, 1/8 reductions. The area
+ * resize and the float conversion are OpenCV's either way. A corrupt file is reported, never handed
+ * to a fallback decoder that would guess.
+ *
+ * <p>An instance keeps its native buffers (encoded bytes, decoded and resized images) between
+ * images, so decoding allocates nothing per image but a few small headers. Instances are not
+ * thread-safe: use one per thread ({@link #forThread}).
  */
-public final class ImageDecoder {
-  private ImageDecoder() {}
+public final class ImageDecoder implements AutoCloseable {
+  private static final ThreadLocal<ImageDecoder> PER_THREAD = new ThreadLocal<>();
+
+  static {
+    // cxr parallelises across images; OpenCV's own worker pool would only oversubscribe the cores
+    opencv_core.setNumThreads(1);
+  }
+
+  private final int size;
+  private final boolean reduce;
+  private final boolean turbo;
+  private Pointer tjHandle;
+  private com.sun.jna.Pointer tjEncoded;
+  private final Size target;
+  private BytePointer encoded = new BytePointer(64 * 1024);
+  private byte[] readBuffer = new byte[64 * 1024];
+  private final Mat decoded = new Mat();
+  private final Mat resized = new Mat();
+  private final Mat floats;
+  private final FloatPointer floatData;
+  private int lastScale = 8;
+
+  /** A decoder to {@code size x size}, with reduced-scale JPEG decoding where it applies. */
+  public ImageDecoder(int size) {
+    this(size, true, true);
+  }
+
+  /**
+   * @param reduce whether large JPEGs are decoded at reduced scale (off only for comparisons)
+   * @param turbo whether JPEGs go to libjpeg-turbo when it is available (off only for comparisons)
+   */
+  public ImageDecoder(int size, boolean reduce, boolean turbo) {
+    if (size < 1) {
+      throw new IllegalArgumentException("image size " + size + " (expected >= 1)");
+    }
+    this.size = size;
+    this.reduce = reduce;
+    this.turbo = turbo && TurboJpeg.AVAILABLE;
+    this.target = new Size(size, size);
+    this.floats = new Mat(size, size, opencv_core.CV_32FC1);
+    this.floatData = new FloatPointer(floats.data());
+  }
+
+  /** This thread's decoder for {@code size} (kept for the thread's life, reused across calls). */
+  public static ImageDecoder forThread(int size) {
+    ImageDecoder d = PER_THREAD.get();
+    if (d == null || d.size != size) {
+      if (d != null) {
+        d.close();
+      }
+      d = new ImageDecoder(size);
+      PER_THREAD.set(d);
+    }
+    return d;
+  }
+
+  public int size() {
+    return size;
+  }
+
+  /** The DCT-domain scale of the last image in eighths: 8 = full size, 5 = 5/8, 1 = 1/8. */
+  public int lastScaleEighths() {
+    return lastScale;
+  }
+
+  /** Which JPEG decoder this machine uses, for manifests and benchmark reports. */
+  public static String backend() {
+    return TurboJpeg.AVAILABLE
+        ? "libjpeg-turbo (system libturbojpeg.so.0, SIMD) with DCT scaling by M/8; OpenCV "
+            + opencv_core.CV_VERSION
+            + " area resize"
+        : "OpenCV "
+            + opencv_core.CV_VERSION
+            + " imdecode (bundled libjpeg-turbo, no SIMD) with 1/2, 1/4, 1/8 reduction and area"
+            + " resize; "
+            + TurboJpeg.PROBLEM;
+  }
 
   /** Decodes an image file; errors name the file. */
   public static float[] decode(Path file, int size) {
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(file);
+    float[] out = new float[size * size];
+    forThread(size).decodeFile(file, out, 0);
+    return out;
+  }
+
+  /** Decodes encoded image bytes (JPEG, PNG, ...) into a new array. */
+  public static float[] decode(byte[] bytes, int size, String name) {
+    float[] out = new float[size * size];
+    forThread(size).decode(bytes, bytes.length, name, out, 0);
+    return out;
+  }
+
+  /**
+   * Reads and decodes a file into {@code out[offset, offset + size*size)}; returns the number of
+   * encoded bytes read, which stay in {@link #encodedBytes()} until the next call.
+   */
+  public int decodeFile(Path file, float[] out, int offset) {
+    int n = read(file);
+    decode(readBuffer, n, file.toString(), out, offset);
+    return n;
+  }
+
+  /** The encoded bytes of the last {@link #decodeFile} (valid up to the length it returned). */
+  public byte[] encodedBytes() {
+    return readBuffer;
+  }
+
+  /** Decodes {@code bytes[0, length)} into {@code out[offset, offset + size*size)}. */
+  public void decode(byte[] bytes, int length, String name, float[] out, int offset) {
+    Mat gray = decodeResized(bytes, length, name);
+    gray.convertTo(floats, opencv_core.CV_32F, 1.0 / 255.0, 0.0);
+    floatData.get(out, offset, size * size);
+  }
+
+  /**
+   * Decodes {@code bytes[0, length)} straight into native float memory, e.g. the buffer of a batch
+   * tensor: {@code size*size} floats starting at element {@code offset} of {@code dst}.
+   */
+  public void decode(byte[] bytes, int length, String name, FloatPointer dst, long offset) {
+    Mat gray = decodeResized(bytes, length, name);
+    // Mat's data argument is a void*: JavaCPP adds the position in bytes, not in floats
+    try (org.bytedeco.javacpp.Pointer at =
+            new org.bytedeco.javacpp.Pointer(dst)
+                .position((dst.position() + offset) * Float.BYTES);
+        Mat out = new Mat(size, size, opencv_core.CV_32FC1, at)) {
+      gray.convertTo(out, opencv_core.CV_32F, 1.0 / 255.0, 0.0);
+    }
+  }
+
+  /** Decodes to 8-bit grayscale {@code size x size}; the result is valid until the next call. */
+  private Mat decodeResized(byte[] bytes, int length, String name) {
+    if (length == 0) {
+      throw new CxrException("image " + name + ": empty file (0 bytes), expected a JPEG or PNG");
+    }
+    if (encoded.capacity() < length) {
+      encoded.close();
+      encoded = new BytePointer(Math.max(length, encoded.capacity() * 2));
+    }
+    encoded.position(0).put(bytes, 0, length);
+    if (!(turbo && decodeTurbo(bytes, length))) {
+      decodeOpenCv(bytes, length, name);
+    }
+    if (decoded.cols() == size && decoded.rows() == size) {
+      return decoded;
+    }
+    resize(decoded, resized, target, 0, 0, interpolation(decoded.cols(), decoded.rows(), size));
+    return resized;
+  }
+
+  /**
+   * Area interpolation when shrinking by more than 1.5x (it averages every source pixel, no
+   * aliasing); bilinear otherwise: after DCT-domain scaling the last step is at most 1.5x for any
+   * scale from 3/8 up, the DCT scaling has already removed the frequencies a small shrink would
+   * alias, and bilinear costs a sixth of OpenCV's area resize at non-integer ratios.
+   */
+  static int interpolation(int width, int height, int size) {
+    double ratio = Math.max(width, height) / (double) size;
+    return ratio > 1.5 ? INTER_AREA : INTER_LINEAR;
+  }
+
+  /** TurboJPEG into {@code decoded}; false when the input is no JPEG TurboJPEG can read. */
+  private boolean decodeTurbo(byte[] bytes, int length) {
+    if (tjHandle == null) {
+      tjHandle = TurboJpeg.tjInitDecompress();
+      if (tjHandle == null) {
+        return false;
+      }
+    }
+    if (tjEncoded == null || com.sun.jna.Pointer.nativeValue(tjEncoded) != encoded.address()) {
+      tjEncoded = new com.sun.jna.Pointer(encoded.address());
+    }
+    NativeLong len = new NativeLong(length);
+    // the frame size from the SOF marker: spares libjpeg a second parse of the whole header
+    int[] wh = jpegSize(bytes, length);
+    if (wh == null) {
+      return false;
+    }
+    int m = reduce ? TurboJpeg.scaleNum(wh[0], wh[1], size) : 8;
+    int w = TurboJpeg.scaled(wh[0], m);
+    int h = TurboJpeg.scaled(wh[1], m);
+    decoded.create(h, w, opencv_core.CV_8UC1);
+    int rc =
+        TurboJpeg.tjDecompress2(
+            tjHandle,
+            tjEncoded,
+            len,
+            new com.sun.jna.Pointer(decoded.data().address()),
+            w,
+            w,
+            h,
+            TurboJpeg.TJPF_GRAY,
+            0);
+    // a warning (e.g. a truncated scan libjpeg pads) still yields an image, as with OpenCV
+    if (rc != 0 && TurboJpeg.tjGetErrorCode(tjHandle) != TurboJpeg.TJERR_WARNING) {
+      return false;
+    }
+    lastScale = m;
+    return true;
+  }
+
+  private void decodeOpenCv(byte[] bytes, int length, String name) {
+    int r = reduce ? reduction(bytes, length, size) : 1;
+    lastScale = 8 / r;
+    // imdecode leaves its destination untouched when it fails: start from an empty one
+    decoded.release();
+    try (Mat buf = new Mat(1, length, opencv_core.CV_8UC1, encoded);
+        Mat result = imdecode(buf, flags(r), decoded)) {
+      if (result == null || result.empty() || result.cols() < 1 || result.rows() < 1) {
+        throw corrupt(name);
+      }
+    } catch (CxrException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw corrupt(name);
+    }
+  }
+
+  private static CxrException corrupt(String name) {
+    return new CxrException(
+        "image " + name + ": cannot decode (corrupt or not an image), expected a JPEG or PNG");
+  }
+
+  private static int flags(int reduction) {
+    return switch (reduction) {
+      case 2 -> IMREAD_REDUCED_GRAYSCALE_2;
+      case 4 -> IMREAD_REDUCED_GRAYSCALE_4;
+      case 8 -> IMREAD_REDUCED_GRAYSCALE_8;
+      default -> IMREAD_GRAYSCALE;
+    };
+  }
+
+  /**
+   * The largest DCT scale reduction (8, 4, 2, else 1) after which a JPEG is still at least {@code
+   * size} in both directions. Non-JPEG input and unreadable headers get 1 (full decode).
+   */
+  public static int reduction(byte[] bytes, int length, int size) {
+    int[] wh = jpegSize(bytes, length);
+    if (wh == null) {
+      return 1;
+    }
+    for (int r = 8; r > 1; r /= 2) {
+      // libjpeg rounds scaled dimensions up
+      if ((wh[0] + r - 1) / r >= size && (wh[1] + r - 1) / r >= size) {
+        return r;
+      }
+    }
+    return 1;
+  }
+
+  /** Width and height from a JPEG's start-of-frame marker, or null if not a readable JPEG. */
+  public static int[] jpegSize(byte[] b, int length) {
+    if (length < 4 || (b[0] & 0xff) != 0xFF || (b[1] & 0xff) != 0xD8) {
+      return null;
+    }
+    int i = 2;
+    while (i + 9 < length) {
+      if ((b[i] & 0xff) != 0xFF) {
+        return null;
+      }
+      int marker = b[i + 1] & 0xff;
+      if (marker == 0xFF) { // fill byte
+        i++;
+        continue;
+      }
+      if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+        i += 2; // markers without a length
+        continue;
+      }
+      int len = ((b[i + 2] & 0xff) << 8) | (b[i + 3] & 0xff);
+      boolean sof =
+          marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+      if (sof) {
+        int h = ((b[i + 5] & 0xff) << 8) | (b[i + 6] & 0xff);
+        int w = ((b[i + 7] & 0xff) << 8) | (b[i + 8] & 0xff);
+        return w > 0 && h > 0 ? new int[] {w, h} : null;
+      }
+      if (marker == 0xDA || len < 2) { // scan data before any frame header: give up
+        return null;
+      }
+      i += 2 + len;
+    }
+    return null;
+  }
+
+  private int read(Path file) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = ch.size();
+      if (size > Integer.MAX_VALUE - 8) {
+        throw new CxrException("image " + file + ": " + size + " bytes, too large for an image");
+      }
+      if (readBuffer.length < size + 1) {
+        readBuffer = new byte[(int) Math.max(size + 1, readBuffer.length * 2L)];
+      }
+      ByteBuffer bb = ByteBuffer.wrap(readBuffer);
+      while (bb.hasRemaining() && ch.read(bb) > 0) {
+        // read until EOF (a file that grew while read is cut at the buffer's end)
+      }
+      return bb.position();
     } catch (IOException e) {
       throw new CxrException("image " + file + ": cannot read (" + e.getMessage() + ")");
     }
-    return decode(bytes, size, file.toString());
-  }
-
-  /** Decodes encoded image bytes (JPEG, PNG, ...). */
-  public static float[] decode(byte[] bytes, int size, String name) {
-    if (bytes.length == 0) {
-      throw new CxrException("image " + name + ": empty file (0 bytes), expected a JPEG or PNG");
-    }
-    try (Mat buf = new Mat(1, bytes.length, opencv_core.CV_8UC1);
-        Mat gray = decodeGray(buf, bytes)) {
-      if (gray == null || gray.empty() || gray.cols() < 1 || gray.rows() < 1) {
-        throw new CxrException(
-            "image " + name + ": cannot decode (corrupt or not an image), expected a JPEG or PNG");
-      }
-      return toFloats(gray, size);
-    }
-  }
-
-  private static Mat decodeGray(Mat buf, byte[] bytes) {
-    buf.data().put(bytes);
-    return imdecode(buf, IMREAD_GRAYSCALE);
   }
 
   /** Resizes an 8-bit grayscale image held as floats in [0, 255] and scales to [0, 1]. */
   public static float[] resizeGray(float[] pixels, int side, int size) {
+    float[] out = new float[size * size];
     if (side == size) {
-      float[] out = new float[pixels.length];
       for (int i = 0; i < out.length; i++) {
         out[i] = pixels[i] / 255f;
       }
       return out;
     }
-    try (Mat m = new Mat(side, side, opencv_core.CV_8UC1)) {
+    try (Mat m = new Mat(side, side, opencv_core.CV_8UC1);
+        Mat r = new Mat();
+        Mat f = new Mat(size, size, opencv_core.CV_32FC1)) {
       byte[] px = new byte[pixels.length];
       for (int i = 0; i < pixels.length; i++) {
         px[i] = (byte) Math.round(Math.max(0, Math.min(255, pixels[i])));
       }
       m.data().put(px);
-      return toFloats(m, size);
+      resize(m, r, new Size(size, size), 0, 0, side > size ? INTER_AREA : INTER_LINEAR);
+      r.convertTo(f, opencv_core.CV_32F, 1.0 / 255.0, 0.0);
+      new FloatPointer(f.data()).get(out);
+      return out;
     }
   }
 
-  private static float[] toFloats(Mat gray, int size) {
-    Mat src = gray;
-    Mat resized = null;
-    try {
-      if (gray.cols() != size || gray.rows() != size) {
-        resized = new Mat();
-        boolean shrink = gray.cols() > size || gray.rows() > size;
-        resize(gray, resized, new Size(size, size), 0, 0, shrink ? INTER_AREA : INTER_LINEAR);
-        src = resized;
-      }
-      if (!src.isContinuous()) {
-        src = src.clone();
-      }
-      byte[] px = new byte[size * size];
-      src.data().get(px);
-      float[] out = new float[px.length];
-      for (int i = 0; i < px.length; i++) {
-        out[i] = (px[i] & 0xff) / 255f;
-      }
-      return out;
-    } finally {
-      if (resized != null) {
-        resized.close();
-      }
+  @Override
+  public void close() {
+    if (tjHandle != null) {
+      TurboJpeg.tjDestroy(tjHandle);
+      tjHandle = null;
+    }
+    encoded.close();
+    decoded.close();
+    resized.close();
+    floats.close();
+    target.close();
+    if (PER_THREAD.get() == this) {
+      PER_THREAD.remove();
     }
   }
 }

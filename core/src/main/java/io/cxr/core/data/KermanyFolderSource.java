@@ -5,13 +5,16 @@ import io.cxr.core.io.Hashing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -29,7 +32,11 @@ public final class KermanyFolderSource implements DataSource {
   private static final Pattern NORMAL_IM =
       Pattern.compile("^((?:NORMAL\\d*-)?IM-\\d+)-", Pattern.CASE_INSENSITIVE);
 
+  private static final ThreadLocal<MessageDigest> SHA256 =
+      ThreadLocal.withInitial(() -> Hashing.digest("SHA-256"));
+
   private final Path root;
+  private final Map<String, String> hashes = new ConcurrentHashMap<>();
   private final List<Sample> samples;
   private final Set<Split> splits;
 
@@ -196,15 +203,20 @@ public final class KermanyFolderSource implements DataSource {
   }
 
   @Override
-  public float[] load(Sample sample, int size) {
-    return ImageDecoder.decode(sample.file(), size);
+  public void load(Sample sample, int size, float[] out, int offset) {
+    ImageDecoder dec = ImageDecoder.forThread(size);
+    int n = dec.decodeFile(sample.file(), out, offset);
+    // the manifest's content hash, from the bytes just read (no second pass over the files)
+    MessageDigest md = SHA256.get();
+    md.update(dec.encodedBytes(), 0, n);
+    hashes.put(sample.id(), HexFormat.of().formatHex(md.digest()));
   }
 
   @Override
   public Map<String, String> sourceHashes() {
     Map<String, String> out = new LinkedHashMap<>();
     for (Sample s : samples) {
-      out.put(s.id(), Hashing.sha256(s.file()));
+      out.put(s.id(), hashes.computeIfAbsent(s.id(), id -> Hashing.sha256(s.file())));
     }
     return out;
   }

@@ -200,11 +200,11 @@ public final class NpzSource implements DataSource {
   }
 
   @Override
-  public float[] load(Sample sample, int size) {
+  public void load(Sample sample, int size, float[] out, int offset) {
     float[] all = images.get(sample.split());
     int n = side * side;
     float[] px = Arrays.copyOfRange(all, sample.index() * n, (sample.index() + 1) * n);
-    return ImageDecoder.resizeGray(px, side, size);
+    System.arraycopy(ImageDecoder.resizeGray(px, side, size), 0, out, offset, size * size);
   }
 
   @Override

@@ -14,8 +14,10 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -158,11 +160,16 @@ public final class Preparer {
       srcInfo.put("path", source.toString());
       srcInfo.put("images", src.samples().size());
       srcInfo.put("sha256", src.sourceHashes());
+      if ("folder".equals(src.kind())) {
+        srcInfo.put("decoder", ImageDecoder.backend());
+      }
       manifest.put("source", srcInfo);
       manifest.put(
           "data_config",
           ConfigLoader.flatten(cfg).entrySet().stream()
+              // data.workers changes the speed, never the tensors
               .filter(e -> e.getKey().startsWith("data.") || e.getKey().equals("seed"))
+              .filter(e -> !e.getKey().equals("data.workers"))
               .collect(LinkedHashMap::new, (m, e) -> m.put(e.getKey(), e.getValue()), Map::putAll));
       String manifestJson = Json.toJson(manifest);
       Files.writeString(staging.resolve(MANIFEST), manifestJson);
@@ -299,34 +306,21 @@ public final class Preparer {
     String policy = cfg.data().validation().crossSplitDuplicates();
     Path raw = dir.resolve("x_" + split.key() + ".raw");
     List<Sample> kept = new ArrayList<>();
-    ByteBuffer bytes = ByteBuffer.allocate(size * size * 4).order(ByteOrder.LITTLE_ENDIAN);
-    MessageDigest md = Hashing.digest("SHA-256");
+    int px = size * size;
+    ByteBuffer bytes = ByteBuffer.allocate(CHUNK * px * 4).order(ByteOrder.LITTLE_ENDIAN);
     int warned = 0;
-    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(raw), 1 << 20)) {
-      for (int from = 0; from < samples.size(); from += CHUNK) {
-        List<Sample> chunk = samples.subList(from, Math.min(samples.size(), from + CHUNK));
-        List<Future<float[]>> futures = new ArrayList<>(chunk.size());
-        for (Sample s : chunk) {
-          futures.add(pool.submit(() -> src.load(s, size)));
-        }
-        for (int i = 0; i < chunk.size(); i++) {
-          Sample s = chunk.get(i);
-          float[] img = get(futures.get(i));
-          if (img.length != size * size) {
-            throw new CxrException(
-                "image "
-                    + s.id()
-                    + ": decoded to "
-                    + img.length
-                    + " values (expected "
-                    + size
-                    + "x"
-                    + size
-                    + ")");
-          }
-          bytes.clear();
-          bytes.asFloatBuffer().put(img);
-          String hash = HexFormat.of().formatHex(md.digest(bytes.array()));
+    try (FileChannel out =
+        FileChannel.open(raw, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      // two chunks in flight: the workers decode chunk k+1 while this thread writes chunk k
+      Chunk next = samples.isEmpty() ? null : Chunk.submit(src, samples, 0, size, pool);
+      while (next != null) {
+        Chunk chunk = next;
+        int end = chunk.from + chunk.samples.size();
+        next = end < samples.size() ? Chunk.submit(src, samples, end, size, pool) : null;
+        bytes.clear();
+        for (int i = 0; i < chunk.samples.size(); i++) {
+          Sample s = chunk.samples.get(i);
+          String hash = get(chunk.futures.get(i));
           String prev = seen.putIfAbsent(hash, split.key() + ":" + s.id());
           if (prev != null && !prev.startsWith(split.key() + ":")) {
             String msg =
@@ -355,10 +349,15 @@ public final class Preparer {
               warnings.add("duplicate across splits: " + msg);
             }
           }
-          st.add(img, s.label());
+          st.add(chunk.x, i * px, px, s.label());
           kept.add(s);
-          out.write(bytes.array());
+          bytes.asFloatBuffer().put(chunk.x, i * px, px);
+          bytes.position(bytes.position() + px * 4);
           progress.step();
+        }
+        bytes.flip();
+        while (bytes.hasRemaining()) {
+          out.write(bytes);
         }
       }
     }
@@ -390,7 +389,45 @@ public final class Preparer {
     return kept;
   }
 
-  private static float[] get(Future<float[]> f) {
+  /** A run of samples decoded by the pool into one buffer, each task also hashing its pixels. */
+  private record Chunk(int from, List<Sample> samples, float[] x, List<Future<String>> futures) {
+    private static final ThreadLocal<MessageDigest> SHA256 =
+        ThreadLocal.withInitial(() -> Hashing.digest("SHA-256"));
+    private static final ThreadLocal<ByteBuffer> BYTES = new ThreadLocal<>();
+
+    static Chunk submit(
+        DataSource src, List<Sample> all, int from, int size, ExecutorService pool) {
+      List<Sample> samples = all.subList(from, Math.min(all.size(), from + CHUNK));
+      int px = size * size;
+      float[] x = new float[samples.size() * px];
+      List<Future<String>> futures = new ArrayList<>(samples.size());
+      for (int i = 0; i < samples.size(); i++) {
+        Sample s = samples.get(i);
+        int off = i * px;
+        futures.add(
+            pool.submit(
+                () -> {
+                  src.load(s, size, x, off);
+                  return pixelHash(x, off, px);
+                }));
+      }
+      return new Chunk(from, samples, x, futures);
+    }
+
+    /** SHA-256 of the image's little-endian float32 bytes (what the .npy holds). */
+    private static String pixelHash(float[] x, int off, int px) {
+      ByteBuffer b = BYTES.get();
+      if (b == null || b.capacity() != px * 4) {
+        b = ByteBuffer.allocate(px * 4).order(ByteOrder.LITTLE_ENDIAN);
+        BYTES.set(b);
+      }
+      b.asFloatBuffer().put(x, off, px);
+      MessageDigest md = SHA256.get();
+      return HexFormat.of().formatHex(md.digest(b.array()));
+    }
+  }
+
+  private static String get(Future<String> f) {
     try {
       return f.get();
     } catch (ExecutionException e) {

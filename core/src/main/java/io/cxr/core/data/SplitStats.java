@@ -11,8 +11,14 @@ public final class SplitStats {
   private int dropped;
 
   void add(float[] image, int label) {
+    add(image, 0, image.length, label);
+  }
+
+  /** Adds the image held in {@code images[offset, offset + length)}. */
+  void add(float[] images, int offset, int length, int label) {
     perClass[label]++;
-    for (float v : image) {
+    for (int i = offset; i < offset + length; i++) {
+      float v = images[i];
       if (!Float.isFinite(v)) {
         nonFinite++;
         continue;

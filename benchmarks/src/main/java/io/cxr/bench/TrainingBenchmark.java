@@ -1,0 +1,137 @@
+package io.cxr.bench;
+
+import io.cxr.core.config.ConfigLoader;
+import io.cxr.core.config.CxrConfig;
+import io.cxr.core.model.NetworkFactory;
+import io.cxr.core.train.Augmenter;
+import io.cxr.core.train.Batches;
+import io.cxr.core.train.InputNormalizer;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * CNN training throughput: images per second of {@code fit} on batches of 32, with cxr's default
+ * CNN ({@code model.cnn}: three conv3x3 + batch-norm + ReLU + max-pool blocks of 16/32/64 filters,
+ * dense 64, dropout 0.3, softmax; Adam 1e-3, l2 1e-4) on 256 real X-rays decoded at S x S. The same
+ * architecture, data and batch size run in PyTorch in {@code compare.py}.
+ *
+ * <ul>
+ *   <li>{@code pipeline=fit}: batches built beforehand, only {@code net.fit} is timed.
+ *   <li>{@code pipeline=trainer}: as the trainer runs it, batch assembly and augmentation on the
+ *       training thread before each fit.
+ *   <li>{@code workspaces}: DL4J's training/inference workspace mode (ENABLED is the default).
+ * </ul>
+ *
+ * ND4J uses as many OpenMP threads as there are physical cores ({@code OMP_NUM_THREADS} changes
+ * it); the run prints the backend's environment once.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Threads(1)
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms1g", "-Xmx4g"})
+@Warmup(iterations = 2, time = 5)
+@Measurement(iterations = 4, time = 5)
+public class TrainingBenchmark {
+  static final int BATCH = 32;
+
+  @Param({"64", "128"})
+  public int size;
+
+  @Param({"fit", "trainer"})
+  public String pipeline;
+
+  @Param({"ENABLED"})
+  public String workspaces;
+
+  private MultiLayerNetwork net;
+  private DataSet[] batches;
+  private float[] x;
+  private int[] labels;
+  private int[] order;
+  private Augmenter augmenter;
+  private final Random rnd = new Random(42);
+  private int next;
+
+  @Setup(Level.Trial)
+  public void setup() {
+    CxrConfig cfg = ConfigLoader.load(null, List.of("train.batch_size=" + BATCH));
+    net = NetworkFactory.build("cnn", cfg, size, new double[] {1.4, 0.8});
+    WorkspaceMode mode = WorkspaceMode.valueOf(workspaces);
+    net.getLayerWiseConfigurations().setTrainingWorkspaceMode(mode);
+    net.getLayerWiseConfigurations().setInferenceWorkspaceMode(mode);
+    x = Inputs.tensors(size);
+    labels = Inputs.kermanyLabels(Inputs.kermany224().subList(0, Inputs.TENSOR_IMAGES));
+    order = new int[Inputs.TENSOR_IMAGES];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    int px = size * size;
+    batches = new DataSet[Inputs.TENSOR_IMAGES / BATCH];
+    for (int b = 0; b < batches.length; b++) {
+      float[] fx = new float[BATCH * px];
+      System.arraycopy(x, b * BATCH * px, fx, 0, fx.length);
+      batches[b] =
+          new DataSet(
+              Batches.features(fx, BATCH, size), Batches.oneHot(labels, order, b * BATCH, BATCH));
+    }
+    augmenter = new Augmenter(cfg.train().augment());
+    if (size == 64 && "fit".equals(pipeline)) {
+      System.out.println(
+          "ND4J: "
+              + org.nd4j.linalg.factory.Nd4j.getExecutioner().getEnvironmentInformation()
+              + "; helpers allowed: "
+              + org.nd4j.linalg.factory.Nd4j.getEnvironment().helpersAllowed());
+    }
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(BATCH)
+  public double fitBatch() {
+    DataSet ds;
+    if ("trainer".equals(pipeline)) {
+      ds = assemble();
+    } else {
+      ds = batches[next];
+      next = (next + 1) % batches.length;
+    }
+    net.fit(ds);
+    return net.score();
+  }
+
+  /** What {@code Trainer} does per batch: copy, augment, normalise, wrap. */
+  private DataSet assemble() {
+    int px = size * size;
+    int from = (next * BATCH) % Inputs.TENSOR_IMAGES;
+    next++;
+    float[] fx = new float[BATCH * px];
+    float[] img = new float[px];
+    for (int i = 0; i < BATCH; i++) {
+      System.arraycopy(x, order[from + i] * px, img, 0, px);
+      InputNormalizer.apply("per_image", augmenter.apply(img, size, rnd), fx, i * px);
+    }
+    INDArray f = Batches.features(fx, BATCH, size);
+    return new DataSet(f, Batches.oneHot(labels, order, from, BATCH));
+  }
+}

@@ -1,0 +1,135 @@
+package io.cxr.core.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cxr.core.CxrException;
+import io.cxr.core.TestData;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.bytedeco.javacpp.FloatPointer;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** The decoder on real X-rays: scale choice, agreement of its two paths, in-place fills, errors. */
+class ImageDecoderTest {
+  @Test
+  void turboJpegIsLoadedWhereCiRuns() {
+    // .ci/run installs libturbojpeg0; elsewhere the OpenCV path is a legitimate fallback
+    if ("true".equals(System.getenv("CI"))) {
+      assertTrue(TurboJpeg.AVAILABLE, "libturbojpeg.so.0 not loaded: " + TurboJpeg.PROBLEM);
+    }
+    assertTrue(ImageDecoder.backend().contains(TurboJpeg.AVAILABLE ? "libjpeg-turbo" : "OpenCV"));
+  }
+
+  @Test
+  void readsTheFrameSizeAndPicksTheSmallestSufficientScale() throws Exception {
+    byte[] jpeg = Files.readAllBytes(TestData.jpegs("NORMAL", 1).get(0));
+    assertArrayEquals(new int[] {224, 224}, ImageDecoder.jpegSize(jpeg, jpeg.length));
+    assertNull(ImageDecoder.jpegSize("not a jpeg".getBytes(), 10));
+    byte[] png = png(300, 200);
+    assertNull(ImageDecoder.jpegSize(png, png.length));
+    assertEquals(5, TurboJpeg.scaleNum(224, 224, 128)); // 140 >= 128 > 112
+    assertEquals(3, TurboJpeg.scaleNum(224, 224, 64)); // 84 >= 64 > 56
+    assertEquals(1, TurboJpeg.scaleNum(2000, 1700, 128)); // 250x213
+    assertEquals(2, TurboJpeg.scaleNum(2000, 1700, 256)); // 500x425 (1/8 gives 213 < 256)
+    assertEquals(8, TurboJpeg.scaleNum(100, 100, 128)); // never upscale in the DCT
+    assertEquals(2, ImageDecoder.reduction(jpeg, jpeg.length, 64)); // OpenCV path: 112
+    assertEquals(1, ImageDecoder.reduction(jpeg, jpeg.length, 128));
+  }
+
+  @Test
+  void reducedScaleDecodeMatchesAFullDecodeClosely() throws Exception {
+    List<Path> files = TestData.jpegs("PNEUMONIA", 8);
+    for (int size : new int[] {64, 128}) {
+      try (ImageDecoder fast = new ImageDecoder(size);
+          ImageDecoder full = new ImageDecoder(size, false, false)) {
+        for (Path f : files) {
+          float[] a = new float[size * size];
+          float[] b = new float[size * size];
+          fast.decodeFile(f, a, 0);
+          full.decodeFile(f, b, 0);
+          double diff = 0;
+          for (int i = 0; i < a.length; i++) {
+            assertTrue(a[i] >= 0f && a[i] <= 1f, "value " + a[i]);
+            diff += Math.abs(a[i] - b[i]);
+          }
+          // a different resampling of the same picture: a few grey levels apart on average
+          assertTrue(
+              diff / a.length < 0.02, f + " at " + size + ": mean |diff| " + diff / a.length);
+          assertEquals(
+              TurboJpeg.AVAILABLE ? (size == 64 ? 3 : 5) : (size == 64 ? 4 : 8),
+              fast.lastScaleEighths());
+        }
+      }
+    }
+  }
+
+  @Test
+  void fillsABatchTensorInPlaceWithTheSameValues() throws Exception {
+    List<Path> files = TestData.jpegs("NORMAL", 3);
+    int size = 64;
+    INDArray batch = Nd4j.zeros(DataType.FLOAT, files.size(), 1, size, size);
+    FloatPointer data = (FloatPointer) batch.data().addressPointer();
+    try (ImageDecoder dec = new ImageDecoder(size)) {
+      for (int i = 0; i < files.size(); i++) {
+        byte[] b = Files.readAllBytes(files.get(i));
+        dec.decode(b, b.length, files.get(i).toString(), data, (long) i * size * size);
+      }
+    }
+    for (int i = 0; i < files.size(); i++) {
+      float[] expected = ImageDecoder.decode(files.get(i), size);
+      assertArrayEquals(
+          expected,
+          batch.get(org.nd4j.linalg.indexing.NDArrayIndex.point(i)).dup().data().asFloat(),
+          0f);
+    }
+  }
+
+  @Test
+  void aBadFileAfterAGoodOneIsReportedNotAnsweredWithTheLastImage() throws Exception {
+    byte[] good = Files.readAllBytes(TestData.jpegs("NORMAL", 1).get(0));
+    byte[] bad = good.clone();
+    for (int i = 2; i < 400; i++) {
+      bad[i] = (byte) (i * 31);
+    }
+    try (ImageDecoder dec = new ImageDecoder(64)) {
+      float[] out = new float[64 * 64];
+      dec.decode(good, good.length, "good.jpeg", out, 0);
+      CxrException e =
+          assertThrows(CxrException.class, () -> dec.decode(bad, bad.length, "bad.jpeg", out, 0));
+      assertTrue(e.getMessage().contains("bad.jpeg") && e.getMessage().contains("cannot decode"));
+      byte[] text = "hello".getBytes();
+      assertThrows(CxrException.class, () -> dec.decode(text, text.length, "t.jpeg", out, 0));
+    }
+  }
+
+  @Test
+  void decodesPngThroughOpenCv() throws Exception {
+    byte[] png = png(300, 200);
+    float[] out = ImageDecoder.decode(png, 64, "x.png");
+    assertEquals(64 * 64, out.length);
+    assertEquals(200 / 255f, out[64 * 32 + 32], 1e-3); // a flat grey picture stays that grey
+  }
+
+  private static byte[] png(int w, int h) throws Exception {
+    BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        img.getRaster().setSample(x, y, 0, 200);
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ImageIO.write(img, "png", out);
+    return out.toByteArray();
+  }
+}
