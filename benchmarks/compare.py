@@ -191,7 +191,11 @@ def jmh_results(path):
     out = {}
     for r in rows:
         name = r["benchmark"].rsplit(".", 2)[-2]
-        out[(name, tuple(sorted(r.get("params", {}).items())))] = r["primaryMetric"]["score"]
+        metric = r["primaryMetric"]
+        score = metric["score"]
+        if r.get("mode") == "ss":  # single-shot runs: the median resists a noisy neighbour
+            score = metric.get("scorePercentiles", {}).get("50.0", score)
+        out[(name, tuple(sorted(r.get("params", {}).items())))] = score
     return out
 
 
@@ -294,7 +298,7 @@ def main():
             prep[f"cli_{size}_seconds"] = secs
             prep[f"cli_{size}_peak_rss_mib"] = rss
     report["prepare"] = prep
-    print("prepare (JMH, whole stage, ms per run): "
+    print("prepare (JMH, whole stage, median ms per run): "
           + ", ".join(f"{k} {fmt(v, 2 if 'speedup' in k else 0)}" for k, v in prep.items()))
 
     if not args.smoke:

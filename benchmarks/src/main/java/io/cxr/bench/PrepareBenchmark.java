@@ -27,7 +27,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The whole {@code prepare} stage on the real {@code chest_xray_224} tree (all 5,216 images:
  * listing, patient-wise split, decode, duplicate check, statistics, .npy files, manifest, atomic
- * publish) with {@code data.workers} 1 and 2. Score: seconds per prepare (lower is better). {@code
+ * publish) with {@code data.workers} 1 and 2. Score: milliseconds per prepare (lower is better);
+ * compare.py takes the median of the 10 runs (this 2-vCPU machine has noisy neighbours). {@code
  * maxPerClass > 0} caps the images per class and split (the CI smoke run uses it).
  */
 @State(Scope.Benchmark)
@@ -36,8 +37,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(
     value = 1,
     jvmArgsAppend = {"-Xms1g", "-Xmx2g"})
-@Warmup(iterations = 2)
-@Measurement(iterations = 5)
+@Warmup(iterations = 3)
+@Measurement(iterations = 10)
 public class PrepareBenchmark {
   @Param({"1", "2"})
   public int workers;

@@ -164,6 +164,14 @@ public final class Npy {
 
   /** Writes a v1.0 header for a C-order array; {@code dtype} like {@code <f4} or {@code |u1}. */
   public static void writeHeader(OutputStream out, String dtype, int... shape) throws IOException {
+    out.write(header(dtype, 0, shape));
+  }
+
+  /**
+   * A v1.0 header padded with spaces to a multiple of 64 bytes and to at least {@code minLength}
+   * bytes: a header written before the final count is known can be rewritten in place.
+   */
+  public static byte[] header(String dtype, int minLength, int... shape) {
     StringBuilder dims = new StringBuilder();
     for (int d : shape) {
       dims.append(d).append(", ");
@@ -172,15 +180,18 @@ public final class Npy {
     String dict = "{'descr': '" + dtype + "', 'fortran_order': False, 'shape': (" + sh + "), }";
     int total = 10 + dict.length() + 1;
     int pad = (64 - total % 64) % 64;
+    pad += Math.max(0, minLength - (total + pad));
     StringBuilder h = new StringBuilder(dict);
     h.append(" ".repeat(pad)).append('\n');
-    out.write(MAGIC);
-    out.write(1);
-    out.write(0);
-    int len = h.length();
-    out.write(len & 0xff);
-    out.write((len >>> 8) & 0xff);
-    out.write(h.toString().getBytes(StandardCharsets.ISO_8859_1));
+    byte[] text = h.toString().getBytes(StandardCharsets.ISO_8859_1);
+    byte[] out = new byte[10 + text.length];
+    System.arraycopy(MAGIC, 0, out, 0, MAGIC.length);
+    out[6] = 1;
+    out[7] = 0;
+    out[8] = (byte) (text.length & 0xff);
+    out[9] = (byte) ((text.length >>> 8) & 0xff);
+    System.arraycopy(text, 0, out, 10, text.length);
+    return out;
   }
 
   /** Bytes of the header {@link #writeHeader} would write. */

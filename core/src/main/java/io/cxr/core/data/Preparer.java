@@ -9,7 +9,6 @@ import io.cxr.core.io.Hashing;
 import io.cxr.core.io.Json;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -32,6 +31,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 
 /**
  * The prepare stage: source -> splits (patient-wise where carved) -> decode, grayscale, resize,
@@ -78,16 +78,21 @@ public final class Preparer {
         cfg.data().workers() > 0
             ? cfg.data().workers()
             : Runtime.getRuntime().availableProcessors();
+    // `workers` threads decode: this one (which also writes, in order) and a pool of the others;
+    // with one worker everything runs here, with no hand-off
     ExecutorService pool =
-        Executors.newFixedThreadPool(
-            workers,
-            r -> {
-              Thread t = new Thread(r, "cxr-decode");
-              t.setDaemon(true);
-              return t;
-            });
+        workers == 1
+            ? null
+            : Executors.newFixedThreadPool(
+                workers - 1,
+                r -> {
+                  Thread t = new Thread(r, "cxr-decode");
+                  t.setDaemon(true);
+                  return t;
+                });
     try {
       Map<Split, SplitStats> stats = new EnumMap<>(Split.class);
+      byte[][] buffers = {new byte[CHUNK * size * size * 4], new byte[CHUNK * size * size * 4]};
       Map<Split, Map<String, Object>> splitInfo = new EnumMap<>(Split.class);
       Map<String, String> seen = new HashMap<>(); // content hash -> "split:id"
       List<Map<String, String>> duplicates = new ArrayList<>();
@@ -99,7 +104,7 @@ public final class Preparer {
         for (Split s : new Split[] {Split.TEST, Split.VAL, Split.TRAIN}) {
           SplitStats st = new SplitStats();
           stats.put(s, st);
-          List<Sample> kept =
+          Written written =
               writeSplit(
                   cfg,
                   src,
@@ -108,11 +113,13 @@ public final class Preparer {
                   size,
                   staging,
                   pool,
+                  buffers,
                   progress,
                   st,
                   seen,
                   duplicates,
                   warnings);
+          List<Sample> kept = written.kept();
           for (int i = 0; i < kept.size(); i++) {
             Sample k = kept.get(i);
             csv.append(s.key())
@@ -136,7 +143,7 @@ public final class Preparer {
           info.put("pixel_min", st.min());
           info.put("pixel_max", st.max());
           info.put("pixel_mean", round(st.mean()));
-          info.put("x_sha256", Hashing.sha256(staging.resolve("x_" + s.key() + ".npy")));
+          info.put("x_sha256", written.xSha256());
           info.put("y_sha256", Hashing.sha256(staging.resolve("y_" + s.key() + ".npy")));
           splitInfo.put(s, info);
         }
@@ -191,7 +198,9 @@ public final class Preparer {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
-      pool.shutdownNow();
+      if (pool != null) {
+        pool.shutdownNow();
+      }
       if (staging != null) {
         AtomicFiles.deleteRecursively(staging);
       }
@@ -289,7 +298,7 @@ public final class Preparer {
     return out;
   }
 
-  private static List<Sample> writeSplit(
+  private static Written writeSplit(
       CxrConfig cfg,
       DataSource src,
       Split split,
@@ -297,6 +306,7 @@ public final class Preparer {
       int size,
       Path dir,
       ExecutorService pool,
+      byte[][] buffers,
       Reporter.Progress progress,
       SplitStats st,
       Map<String, String> seen,
@@ -304,23 +314,44 @@ public final class Preparer {
       List<String> warnings)
       throws IOException {
     String policy = cfg.data().validation().crossSplitDuplicates();
-    Path raw = dir.resolve("x_" + split.key() + ".raw");
+    Path x = dir.resolve("x_" + split.key() + ".npy");
     List<Sample> kept = new ArrayList<>();
     int px = size * size;
-    ByteBuffer bytes = ByteBuffer.allocate(CHUNK * px * 4).order(ByteOrder.LITTLE_ENDIAN);
     int warned = 0;
+    // the .npy is written in one pass and hashed while written; its header assumes no image is
+    // dropped and is rewritten in place (same length) if one is
+    byte[] header = Npy.header("<f4", 0, samples.size(), 1, size, size);
+    MessageDigest fileMd = Hashing.digest("SHA-256");
+    fileMd.update(header);
+    String xSha256;
     try (FileChannel out =
-        FileChannel.open(raw, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        FileChannel.open(x, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      out.write(ByteBuffer.wrap(header));
       // two chunks in flight: the workers decode chunk k+1 while this thread writes chunk k
-      Chunk next = samples.isEmpty() ? null : Chunk.submit(src, samples, 0, size, pool);
+      // two chunk buffers, reused: chunk k+2 fills the buffer chunk k was written from
+      int chunks = 0;
+      Chunk next =
+          samples.isEmpty()
+              ? null
+              : Chunk.submit(src, samples, 0, size, pool, buffers[chunks++ & 1]);
       while (next != null) {
         Chunk chunk = next;
         int end = chunk.from + chunk.samples.size();
-        next = end < samples.size() ? Chunk.submit(src, samples, end, size, pool) : null;
-        bytes.clear();
+        next =
+            end < samples.size()
+                ? Chunk.submit(src, samples, end, size, pool, buffers[chunks++ & 1])
+                : null;
+        int runStart = 0;
+        int runEnd = 0;
         for (int i = 0; i < chunk.samples.size(); i++) {
           Sample s = chunk.samples.get(i);
-          String hash = get(chunk.futures.get(i));
+          FutureTask<String> task = chunk.futures.get(i);
+          task.run(); // decodes it here unless a pool thread has taken it (then a no-op)
+          // while a pool thread finishes it, decode from the far end rather than wait
+          while (!task.isDone() && chunk.back > i + 1) {
+            chunk.futures.get(--chunk.back).run();
+          }
+          String hash = get(task);
           String prev = seen.putIfAbsent(hash, split.key() + ":" + s.id());
           if (prev != null && !prev.startsWith(split.key() + ":")) {
             String msg =
@@ -349,16 +380,27 @@ public final class Preparer {
               warnings.add("duplicate across splits: " + msg);
             }
           }
-          st.add(chunk.x, i * px, px, s.label());
+          st.add(chunk.stats[i], s.label());
           kept.add(s);
-          bytes.asFloatBuffer().put(chunk.x, i * px, px);
-          bytes.position(bytes.position() + px * 4);
+          if (runEnd != i) { // a dropped image ends the run of images to write
+            writeRun(out, fileMd, chunk.le, runStart * px * 4, runEnd * px * 4);
+            runStart = i;
+          }
+          runEnd = i + 1;
           progress.step();
         }
-        bytes.flip();
-        while (bytes.hasRemaining()) {
-          out.write(bytes);
+        writeRun(out, fileMd, chunk.le, runStart * px * 4, runEnd * px * 4);
+      }
+      if (kept.size() == samples.size()) {
+        xSha256 = HexFormat.of().formatHex(fileMd.digest());
+      } else {
+        ByteBuffer h =
+            ByteBuffer.wrap(Npy.header("<f4", header.length, kept.size(), 1, size, size));
+        if (h.remaining() != header.length) {
+          throw new IllegalStateException("npy header grew from " + header.length);
         }
+        out.write(h, 0);
+        xSha256 = null;
       }
     }
     if (warned > 5) {
@@ -372,13 +414,6 @@ public final class Preparer {
               + split.key()
               + " that also appear in a held-out split");
     }
-    Path x = dir.resolve("x_" + split.key() + ".npy");
-    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(x), 1 << 20);
-        InputStream in = Files.newInputStream(raw)) {
-      Npy.writeHeader(out, "<f4", kept.size(), 1, size, size);
-      in.transferTo(out);
-    }
-    Files.delete(raw);
     try (OutputStream out =
         new BufferedOutputStream(Files.newOutputStream(dir.resolve("y_" + split.key() + ".npy")))) {
       Npy.writeHeader(out, "|u1", kept.size());
@@ -386,44 +421,81 @@ public final class Preparer {
         out.write(s.label());
       }
     }
-    return kept;
+    return new Written(kept, xSha256 != null ? xSha256 : Hashing.sha256(x));
   }
 
-  /** A run of samples decoded by the pool into one buffer, each task also hashing its pixels. */
-  private record Chunk(int from, List<Sample> samples, float[] x, List<Future<String>> futures) {
+  private static void writeRun(FileChannel out, MessageDigest md, byte[] b, int from, int to)
+      throws IOException {
+    if (to > from) {
+      md.update(b, from, to - from);
+      ByteBuffer buf = ByteBuffer.wrap(b, from, to - from);
+      while (buf.hasRemaining()) {
+        out.write(buf);
+      }
+    }
+  }
+
+  /** A split's kept samples and the SHA-256 of its x .npy. */
+  private record Written(List<Sample> kept, String xSha256) {}
+
+  /**
+   * A run of samples decoded into one buffer of little-endian float32 (the .npy layout). Each task
+   * decodes, summarises, converts and hashes its image, so the writing thread only checks, hashes
+   * the file and writes. Without a pool (one worker) the tasks run on the calling thread.
+   */
+  private static final class Chunk {
     private static final ThreadLocal<MessageDigest> SHA256 =
         ThreadLocal.withInitial(() -> Hashing.digest("SHA-256"));
-    private static final ThreadLocal<ByteBuffer> BYTES = new ThreadLocal<>();
+    private static final ThreadLocal<float[]> PIXELS = new ThreadLocal<>();
 
-    static Chunk submit(
-        DataSource src, List<Sample> all, int from, int size, ExecutorService pool) {
-      List<Sample> samples = all.subList(from, Math.min(all.size(), from + CHUNK));
-      int px = size * size;
-      float[] x = new float[samples.size() * px];
-      List<Future<String>> futures = new ArrayList<>(samples.size());
-      for (int i = 0; i < samples.size(); i++) {
-        Sample s = samples.get(i);
-        int off = i * px;
-        futures.add(
-            pool.submit(
-                () -> {
-                  src.load(s, size, x, off);
-                  return pixelHash(x, off, px);
-                }));
-      }
-      return new Chunk(from, samples, x, futures);
+    final int from;
+    final List<Sample> samples;
+    final byte[] le;
+    final SplitStats.Image[] stats;
+    final List<FutureTask<String>> futures;
+    int back; // the writing thread decodes from here downwards while it would otherwise wait
+
+    private Chunk(int from, List<Sample> samples, byte[] buffer) {
+      this.from = from;
+      this.samples = samples;
+      this.le = buffer;
+      this.stats = new SplitStats.Image[samples.size()];
+      this.futures = new ArrayList<>(samples.size());
+      this.back = samples.size();
     }
 
-    /** SHA-256 of the image's little-endian float32 bytes (what the .npy holds). */
-    private static String pixelHash(float[] x, int off, int px) {
-      ByteBuffer b = BYTES.get();
-      if (b == null || b.capacity() != px * 4) {
-        b = ByteBuffer.allocate(px * 4).order(ByteOrder.LITTLE_ENDIAN);
-        BYTES.set(b);
+    /** Submits the chunk starting at {@code from}; {@code buffer} holds CHUNK images. */
+    static Chunk submit(
+        DataSource src, List<Sample> all, int from, int size, ExecutorService pool, byte[] buffer) {
+      Chunk c = new Chunk(from, all.subList(from, Math.min(all.size(), from + CHUNK)), buffer);
+      for (int i = 0; i < c.samples.size(); i++) {
+        int k = i;
+        FutureTask<String> task = new FutureTask<>(() -> c.load(src, k, size));
+        c.futures.add(task);
+        if (pool != null) {
+          pool.execute(task); // else the writing thread runs it when it gets there
+        }
       }
-      b.asFloatBuffer().put(x, off, px);
+      return c;
+    }
+
+    /** Decodes sample k, returns the SHA-256 of its little-endian float32 pixels. */
+    private String load(DataSource src, int k, int size) {
+      int px = size * size;
+      float[] img = PIXELS.get();
+      if (img == null || img.length != px) {
+        img = new float[px];
+        PIXELS.set(img);
+      }
+      src.load(samples.get(k), size, img, 0);
+      stats[k] = SplitStats.Image.of(img, 0, px);
+      ByteBuffer.wrap(le, k * px * 4, px * 4)
+          .order(ByteOrder.LITTLE_ENDIAN)
+          .asFloatBuffer()
+          .put(img, 0, px);
       MessageDigest md = SHA256.get();
-      return HexFormat.of().formatHex(md.digest(b.array()));
+      md.update(le, k * px * 4, px * 4);
+      return HexFormat.of().formatHex(md.digest());
     }
   }
 

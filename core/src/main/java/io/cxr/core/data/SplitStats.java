@@ -10,28 +10,44 @@ public final class SplitStats {
   private long nonFinite;
   private int dropped;
 
-  void add(float[] image, int label) {
-    add(image, 0, image.length, label);
+  /** One image's value summary, computed where the image is decoded and merged here. */
+  record Image(double min, double max, double sum, long values, long nonFinite) {
+    static Image of(float[] px, int offset, int length) {
+      double min = Double.POSITIVE_INFINITY;
+      double max = Double.NEGATIVE_INFINITY;
+      double sum = 0;
+      long values = 0;
+      long nonFinite = 0;
+      for (int i = offset; i < offset + length; i++) {
+        float v = px[i];
+        if (!Float.isFinite(v)) {
+          nonFinite++;
+          continue;
+        }
+        if (v < min) {
+          min = v;
+        }
+        if (v > max) {
+          max = v;
+        }
+        sum += v;
+        values++;
+      }
+      return new Image(min, max, sum, values, nonFinite);
+    }
   }
 
-  /** Adds the image held in {@code images[offset, offset + length)}. */
-  void add(float[] images, int offset, int length, int label) {
+  void add(float[] image, int label) {
+    add(Image.of(image, 0, image.length), label);
+  }
+
+  void add(Image img, int label) {
     perClass[label]++;
-    for (int i = offset; i < offset + length; i++) {
-      float v = images[i];
-      if (!Float.isFinite(v)) {
-        nonFinite++;
-        continue;
-      }
-      if (v < min) {
-        min = v;
-      }
-      if (v > max) {
-        max = v;
-      }
-      sum += v;
-      values++;
-    }
+    min = Math.min(min, img.min());
+    max = Math.max(max, img.max());
+    sum += img.sum();
+    values += img.values();
+    nonFinite += img.nonFinite();
   }
 
   void dropped() {
