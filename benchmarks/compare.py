@@ -309,14 +309,16 @@ def main():
             row = {"size": size, "batch": BATCH, "pytorch": t["images_per_s"],
                    "pytorch_threads": t["threads"], "pytorch_version": t["version"],
                    "parameters": t["parameters"]}
-            for pipeline in ("fit", "trainer"):
-                row[f"dl4j_{pipeline}"] = jmh(results, "TrainingBenchmark", size=size,
-                                               pipeline=pipeline, workspaces="ENABLED")
+            for variant in ("fit", "trainer", "fit_no_helpers", "fit_no_workspaces"):
+                row[f"dl4j_{variant}"] = jmh(results, "TrainingBenchmark", size=size,
+                                              variant=variant)
             if row["dl4j_fit"]:
                 row["dl4j_fit_vs_pytorch"] = row["dl4j_fit"] / row["pytorch"]
             report["training"].append(row)
             print(f"training {size}x{size}, batch 32, images/s: DL4J fit {fmt(row['dl4j_fit'], 1)}, "
-                  f"DL4J trainer loop {fmt(row['dl4j_trainer'], 1)}, PyTorch {t['version']} "
+                  f"trainer loop {fmt(row['dl4j_trainer'], 1)}, "
+                  f"without oneDNN helpers {fmt(row['dl4j_fit_no_helpers'], 1)}, "
+                  f"without workspaces {fmt(row['dl4j_fit_no_workspaces'], 1)}; PyTorch {t['version']} "
                   f"({t['threads']} threads) {row['pytorch']:.1f}"
                   + (f" -> DL4J/PyTorch {row['dl4j_fit_vs_pytorch']:.2f}x" if row["dl4j_fit"] else ""))
 

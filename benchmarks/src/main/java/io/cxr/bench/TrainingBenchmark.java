@@ -2,6 +2,7 @@ package io.cxr.bench;
 
 import io.cxr.core.config.ConfigLoader;
 import io.cxr.core.config.CxrConfig;
+import io.cxr.core.model.Backend;
 import io.cxr.core.model.NetworkFactory;
 import io.cxr.core.train.Augmenter;
 import io.cxr.core.train.Batches;
@@ -35,10 +36,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * architecture, data and batch size run in PyTorch in {@code compare.py}.
  *
  * <ul>
- *   <li>{@code pipeline=fit}: batches built beforehand, only {@code net.fit} is timed.
- *   <li>{@code pipeline=trainer}: as the trainer runs it, batch assembly and augmentation on the
- *       training thread before each fit.
- *   <li>{@code workspaces}: DL4J's training/inference workspace mode (ENABLED is the default).
+ *   <li>{@code variant=fit}: cxr's setup (ND4J's oneDNN build, DL4J's oneDNN layer helpers on,
+ *       workspaces ENABLED); batches built beforehand, only {@code net.fit} is timed.
+ *   <li>{@code trainer}: the same, with batch assembly and augmentation on the training thread
+ *       before each fit, as {@code Trainer} runs it (what a prefetching iterator could hide).
+ *   <li>{@code fit_no_helpers}: DL4J's built-in im2col layers (its default in M2.1).
+ *   <li>{@code fit_no_workspaces}: workspace mode NONE.
  * </ul>
  *
  * ND4J uses as many OpenMP threads as there are physical cores ({@code OMP_NUM_THREADS} changes
@@ -59,11 +62,8 @@ public class TrainingBenchmark {
   @Param({"64", "128"})
   public int size;
 
-  @Param({"fit", "trainer"})
-  public String pipeline;
-
-  @Param({"ENABLED"})
-  public String workspaces;
+  @Param({"fit", "trainer", "fit_no_helpers", "fit_no_workspaces"})
+  public String variant;
 
   private MultiLayerNetwork net;
   private DataSet[] batches;
@@ -77,8 +77,10 @@ public class TrainingBenchmark {
   @Setup(Level.Trial)
   public void setup() {
     CxrConfig cfg = ConfigLoader.load(null, List.of("train.batch_size=" + BATCH));
+    System.setProperty(Backend.HELPERS_DISABLE, String.valueOf(variant.equals("fit_no_helpers")));
     net = NetworkFactory.build("cnn", cfg, size, new double[] {1.4, 0.8});
-    WorkspaceMode mode = WorkspaceMode.valueOf(workspaces);
+    WorkspaceMode mode =
+        variant.equals("fit_no_workspaces") ? WorkspaceMode.NONE : WorkspaceMode.ENABLED;
     net.getLayerWiseConfigurations().setTrainingWorkspaceMode(mode);
     net.getLayerWiseConfigurations().setInferenceWorkspaceMode(mode);
     x = Inputs.tensors(size);
@@ -97,12 +99,8 @@ public class TrainingBenchmark {
               Batches.features(fx, BATCH, size), Batches.oneHot(labels, order, b * BATCH, BATCH));
     }
     augmenter = new Augmenter(cfg.train().augment());
-    if (size == 64 && "fit".equals(pipeline)) {
-      System.out.println(
-          "ND4J: "
-              + org.nd4j.linalg.factory.Nd4j.getExecutioner().getEnvironmentInformation()
-              + "; helpers allowed: "
-              + org.nd4j.linalg.factory.Nd4j.getEnvironment().helpersAllowed());
+    if (size == 64) {
+      System.out.println(BackendInfo.describe(net));
     }
   }
 
@@ -110,7 +108,7 @@ public class TrainingBenchmark {
   @OperationsPerInvocation(BATCH)
   public double fitBatch() {
     DataSet ds;
-    if ("trainer".equals(pipeline)) {
+    if ("trainer".equals(variant)) {
       ds = assemble();
     } else {
       ds = batches[next];

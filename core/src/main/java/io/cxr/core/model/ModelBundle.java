@@ -87,6 +87,7 @@ public final class ModelBundle {
           "model " + file + ": format '" + card.format() + "' (expected " + ModelCard.FORMAT + ")");
     }
     try {
+      Backend.useHelpers();
       return new ModelBundle(ModelSerializer.restoreMultiLayerNetwork(file.toFile(), false), card);
     } catch (IOException | RuntimeException e) {
       throw new CxrException(

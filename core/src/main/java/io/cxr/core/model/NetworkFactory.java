@@ -46,6 +46,7 @@ public final class NetworkFactory {
           case "dense" -> dense(cfg, imageSize, classWeights);
           default -> throw new IllegalArgumentException("model type " + type);
         };
+    Backend.useHelpers();
     MultiLayerNetwork net = new MultiLayerNetwork(conf);
     net.init();
     return net;
