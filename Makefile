@@ -7,7 +7,7 @@ CXR   := java -jar $(JAR)
 VENV  := .venv/bin
 ARGS  ?=
 
-.PHONY: help install venv jar download-data prepare train evaluate register optimize repro \
+.PHONY: help install venv jar download-data prepare train evaluate register optimize repro bench bench-smoke \
         test test-data test-post lint format mlflow push-data pull-data clean
 
 help:
@@ -53,6 +53,12 @@ test-data: venv ## pre-train data validation tests only
 
 test-post: venv ## post-train artifact, metrics and gate tests only
 	$(MVN) -q test -pl core -am -Dtest='TrainerTest,MetricsTest' -Dsurefire.failIfNoSpecifiedTests=false
+
+bench: ## all benchmarks in full + the Pillow/OpenCV/PyTorch comparison (~40 min), e.g. ARGS="--only Preprocess"
+	benchmarks/run.sh $(ARGS)
+
+bench-smoke: ## one short iteration of every benchmark (what CI runs)
+	benchmarks/run.sh --smoke $(ARGS)
 
 lint: ## check formatting (google-java-format via Spotless)
 	$(MVN) -q spotless:check
