@@ -106,6 +106,11 @@ public final class ImageDecoder implements AutoCloseable {
     return lastScale;
   }
 
+  /** Whether JPEGs go through the system's SIMD libjpeg-turbo (else OpenCV's bundled one). */
+  public static boolean fastJpeg() {
+    return TurboJpeg.AVAILABLE;
+  }
+
   /** Which JPEG decoder this machine uses, for manifests and benchmark reports. */
   public static String backend() {
     return TurboJpeg.AVAILABLE

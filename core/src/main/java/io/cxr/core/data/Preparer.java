@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -68,6 +69,12 @@ public final class Preparer {
             + size
             + "x"
             + size);
+    if ("folder".equals(src.kind()) && !ImageDecoder.fastJpeg()) {
+      reporter.warn(
+          "decoding JPEGs with OpenCV's bundled libjpeg (about 1.5x slower): "
+              + ImageDecoder.backend().substring(ImageDecoder.backend().lastIndexOf("; ") + 2)
+              + "; install libturbojpeg0 for the fast path");
+    }
     Map<Split, String> origin = new EnumMap<>(Split.class);
     Map<Split, List<Sample>> bySplit = assignSplits(cfg, src, origin, reporter);
     if (cfg.data().maxPerClass() > 0) {
@@ -80,19 +87,12 @@ public final class Preparer {
             : Runtime.getRuntime().availableProcessors();
     // `workers` threads decode: this one (which also writes, in order) and a pool of the others;
     // with one worker everything runs here, with no hand-off
-    ExecutorService pool =
-        workers == 1
-            ? null
-            : Executors.newFixedThreadPool(
-                workers - 1,
-                r -> {
-                  Thread t = new Thread(r, "cxr-decode");
-                  t.setDaemon(true);
-                  return t;
-                });
+    ExecutorService pool = workers == 1 ? null : decodePool(workers - 1);
+    Feed feed = null;
     try {
       Map<Split, SplitStats> stats = new EnumMap<>(Split.class);
-      byte[][] buffers = {new byte[CHUNK * size * size * 4], new byte[CHUNK * size * size * 4]};
+      Split[] order = {Split.TEST, Split.VAL, Split.TRAIN};
+      feed = new Feed(src, size, pool, order, bySplit);
       Map<Split, Map<String, Object>> splitInfo = new EnumMap<>(Split.class);
       Map<String, String> seen = new HashMap<>(); // content hash -> "split:id"
       List<Map<String, String>> duplicates = new ArrayList<>();
@@ -101,7 +101,7 @@ public final class Preparer {
       long total = bySplit.values().stream().mapToLong(List::size).sum();
       try (Reporter.Progress progress = reporter.progress("prepare", total)) {
         // held-out splits first, so a duplicate is dropped from the split that is trained on
-        for (Split s : new Split[] {Split.TEST, Split.VAL, Split.TRAIN}) {
+        for (Split s : order) {
           SplitStats st = new SplitStats();
           stats.put(s, st);
           Written written =
@@ -112,8 +112,7 @@ public final class Preparer {
                   bySplit.get(s),
                   size,
                   staging,
-                  pool,
-                  buffers,
+                  feed,
                   progress,
                   st,
                   seen,
@@ -198,8 +197,8 @@ public final class Preparer {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
-      if (pool != null) {
-        pool.shutdownNow();
+      if (feed != null) {
+        feed.cancel();
       }
       if (staging != null) {
         AtomicFiles.deleteRecursively(staging);
@@ -305,8 +304,7 @@ public final class Preparer {
       List<Sample> samples,
       int size,
       Path dir,
-      ExecutorService pool,
-      byte[][] buffers,
+      Feed feed,
       Reporter.Progress progress,
       SplitStats st,
       Map<String, String> seen,
@@ -327,20 +325,8 @@ public final class Preparer {
     try (FileChannel out =
         FileChannel.open(x, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       out.write(ByteBuffer.wrap(header));
-      // two chunks in flight: the workers decode chunk k+1 while this thread writes chunk k
-      // two chunk buffers, reused: chunk k+2 fills the buffer chunk k was written from
-      int chunks = 0;
-      Chunk next =
-          samples.isEmpty()
-              ? null
-              : Chunk.submit(src, samples, 0, size, pool, buffers[chunks++ & 1]);
-      while (next != null) {
-        Chunk chunk = next;
-        int end = chunk.from + chunk.samples.size();
-        next =
-            end < samples.size()
-                ? Chunk.submit(src, samples, end, size, pool, buffers[chunks++ & 1])
-                : null;
+      // the feed keeps one chunk decoding ahead of this one, across split boundaries too
+      for (Chunk chunk = feed.take(split); chunk != null; chunk = feed.take(split)) {
         int runStart = 0;
         int runEnd = 0;
         for (int i = 0; i < chunk.samples.size(); i++) {
@@ -438,6 +424,95 @@ public final class Preparer {
   /** A split's kept samples and the SHA-256 of its x .npy. */
   private record Written(List<Sample> kept, String xSha256) {}
 
+  private static final Map<Integer, ExecutorService> POOLS = new ConcurrentHashMap<>();
+
+  /** Daemon decode threads, kept for the JVM's life (their decoders and buffers with them). */
+  private static ExecutorService decodePool(int threads) {
+    return POOLS.computeIfAbsent(
+        threads,
+        n ->
+            Executors.newFixedThreadPool(
+                n,
+                r -> {
+                  Thread t = new Thread(r, "cxr-decode");
+                  t.setDaemon(true);
+                  return t;
+                }));
+  }
+
+  /**
+   * The decode pipeline over all splits in writing order: one chunk is always submitted ahead of
+   * the one being written, across split boundaries too, so the pool never waits for the writer to
+   * start the next split. Two buffers alternate: chunk n+1 fills the buffer of chunk n-1, which the
+   * writer has finished by the time it takes chunk n.
+   */
+  private static final class Feed {
+    private final DataSource src;
+    private final int size;
+    private final ExecutorService pool;
+    private final Split[] order;
+    private final Map<Split, List<Sample>> bySplit;
+    private final byte[][] buffers;
+    private int count;
+    private int splitIndex;
+    private int from;
+    private Chunk ahead;
+
+    Feed(
+        DataSource src,
+        int size,
+        ExecutorService pool,
+        Split[] order,
+        Map<Split, List<Sample>> bySplit) {
+      this.src = src;
+      this.size = size;
+      this.pool = pool;
+      this.order = order;
+      this.bySplit = bySplit;
+      this.buffers =
+          new byte[][] {new byte[CHUNK * size * size * 4], new byte[CHUNK * size * size * 4]};
+      this.ahead = submitNext();
+    }
+
+    private Chunk submitNext() {
+      while (splitIndex < order.length && from >= bySplit.get(order[splitIndex]).size()) {
+        splitIndex++;
+        from = 0;
+      }
+      if (splitIndex >= order.length) {
+        return null;
+      }
+      Chunk c =
+          Chunk.submit(
+              src,
+              order[splitIndex],
+              bySplit.get(order[splitIndex]),
+              from,
+              size,
+              pool,
+              buffers[count++ & 1]);
+      from += c.samples.size();
+      return c;
+    }
+
+    /** The next chunk of {@code split}, or null when it has none left. */
+    Chunk take(Split split) {
+      if (ahead == null || ahead.split != split) {
+        return null;
+      }
+      Chunk c = ahead;
+      ahead = submitNext();
+      return c;
+    }
+
+    /** Stops work not yet started (after a failure). */
+    void cancel() {
+      if (ahead != null) {
+        ahead.futures.forEach(f -> f.cancel(false));
+      }
+    }
+  }
+
   /**
    * A run of samples decoded into one buffer of little-endian float32 (the .npy layout). Each task
    * decodes, summarises, converts and hashes its image, so the writing thread only checks, hashes
@@ -448,6 +523,7 @@ public final class Preparer {
         ThreadLocal.withInitial(() -> Hashing.digest("SHA-256"));
     private static final ThreadLocal<float[]> PIXELS = new ThreadLocal<>();
 
+    final Split split;
     final int from;
     final List<Sample> samples;
     final byte[] le;
@@ -455,7 +531,8 @@ public final class Preparer {
     final List<FutureTask<String>> futures;
     int back; // the writing thread decodes from here downwards while it would otherwise wait
 
-    private Chunk(int from, List<Sample> samples, byte[] buffer) {
+    private Chunk(Split split, int from, List<Sample> samples, byte[] buffer) {
+      this.split = split;
       this.from = from;
       this.samples = samples;
       this.le = buffer;
@@ -466,8 +543,15 @@ public final class Preparer {
 
     /** Submits the chunk starting at {@code from}; {@code buffer} holds CHUNK images. */
     static Chunk submit(
-        DataSource src, List<Sample> all, int from, int size, ExecutorService pool, byte[] buffer) {
-      Chunk c = new Chunk(from, all.subList(from, Math.min(all.size(), from + CHUNK)), buffer);
+        DataSource src,
+        Split split,
+        List<Sample> all,
+        int from,
+        int size,
+        ExecutorService pool,
+        byte[] buffer) {
+      Chunk c =
+          new Chunk(split, from, all.subList(from, Math.min(all.size(), from + CHUNK)), buffer);
       for (int i = 0; i < c.samples.size(); i++) {
         int k = i;
         FutureTask<String> task = new FutureTask<>(() -> c.load(src, k, size));

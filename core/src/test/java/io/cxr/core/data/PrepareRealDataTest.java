@@ -49,6 +49,47 @@ class PrepareRealDataTest {
   }
 
   @Test
+  void threadCountNeverChangesTheTensorsAndTheManifestHashesTheFiles() throws Exception {
+    // the npz has train images identical to val ones: the .npy header is rewritten in place
+    for (Path source : List.of(TestData.npz(), TestData.kermany())) {
+      Map<String, String> manifests = new HashMap<>();
+      for (int workers : new int[] {1, 2, 3}) {
+        Path out = tmp.resolve(source.getFileName() + "-" + workers);
+        String cap = source.equals(TestData.npz()) ? "0" : "300";
+        Preparer.Result r =
+            Preparer.prepare(
+                TestData.config(
+                    tmp,
+                    "data.workers=" + workers,
+                    "data.max_per_class=" + cap,
+                    "data.image_size=32"),
+                source,
+                out,
+                Reporter.SILENT);
+        if (source.equals(TestData.npz())) {
+          assertTrue(r.stats().get(Split.TRAIN).droppedDuplicates() > 0);
+        }
+        JsonNode m = Json.JSON.readTree(out.resolve("manifest.json").toFile());
+        for (Split s : Split.values()) {
+          Path x = out.resolve("x_" + s.key() + ".npy");
+          assertEquals(
+              io.cxr.core.io.Hashing.sha256(x),
+              m.path("splits").path(s.key()).path("x_sha256").asText(),
+              x.toString());
+          try (var in = Files.newInputStream(x)) {
+            assertEquals(
+                m.path("splits").path(s.key()).path("count").asInt(),
+                Npy.read(in, x.toString()).shape()[0]);
+          }
+        }
+        manifests.put(String.valueOf(workers), Files.readString(out.resolve("manifest.json")));
+      }
+      assertEquals(manifests.get("1"), manifests.get("2"), source.toString());
+      assertEquals(manifests.get("1"), manifests.get("3"), source.toString());
+    }
+  }
+
+  @Test
   void explicitSizeResamplesNpz() {
     CxrConfig cfg = TestData.config(tmp, "data.image_size=16", "data.max_per_class=50");
     Preparer.Result r =
