@@ -51,7 +51,7 @@ if [ "$smoke" = 1 ]; then
   jmh=(-f 1 -wi 0 -i 1 -w 1s -r 1s -p maxPerClass=60)
 fi
 echo "== JMH ${only:-all benchmarks} ${jmh[*]:-} ${jmh_extra[*]:-}"
-java -cp "$cp" org.openjdk.jmh.Main ${jmh[@]+"${jmh[@]}"} -rf json -rff "$out/jmh.json" \
+java -cp "$cp" org.openjdk.jmh.Main -foe true ${jmh[@]+"${jmh[@]}"} -rf json -rff "$out/jmh.json" \
   ${jmh_extra[@]+"${jmh_extra[@]}"} ${only:+"$only"}
 
 if [ "$compare" = 1 ]; then
