@@ -272,14 +272,13 @@ public record CxrConfig(
         "a fraction in [0, 0.5)",
         a.maxZoom());
     need(a.gamma() >= 0 && a.gamma() < 1, "train.augment.gamma", "a number in [0, 1)", a.gamma());
-    for (var e :
-        java.util.Map.of(
-                "gate.min_test_f1", gate.minTestF1(),
-                "gate.min_test_accuracy", gate.minTestAccuracy(),
-                "gate.max_train_test_f1_gap", gate.maxTrainTestF1Gap(),
-                "gate.min_test_auc", gate.minTestAuc(),
-                "gate.min_test_specificity", gate.minTestSpecificity())
-            .entrySet()) {
+    for (var e : // in this order, so the first bad key reported is always the same
+        java.util.List.of(
+            java.util.Map.entry("gate.min_test_f1", gate.minTestF1()),
+            java.util.Map.entry("gate.min_test_accuracy", gate.minTestAccuracy()),
+            java.util.Map.entry("gate.max_train_test_f1_gap", gate.maxTrainTestF1Gap()),
+            java.util.Map.entry("gate.min_test_auc", gate.minTestAuc()),
+            java.util.Map.entry("gate.min_test_specificity", gate.minTestSpecificity()))) {
       need(e.getValue() >= 0 && e.getValue() <= 1, e.getKey(), "a number in [0, 1]", e.getValue());
     }
     oneOf("hpo.strategy", hpo.strategy(), "random", "grid", "genetic");

@@ -358,7 +358,11 @@ public final class Preparer {
             }
             if ("drop".equals(policy)) {
               st.dropped();
-              duplicates.add(Map.of("dropped", split.key() + ":" + s.id(), "same_as", prev));
+              // ordered: Map.of's order changes from JVM to JVM, and with it the manifest's hash
+              Map<String, String> dup = new LinkedHashMap<>();
+              dup.put("dropped", split.key() + ":" + s.id());
+              dup.put("same_as", prev);
+              duplicates.add(dup);
               progress.step();
               continue;
             }
@@ -524,16 +528,14 @@ public final class Preparer {
     private static final ThreadLocal<float[]> PIXELS = new ThreadLocal<>();
 
     final Split split;
-    final int from;
     final List<Sample> samples;
     final byte[] le;
     final SplitStats.Image[] stats;
     final List<FutureTask<String>> futures;
     int back; // the writing thread decodes from here downwards while it would otherwise wait
 
-    private Chunk(Split split, int from, List<Sample> samples, byte[] buffer) {
+    private Chunk(Split split, List<Sample> samples, byte[] buffer) {
       this.split = split;
-      this.from = from;
       this.samples = samples;
       this.le = buffer;
       this.stats = new SplitStats.Image[samples.size()];
@@ -550,8 +552,7 @@ public final class Preparer {
         int size,
         ExecutorService pool,
         byte[] buffer) {
-      Chunk c =
-          new Chunk(split, from, all.subList(from, Math.min(all.size(), from + CHUNK)), buffer);
+      Chunk c = new Chunk(split, all.subList(from, Math.min(all.size(), from + CHUNK)), buffer);
       for (int i = 0; i < c.samples.size(); i++) {
         int k = i;
         FutureTask<String> task = new FutureTask<>(() -> c.load(src, k, size));
