@@ -50,6 +50,7 @@ public class BatchAssemblyBenchmark {
 
   private float[] split;
   private int[] order;
+  private final int[] labels = new int[IMAGES];
   private int next;
   private float[] scratch;
   private INDArray reused;
@@ -76,19 +77,19 @@ public class BatchAssemblyBenchmark {
   @Benchmark
   @OperationsPerInvocation(BATCH)
   public INDArray assemble() {
+    int from = next;
+    next = (next + BATCH) % (IMAGES - BATCH);
+    if (!"in_place".equals(impl)) {
+      return Batches.training(split, labels, order, from, BATCH, size, "per_image", null, null)
+          .getFeatures();
+    }
     int px = size * size;
-    boolean inPlace = "in_place".equals(impl);
-    float[] x = inPlace ? scratch : new float[BATCH * px];
     float[] img = new float[px];
     for (int i = 0; i < BATCH; i++) {
-      System.arraycopy(split, order[next] * px, img, 0, px);
-      next = (next + 1) % IMAGES;
-      InputNormalizer.apply("per_image", img, x, i * px);
+      System.arraycopy(split, order[from + i] * px, img, 0, px);
+      InputNormalizer.apply("per_image", img, scratch, i * px);
     }
-    if (inPlace) {
-      reusedData.position(0).put(x, 0, x.length);
-      return reused;
-    }
-    return Batches.features(x, BATCH, size);
+    reusedData.position(0).put(scratch, 0, scratch.length);
+    return reused;
   }
 }

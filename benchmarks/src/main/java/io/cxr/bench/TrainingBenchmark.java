@@ -6,13 +6,11 @@ import io.cxr.core.model.Backend;
 import io.cxr.core.model.NetworkFactory;
 import io.cxr.core.train.Augmenter;
 import io.cxr.core.train.Batches;
-import io.cxr.core.train.InputNormalizer;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -118,18 +116,10 @@ public class TrainingBenchmark {
     return net.score();
   }
 
-  /** What {@code Trainer} does per batch: copy, augment, normalise, wrap. */
+  /** What {@code Trainer} does per batch (the same code): copy, augment, normalise, wrap. */
   private DataSet assemble() {
-    int px = size * size;
     int from = (next * BATCH) % Inputs.TENSOR_IMAGES;
     next++;
-    float[] fx = new float[BATCH * px];
-    float[] img = new float[px];
-    for (int i = 0; i < BATCH; i++) {
-      System.arraycopy(x, order[from + i] * px, img, 0, px);
-      InputNormalizer.apply("per_image", augmenter.apply(img, size, rnd), fx, i * px);
-    }
-    INDArray f = Batches.features(fx, BATCH, size);
-    return new DataSet(f, Batches.oneHot(labels, order, from, BATCH));
+    return Batches.training(x, labels, order, from, BATCH, size, "per_image", augmenter, rnd);
   }
 }

@@ -37,10 +37,6 @@ public final class SplitStats {
     }
   }
 
-  void add(float[] image, int label) {
-    add(Image.of(image, 0, image.length), label);
-  }
-
   void add(Image img, int label) {
     perClass[label]++;
     min = Math.min(min, img.min());

@@ -100,18 +100,12 @@ public final class Trainer {
       }
       shuffle(order, rnd);
       double lossSum = 0;
-      float[] img = new float[px];
       for (int b = 0; b < batches; b++) {
         int from = b * t.batchSize();
         int n = Math.min(t.batchSize(), train.n() - from);
-        float[] x = new float[n * px];
-        for (int i = 0; i < n; i++) {
-          System.arraycopy(train.x(), order[from + i] * px, img, 0, px);
-          float[] src = augmenter == null ? img : augmenter.apply(img, size, rnd);
-          InputNormalizer.apply(t.normalization(), src, x, i * px);
-        }
         DataSet ds =
-            new DataSet(Batches.features(x, n, size), Batches.oneHot(train.y(), order, from, n));
+            Batches.training(
+                train.x(), train.y(), order, from, n, size, t.normalization(), augmenter, rnd);
         net.fit(ds);
         lossSum += net.score() * n;
         listener.onBatch(epoch, b + 1, batches);

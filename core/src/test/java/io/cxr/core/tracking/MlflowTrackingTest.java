@@ -12,7 +12,6 @@ import io.cxr.core.Reporter;
 import io.cxr.core.TestData;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.data.PreparedDataset;
-import io.cxr.core.data.Preparer;
 import io.cxr.core.io.Json;
 import io.cxr.core.registry.ModelRefs;
 import io.cxr.core.registry.Registrar;
@@ -25,21 +24,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Tracking and registry against the real pinned MLflow server, checked through the server's own
  * REST API (and, for the local store, through the Python mlflow package), not through cxr.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class MlflowTrackingTest {
-  Path tmp;
-  Path prepared;
-  MlflowServer server;
+class MlflowTrackingTest extends MlflowFixture {
 
   /** A reporter that remembers warnings. */
   static final class Recorder implements Reporter {
@@ -58,22 +50,6 @@ class MlflowTrackingTest {
     @Override
     public Progress progress(String task, long total) {
       return Progress.NONE;
-    }
-  }
-
-  @BeforeAll
-  void setUp(@TempDir Path dir) throws Exception {
-    tmp = dir;
-    prepared = tmp.resolve("prepared");
-    Preparer.prepare(
-        TestData.config(tmp, "data.max_per_class=150"), TestData.npz(), prepared, Reporter.SILENT);
-    server = new MlflowServer(Files.createDirectories(tmp.resolve("server")));
-  }
-
-  @AfterAll
-  void tearDown() {
-    if (server != null) {
-      server.close();
     }
   }
 

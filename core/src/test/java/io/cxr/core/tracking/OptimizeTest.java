@@ -9,51 +9,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cxr.core.CxrException;
 import io.cxr.core.Reporter;
-import io.cxr.core.TestData;
 import io.cxr.core.config.ConfigLoader;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.data.PreparedDataset;
-import io.cxr.core.data.Preparer;
 import io.cxr.core.hpo.MedianPruner;
 import io.cxr.core.hpo.Optimizer;
 import io.cxr.core.hpo.SearchSpace;
 import io.cxr.core.train.Trainer;
 import io.cxr.core.train.TrainingListener;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.arbiter.optimize.api.CandidateGenerator;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /** cxr optimize against the real MLflow server: nesting, best config, pruning, determinism. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class OptimizeTest {
-  Path tmp;
-  Path prepared;
-  MlflowServer server;
-
-  @BeforeAll
-  void setUp(@TempDir Path dir) throws Exception {
-    tmp = dir;
-    prepared = tmp.resolve("prepared");
-    Preparer.prepare(
-        TestData.config(tmp, "data.max_per_class=150"), TestData.npz(), prepared, Reporter.SILENT);
-    server = new MlflowServer(Files.createDirectories(tmp.resolve("server")));
-  }
-
-  @AfterAll
-  void tearDown() {
-    if (server != null) {
-      server.close();
-    }
-  }
+class OptimizeTest extends MlflowFixture {
 
   private List<String> overrides(Path work, String... more) {
     List<String> o =
