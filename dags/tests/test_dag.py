@@ -1,0 +1,129 @@
+"""The DAG as Airflow loads it: imports, order, schedule, params, retries, GPU requests.
+
+Runs in .venv-airflow against the pinned Airflow (requirements-airflow.txt)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+
+DAGS = Path(__file__).resolve().parents[1]
+DAG_ID = "cxr_training_pipeline"
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    os.environ.pop("CXR_SCHEDULE", None)
+    return DagBag(dag_folder=str(DAGS))
+
+
+@pytest.fixture(scope="module")
+def dag(dagbag):
+    return dagbag.dags[DAG_ID]
+
+
+def test_dagbag_imports_without_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert DAG_ID in dagbag.dag_ids
+
+
+def test_tasks_run_prepare_train_evaluate_register_in_order(dag):
+    assert [t.task_id for t in dag.topological_sort()] == [
+        "prepare",
+        "train",
+        "evaluate",
+        "register",
+    ]
+    assert dag.get_task("register").upstream_task_ids == {"evaluate"}
+    assert dag.get_task("evaluate").upstream_task_ids == {"train"}
+    assert dag.get_task("train").upstream_task_ids == {"prepare"}
+
+
+def test_weekly_without_catchup_one_run_at_a_time(dag):
+    assert dag.schedule == "@weekly"
+    assert type(dag.timetable).__name__ == "CronDataIntervalTimetable"
+    assert dag.catchup is False
+    assert dag.max_active_runs == 1
+
+
+def test_retries_and_timeouts(dag):
+    for t in dag.tasks:
+        assert t.execution_timeout is not None and t.execution_timeout <= timedelta(hours=6)
+    assert dag.get_task("train").retries == 2
+    assert dag.get_task("train").retry_delay == timedelta(minutes=5)
+    # a failed quality gate is a verdict, not a glitch
+    assert dag.get_task("evaluate").retries == 0
+
+
+def test_params_and_their_defaults(dag):
+    params = dag.params.dump()
+    assert params["model_type"] == "cnn"
+    assert params["gpu"] is False
+    assert params["overrides"] == []
+    assert params["image"] == "cxr-trainer:cpu"
+    assert params["data_source"].startswith("/sources/")
+
+
+def test_every_task_runs_the_trainer_image_on_the_host_network_with_shared_volumes(dag):
+    for t in dag.tasks:
+        assert t.image == "{{ params.image }}"
+        assert t.network_mode == "host"
+        assert t.mount_tmp_dir is False
+        targets = {m["Target"] for m in t.mounts}
+        assert {"/work/data", "/work/models", "/work/mlruns", "/sources"} <= targets
+        assert "MLFLOW_TRACKING_URI" in t.environment
+
+
+def render(dag, task_id, conf=None, run_id="manual__2026-11-27T10:00:00+00:00"):
+    task = dag.get_task(task_id)
+    params = dag.params.dump()
+    params.update(conf or {})
+    ctx = {"params": params, "dag_run": type("Run", (), {"run_id": run_id})()}
+    return task.render_template(task.command, ctx, jinja_env=dag.get_template_env())
+
+
+def test_train_evaluate_and_register_share_the_run_s_models_folder(dag):
+    words = {t: shlex.split(render(dag, t)) for t in ("train", "evaluate", "register")}
+    folder = "paths.models=models/runs/manual__2026-11-27T10_00_00_00_00"
+    for t, w in words.items():
+        assert folder in w, (t, w)
+    assert words["train"][:3] == ["train", "--model", "cnn"]
+    assert words["evaluate"][0] == "evaluate"
+    assert words["register"][0] == "register"
+
+
+def test_overrides_reach_every_command_as_separate_quoted_words(dag):
+    conf = {"overrides": ["train.epochs=2", "gate.min_test_auc=0.5"], "model_type": "dense"}
+    for t in ("prepare", "train", "evaluate", "register"):
+        w = shlex.split(render(dag, t, conf))
+        assert w[-2:] == ["train.epochs=2", "gate.min_test_auc=0.5"], (t, w)
+    assert shlex.split(render(dag, "train", conf))[:3] == ["train", "--model", "dense"]
+    w = shlex.split(render(dag, "prepare", {"data_source": "/sources/my data.npz"}))
+    assert w[:3] == ["prepare", "--source", "/sources/my data.npz"]
+
+
+def test_gpu_param_adds_a_request_for_all_gpus(dag):
+    task = dag.get_task("train")
+    task.apply_params({"gpu": True})
+    (req,) = task.device_requests
+    assert req["Count"] == -1
+    assert req["Capabilities"] == [["gpu"]]
+    task.apply_params({"gpu": False})
+    assert task.device_requests is None
+
+
+def test_bad_params_are_refused(dag):
+    from airflow.sdk.definitions.param import ParamsDict
+
+    params = ParamsDict(dag.params)
+    params.validate()  # the defaults are valid
+    for key, value in [("model_type", "resnet"), ("gpu", "yes"), ("overrides", ["epochs 2"])]:
+        bad = ParamsDict(dag.params)
+        with pytest.raises(Exception, match=key):
+            bad[key] = value  # a trigger's conf is validated as it is set
+            bad.validate()

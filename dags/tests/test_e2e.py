@@ -1,0 +1,243 @@
+"""End to end on a real Docker engine: the trainer image built from Dockerfile.gpu, the compose
+stack (PostgreSQL, MLflow, Airflow 3) started from docker-compose.yml, and the DAG run twice on
+PneumoniaMNIST through Airflow's REST API:
+
+1. a healthy run (2 epochs): every task succeeds, MLflow holds the train run with its metrics,
+   and the registry's ``champion`` alias points at the version this DAG run registered;
+2. a run with an impossible gate bound: it fails at ``evaluate``, ``register`` never runs, and
+   ``champion`` stays where it was.
+
+Everything started here is torn down at the end, also on failure. Needs dockerd (``.ci/run``
+starts it); fails, never skips, under ``CI=true``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DAG_ID = "cxr_training_pipeline"
+COMPOSE = [str(ROOT / ".venv-airflow/bin/docker-compose")]
+PROJECT = "cxr-e2e"
+PORTS = {"POSTGRES_PORT": 25432, "MLFLOW_PORT": 25000, "AIRFLOW_PORT": 28080}
+REGISTRY = "cxr-pneumonia"
+
+
+def shared_data() -> Path:
+    d = os.environ.get("CXR_SHARED_DATA") or str(ROOT.parent / "shared/data")
+    return Path(d)
+
+
+def need(condition: bool, why: str) -> None:
+    if not condition:
+        if os.environ.get("CI") == "true":
+            pytest.fail(why + " (CI=true: a missing tool is a failure, not a skip)")
+        pytest.skip(why)
+
+
+def sh(*args, check=True, timeout=1800, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        list(args), cwd=ROOT, check=check, timeout=timeout, text=True, capture_output=True, **kw
+    )
+
+
+class Http:
+    """Tiny JSON client for the two REST APIs (urllib: nothing to install)."""
+
+    def __init__(self, base: str, token: str | None = None):
+        self.base, self.token = base, token
+
+    def call(self, method: str, path: str, body=None, query=None):
+        url = self.base + path + ("?" + urllib.parse.urlencode(query) if query else "")
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(url, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        if self.token:
+            req.add_header("Authorization", "Bearer " + self.token)
+        with urllib.request.urlopen(req, timeout=30) as r:
+            text = r.read().decode()
+            if "json" not in r.headers.get("Content-Type", ""):
+                return text
+            return json.loads(text) if text else None
+
+    def wait(self, path: str, seconds: float, query=None):
+        end = time.monotonic() + seconds
+        while True:
+            try:
+                return self.call("GET", path, query=query)
+            except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
+                if time.monotonic() > end:
+                    raise AssertionError(f"{self.base}{path} did not answer in {seconds}s: {e}")
+                time.sleep(2)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    need(shutil.which("docker") is not None, "docker CLI not installed")
+    need(sh("docker", "info", check=False).returncode == 0, "no Docker engine (start dockerd)")
+    need(Path(COMPOSE[0]).exists(), "compose missing: scripts/venv.sh requirements-airflow.txt .venv-airflow")
+    source = shared_data() / "pneumoniamnist"
+    assert (source / "pneumoniamnist.npz").is_file(), f"{source}/pneumoniamnist.npz missing"
+
+    t0 = time.monotonic()
+    for flavour in ("cpu", "stack"):
+        r = sh("scripts/docker-build.sh", flavour, check=False, timeout=2400)
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    build_s = time.monotonic() - t0
+
+    suffix = secrets.token_hex(4)
+    env_file = tmp_path_factory.mktemp("compose") / ".env"
+    env = {
+        "COMPOSE_PROJECT_NAME": PROJECT,
+        "CXR_TRAINER_IMAGE": "cxr-trainer:cpu",
+        **{k: str(v) for k, v in PORTS.items()},
+        "MLFLOW_DB_PASSWORD": secrets.token_urlsafe(16),
+        "AIRFLOW_DB_PASSWORD": secrets.token_urlsafe(16),
+        "AIRFLOW_ADMIN_PASSWORD": secrets.token_urlsafe(16),
+        "AIRFLOW_JWT_SECRET": secrets.token_urlsafe(32),
+        "DOCKER_GID": str(os.stat("/var/run/docker.sock").st_gid),
+        "CXR_SOURCE_DIR": str(source.resolve()),
+        "CXR_VOLUME_PREFIX": f"cxr-e2e-{suffix}",
+        "CXR_SCHEDULE": "none",  # manual runs only: no scheduled run competes with the test's
+    }
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    compose = COMPOSE + ["-p", PROJECT, "--env-file", str(env_file), "-f", "docker-compose.yml"]
+    t1 = time.monotonic()
+    try:
+        r = sh(*compose, "up", "-d", "--wait", "--wait-timeout", "600", check=False, timeout=900)
+        assert r.returncode == 0, "compose up failed:\n" + r.stdout[-4000:] + r.stderr[-4000:]
+        airflow = Http(f"http://127.0.0.1:{PORTS['AIRFLOW_PORT']}")
+        airflow.wait("/api/v2/version", 300)
+        token = airflow.call(
+            "POST", "/auth/token", {"username": "admin", "password": env["AIRFLOW_ADMIN_PASSWORD"]}
+        )["access_token"]
+        airflow.token = token
+        mlflow = Http(f"http://127.0.0.1:{PORTS['MLFLOW_PORT']}")
+        mlflow.wait("/health", 300)
+        yield {
+            "airflow": airflow,
+            "mlflow": mlflow,
+            "volume_prefix": env["CXR_VOLUME_PREFIX"],
+            "build_seconds": build_s,
+            "up_seconds": time.monotonic() - t1,
+        }
+    except BaseException:
+        logs = sh(*compose, "logs", "--no-color", "--tail", "80", check=False)
+        print(logs.stdout[-20000:])
+        raise
+    finally:
+        sh(*compose, "down", "-v", "--remove-orphans", "--timeout", "20", check=False)
+        left = sh("docker", "ps", "-aq", "--filter", "label=io.cxr.dag", check=False).stdout.split()
+        if left:
+            sh("docker", "rm", "-f", *left, check=False)
+        vols = sh("docker", "volume", "ls", "-q", "--filter", "name=" + env["CXR_VOLUME_PREFIX"],
+                  check=False).stdout.split()
+        if vols:
+            sh("docker", "volume", "rm", "-f", *vols, check=False)
+
+
+def wait_for_dag(airflow: Http, seconds: float = 300) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            airflow.call("GET", f"/api/v2/dags/{DAG_ID}")
+            return
+        except urllib.error.HTTPError as e:
+            if e.code != 404:
+                raise
+        time.sleep(3)
+    raise AssertionError(f"{DAG_ID} was not parsed within {seconds}s")
+
+
+def run_dag(airflow: Http, conf: dict, seconds: float = 1500) -> tuple[str, dict]:
+    run = airflow.call(
+        "POST", f"/api/v2/dags/{DAG_ID}/dagRuns", {"logical_date": None, "conf": conf}
+    )
+    run_id = run["dag_run_id"]
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        state = airflow.call("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{urllib.parse.quote(run_id)}")["state"]
+        if state in ("success", "failed"):
+            tis = airflow.call(
+                "GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{urllib.parse.quote(run_id)}/taskInstances"
+            )["task_instances"]
+            return state, {t["task_id"]: t["state"] for t in tis} | {"_run_id": run_id}
+        time.sleep(5)
+    raise AssertionError(f"DAG run {run_id} did not finish within {seconds}s")
+
+
+def champion(mlflow: Http) -> dict:
+    return mlflow.call(
+        "GET",
+        "/api/2.0/mlflow/registered-models/alias",
+        query={"name": REGISTRY, "alias": "champion"},
+    )["model_version"]
+
+
+def volume_file(prefix: str, path: str) -> str:
+    r = sh("docker", "run", "--rm", "--network", "none", "--entrypoint", "cat",
+           "-v", f"{prefix}-models:/work/models:ro", "cxr-trainer:cpu", path)
+    return r.stdout
+
+
+def test_weekly_dag_trains_registers_and_a_failed_gate_keeps_the_champion(stack):
+    airflow, mlflow = stack["airflow"], stack["mlflow"]
+    wait_for_dag(airflow)
+    airflow.call("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
+
+    t0 = time.monotonic()
+    state, tasks = run_dag(airflow, {"overrides": ["train.epochs=2"]})
+    first_s = time.monotonic() - t0
+    assert state == "success", tasks
+    assert {k: v for k, v in tasks.items() if k != "_run_id"} == {
+        "prepare": "success", "train": "success", "evaluate": "success", "register": "success"
+    }
+
+    # the train run is on the server with its params and metrics
+    folder = tasks["_run_id"]
+    folder = re.sub(r"[^A-Za-z0-9._-]+", "_", folder).strip("_")
+    run_json = json.loads(volume_file(stack["volume_prefix"], f"/work/models/runs/{folder}/run.json"))
+    remote = run_json["remote_run_id"]
+    assert remote, run_json
+    run = mlflow.call("GET", "/api/2.0/mlflow/runs/get", query={"run_id": remote})["run"]
+    assert run["info"]["status"] == "FINISHED"
+    metrics = {m["key"]: m["value"] for m in run["data"]["metrics"]}
+    for k in ("test_f1", "test_auc", "val_auc", "threshold"):
+        assert k in metrics, sorted(metrics)
+    params = {p["key"]: p["value"] for p in run["data"]["params"]}
+    assert params["train.epochs"] == "2"
+    assert params["paths.models"] == f"models/runs/{folder}"
+
+    # champion is the version this DAG run registered, from this run
+    champ = champion(mlflow)
+    assert champ["run_id"] == remote
+    versions = mlflow.call("GET", "/api/2.0/mlflow/model-versions/search",
+                           query={"filter": f"name='{REGISTRY}'"})["model_versions"]
+    assert len(versions) == 1
+
+    # an impossible gate: evaluate fails, register never runs, champion stays
+    state, tasks = run_dag(airflow, {"overrides": ["train.epochs=2", "gate.min_test_auc=1.0"]})
+    assert state == "failed", tasks
+    assert tasks["prepare"] == "success" and tasks["train"] == "success", tasks
+    assert tasks["evaluate"] == "failed", tasks
+    assert tasks["register"] == "upstream_failed", tasks
+    assert champion(mlflow)["version"] == champ["version"]
+    versions = mlflow.call("GET", "/api/2.0/mlflow/model-versions/search",
+                           query={"filter": f"name='{REGISTRY}'"})["model_versions"]
+    assert len(versions) == 1
+    print(
+        f"\ne2e: images built/checked in {stack['build_seconds']:.0f}s, stack up in "
+        f"{stack['up_seconds']:.0f}s, healthy DAG run {first_s:.0f}s, "
+        f"failing-gate run {time.monotonic() - t0 - first_s:.0f}s"
+    )
