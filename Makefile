@@ -8,7 +8,8 @@ VENV  := .venv/bin
 ARGS  ?=
 
 .PHONY: help install venv jar download-data prepare train evaluate register optimize repro bench bench-smoke \
-        test test-data test-post lint format mlflow push-data pull-data clean
+        test test-data test-post lint format mlflow push-data pull-data clean \
+        images image-cuda up down logs test-dags test-e2e
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -45,8 +46,29 @@ optimize: $(JAR) ## hyper-parameter search (hpo.* in conf/config.yaml), e.g. ARG
 repro: venv $(JAR) ## run the DVC pipeline (prepare -> train -> evaluate)
 	$(VENV)/dvc repro
 
-test: ## the tests, exactly as CI runs them
-	./scripts/venv.sh && ./mvnw -B verify
+test: ## the tests, exactly as CI runs them (Java, DAG and container tests)
+	scripts/test.sh
+
+test-dags: ## the Airflow DAG tests only (.venv-airflow)
+	scripts/test.sh dags
+
+test-e2e: ## the container end-to-end test only (needs a running dockerd)
+	scripts/test.sh e2e
+
+images: ## the CPU trainer image and the compose services' images (local Debian base)
+	scripts/docker-build.sh cpu && scripts/docker-build.sh stack
+
+image-cuda: ## the CUDA trainer image (ARGS="--build-arg CUDA_LIBS=maven" bundles CUDA from Maven Central)
+	scripts/docker-build.sh cuda $(ARGS)
+
+up: ## start PostgreSQL, MLflow and Airflow with docker compose (.env from .env.example)
+	scripts/stack.sh up
+
+down: ## stop the compose stack (volumes stay)
+	scripts/stack.sh down
+
+logs: ## follow the compose stack's logs
+	scripts/stack.sh logs
 
 test-data: venv ## pre-train data validation tests only
 	$(MVN) -q test -pl core -am -Dtest='BadInputTest,PrepareRealDataTest,NpyTest' -Dsurefire.failIfNoSpecifiedTests=false

@@ -83,18 +83,51 @@ class Http:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def images():
+    """The CPU trainer image and the stack's images, built (or found up to date) here."""
     need(shutil.which("docker") is not None, "docker CLI not installed")
     need(sh("docker", "info", check=False).returncode == 0, "no Docker engine (start dockerd)")
-    need(Path(COMPOSE[0]).exists(), "compose missing: scripts/venv.sh requirements-airflow.txt .venv-airflow")
-    source = shared_data() / "pneumoniamnist"
-    assert (source / "pneumoniamnist.npz").is_file(), f"{source}/pneumoniamnist.npz missing"
-
     t0 = time.monotonic()
     for flavour in ("cpu", "stack"):
         r = sh("scripts/docker-build.sh", flavour, check=False, timeout=2400)
         assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    build_s = time.monotonic() - t0
+    return time.monotonic() - t0
+
+
+def test_trainer_image_runs_cxr_as_a_non_root_user_with_the_fast_decoder(images):
+    r = sh("docker", "run", "--rm", "--network", "host", "cxr-trainer:cpu", "--help")
+    assert r.stdout.startswith("Usage: cxr"), r.stdout
+    info = json.loads(sh("docker", "image", "inspect", "cxr-trainer:cpu").stdout)[0]["Config"]
+    assert info["User"] == "cxr"
+    assert info["Entrypoint"][0] == "java" and info["Entrypoint"][-2:] == ["-jar", "/opt/cxr/cxr.jar"]
+    assert info["WorkingDir"] == "/work"
+    assert {"/work/data", "/work/models", "/work/conf"} <= set(info["Volumes"])
+    labels = info["Labels"]
+    head = sh("git", "rev-parse", "HEAD", check=False).stdout.strip()
+    if head:
+        assert labels["org.opencontainers.image.revision"] == head
+    assert labels["org.opencontainers.image.version"] == "0.1.0-SNAPSHOT"
+    # the same SIMD libjpeg-turbo as the workstation: the image decodes pixels like the host
+    r = sh("docker", "run", "--rm", "--network", "none", "--entrypoint", "sh", "cxr-trainer:cpu",
+           "-c", "id -u; ldconfig -p | grep -c 'libturbojpeg.so.0'")
+    uid, found = r.stdout.split()
+    assert uid == "10001" and int(found) >= 1
+
+
+def test_trainer_image_refuses_bad_input_with_one_line_and_exit_2(images):
+    r = sh("docker", "run", "--rm", "--network", "none", "cxr-trainer:cpu", "prepare", "--source",
+           "/sources/missing.npz", check=False)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert r.stderr.startswith("cxr: error: ") and "/sources/missing.npz" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+@pytest.fixture(scope="module")
+def stack(images, tmp_path_factory):
+    need(Path(COMPOSE[0]).exists(), "compose missing: scripts/venv.sh requirements-airflow.txt .venv-airflow")
+    source = shared_data() / "pneumoniamnist"
+    assert (source / "pneumoniamnist.npz").is_file(), f"{source}/pneumoniamnist.npz missing"
+    build_s = images
 
     suffix = secrets.token_hex(4)
     env_file = tmp_path_factory.mktemp("compose") / ".env"

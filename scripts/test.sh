@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Every test, as CI runs them (the README's test command):
+#   1. the Java tests: unit, real-data, end-to-end and the jar's integration tests (real MLflow
+#      and DVC from the project venv .venv), `./mvnw -B verify`;
+#   2. the DAG tests against the pinned Airflow (.venv-airflow, requirements-airflow.txt);
+#   3. the container end-to-end test: trainer image from Dockerfile.gpu, the compose stack, the
+#      DAG run twice through Airflow's REST API (needs a running Docker engine; under CI=true a
+#      missing engine is a failure, elsewhere the test is skipped).
+# `scripts/test.sh java|dags|e2e` runs one part.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+part=${1:-all}
+if [ "$part" = all ] || [ "$part" = java ]; then
+  ./scripts/venv.sh
+  ./mvnw -B verify
+fi
+if [ "$part" = all ] || [ "$part" = dags ] || [ "$part" = e2e ]; then
+  ./scripts/venv.sh requirements-airflow.txt .venv-airflow
+fi
+if [ "$part" = all ] || [ "$part" = dags ]; then
+  .venv-airflow/bin/pytest -q -p no:cacheprovider dags/tests/test_dag.py
+fi
+if [ "$part" = all ] || [ "$part" = e2e ]; then
+  .venv-airflow/bin/pytest -q -s -p no:cacheprovider dags/tests/test_e2e.py
+fi
