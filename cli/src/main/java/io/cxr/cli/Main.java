@@ -49,6 +49,11 @@ public final class Main implements Runnable {
 
   /** Runs a command line and returns its exit code (for tests). */
   public static int execute(String... args) {
+    String cuda = cudaProblem(args);
+    if (cuda != null) {
+      System.err.println("cxr: error: " + cuda);
+      return BAD_INPUT;
+    }
     try {
       return commandLine().execute(args);
     } catch (Error e) {
@@ -62,36 +67,23 @@ public final class Main implements Runnable {
     }
   }
 
-  /**
-   * A one-line explanation when the ND4J backend cannot start (the CUDA build on a machine without
-   * CUDA 11.6 / cuDNN 8 libraries or with an unsupported GPU), else null.
-   */
+  /** Commands that start ND4J: refused up front when the CUDA build cannot run here. */
+  static final java.util.Set<String> BACKEND_COMMANDS =
+      java.util.Set.of("train", "evaluate", "predict", "optimize");
+
   static String backendProblem(Throwable ex) {
-    for (Throwable t = ex; t != null; t = t.getCause()) {
-      String m = String.valueOf(t.getMessage());
-      boolean link =
-          t instanceof LinkageError
-              && (m.contains("nd4j")
-                  || m.contains("cuda")
-                  || m.contains("cudnn")
-                  || m.contains("cublas")
-                  || m.contains("cusolver")
-                  || m.contains("jnind4j"));
-      boolean noBackend =
-          t.getClass().getName().contains("NoAvailableBackendException")
-              || m.contains("NoAvailableBackendException")
-              || m.contains("Could not initialize class org.nd4j");
-      boolean noKernel = m.contains("no kernel image is available");
-      if (link || noBackend || noKernel) {
-        return "the ND4J backend cannot start ("
-            + m.lines().findFirst().orElse(t.getClass().getSimpleName())
-            + "). The CUDA build (-Pcuda) needs the CUDA 11.6 runtime and cuDNN 8 libraries "
-            + "(libcudart.so.11.0, libcublas.so.11, libcusolver.so.11, libcudnn*.so.8) and a "
-            + "Pascal to Ada GPU (sm_60 to sm_86; Hopper/sm_90 has no kernels); the default "
-            + "build runs on the CPU";
-      }
+    return io.cxr.core.model.CudaCheck.explain(ex);
+  }
+
+  /** The CUDA build's one-line reason to stop before ND4J starts (and prints its own traces). */
+  static String cudaProblem(String... args) {
+    boolean help =
+        java.util.Arrays.stream(args)
+            .anyMatch(a -> a.equals("-h") || a.equals("--help") || a.equals("-V"));
+    if (args.length == 0 || help || !BACKEND_COMMANDS.contains(args[0])) {
+      return null;
     }
-    return null;
+    return io.cxr.core.model.CudaCheck.problem();
   }
 
   public static CommandLine commandLine() {
