@@ -1,7 +1,8 @@
 package io.cxr.bench;
 
+import io.cxr.core.config.Normalization;
+import io.cxr.core.model.InputNormalizer;
 import io.cxr.core.train.Batches;
-import io.cxr.core.train.InputNormalizer;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.FloatPointer;
@@ -80,14 +81,15 @@ public class BatchAssemblyBenchmark {
     int from = next;
     next = (next + BATCH) % (IMAGES - BATCH);
     if (!"in_place".equals(impl)) {
-      return Batches.training(split, labels, order, from, BATCH, size, "per_image", null, null)
+      return Batches.training(
+              split, labels, order, from, BATCH, size, Normalization.PER_IMAGE, null, null)
           .getFeatures();
     }
     int px = size * size;
     float[] img = new float[px];
     for (int i = 0; i < BATCH; i++) {
       System.arraycopy(split, order[from + i] * px, img, 0, px);
-      InputNormalizer.apply("per_image", img, scratch, i * px);
+      InputNormalizer.apply(Normalization.PER_IMAGE, img, scratch, i * px);
     }
     reusedData.position(0).put(scratch, 0, scratch.length);
     return reused;

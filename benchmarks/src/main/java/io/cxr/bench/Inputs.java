@@ -1,10 +1,12 @@
 package io.cxr.bench;
 
+import io.cxr.core.config.Normalization;
 import io.cxr.core.data.ImageDecoder;
 import io.cxr.core.data.Npy;
-import io.cxr.core.train.InputNormalizer;
+import io.cxr.core.model.InputNormalizer;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -138,7 +140,7 @@ public final class Inputs {
     try (ImageDecoder dec = new ImageDecoder(size)) {
       for (int i = 0; i < files.size(); i++) {
         dec.decodeFile(files.get(i), img, 0);
-        InputNormalizer.apply("per_image", img, x, i * px);
+        InputNormalizer.apply(Normalization.PER_IMAGE, img, x, i * px);
       }
     }
     return x;
@@ -154,7 +156,7 @@ public final class Inputs {
       g.drawImage(small, 0, 0, FULL_W, FULL_H, null);
       g.dispose();
       Random rnd = new Random(seed);
-      byte[] px = ((java.awt.image.DataBufferByte) big.getRaster().getDataBuffer()).getData();
+      byte[] px = ((DataBufferByte) big.getRaster().getDataBuffer()).getData();
       for (int i = 0; i < px.length; i += 3) {
         int v = (px[i] & 0xff) + (int) Math.round(rnd.nextGaussian() * 6);
         byte b = (byte) Math.max(0, Math.min(255, v));

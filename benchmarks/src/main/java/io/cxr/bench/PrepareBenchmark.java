@@ -3,8 +3,8 @@ package io.cxr.bench;
 import io.cxr.core.Reporter;
 import io.cxr.core.config.ConfigLoader;
 import io.cxr.core.config.CxrConfig;
-import io.cxr.core.data.Preparer;
 import io.cxr.core.io.AtomicFiles;
+import io.cxr.core.stage.PrepareStage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,8 +77,8 @@ public class PrepareBenchmark {
   }
 
   @Benchmark
-  public Preparer.Result prepare() {
-    return Preparer.prepare(cfg, source, out, Reporter.SILENT);
+  public PrepareStage.Result prepare() {
+    return PrepareStage.run(cfg, source, out, Reporter.SILENT);
   }
 
   @TearDown(Level.Trial)

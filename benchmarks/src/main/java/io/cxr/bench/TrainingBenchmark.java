@@ -2,8 +2,10 @@ package io.cxr.bench;
 
 import io.cxr.core.config.ConfigLoader;
 import io.cxr.core.config.CxrConfig;
+import io.cxr.core.config.Normalization;
 import io.cxr.core.model.Backend;
 import io.cxr.core.model.NetworkFactory;
+import io.cxr.core.model.Scorer;
 import io.cxr.core.train.Augmenter;
 import io.cxr.core.train.Batches;
 import java.util.List;
@@ -94,7 +96,7 @@ public class TrainingBenchmark {
       System.arraycopy(x, b * BATCH * px, fx, 0, fx.length);
       batches[b] =
           new DataSet(
-              Batches.features(fx, BATCH, size), Batches.oneHot(labels, order, b * BATCH, BATCH));
+              Scorer.features(fx, BATCH, size), Batches.oneHot(labels, order, b * BATCH, BATCH));
     }
     augmenter = new Augmenter(cfg.train().augment());
     if (size == 64) {
@@ -120,6 +122,7 @@ public class TrainingBenchmark {
   private DataSet assemble() {
     int from = (next * BATCH) % Inputs.TENSOR_IMAGES;
     next++;
-    return Batches.training(x, labels, order, from, BATCH, size, "per_image", augmenter, rnd);
+    return Batches.training(
+        x, labels, order, from, BATCH, size, Normalization.PER_IMAGE, augmenter, rnd);
   }
 }

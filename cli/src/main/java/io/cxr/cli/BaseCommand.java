@@ -2,7 +2,11 @@ package io.cxr.cli;
 
 import io.cxr.core.Reporter;
 import io.cxr.core.config.CxrConfig;
+import io.cxr.core.registry.ModelRefs;
+import io.cxr.core.tracking.MirroredTracker;
+import io.cxr.core.tracking.Tracking;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -31,19 +35,13 @@ abstract class BaseCommand implements Callable<Integer> {
   String trackingUri;
 
   /** The tracker for this command's runs. */
-  io.cxr.core.tracking.MirroredTracker tracker(CxrConfig cfg) {
-    return io.cxr.core.tracking.Tracking.open(cfg, System.getenv(), reporter());
+  MirroredTracker tracker(CxrConfig cfg) {
+    return Tracking.open(cfg, System.getenv(), reporter());
   }
 
   /** A model path, or a registry reference models:/name@alias resolved to a file. */
-  java.nio.file.Path modelPath(CxrConfig cfg, String ref) {
-    if (ref == null) {
-      return java.nio.file.Path.of(cfg.paths().models(), "model.zip");
-    }
-    if (io.cxr.core.registry.ModelRefs.isRef(ref)) {
-      return io.cxr.core.registry.ModelRefs.resolve(ref, tracker(cfg));
-    }
-    return java.nio.file.Path.of(ref);
+  Path modelPath(CxrConfig cfg, String ref) {
+    return ModelRefs.locate(cfg, ref, () -> tracker(cfg));
   }
 
   PrintWriter out() {

@@ -2,6 +2,7 @@ package io.cxr.cli;
 
 import io.cxr.core.Reporter;
 import java.io.PrintWriter;
+import java.util.Locale;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -27,8 +28,7 @@ public final class ConsoleReporter implements Reporter {
       done += n;
       while (total > 0 && nextTenth <= 10 && done * 10 >= total * nextTenth) {
         if (nextTenth < 10 && total >= 1000) {
-          err.printf(
-              java.util.Locale.ROOT, "%s: %d%% (%,d/%,d)%n", task, nextTenth * 10, done, total);
+          err.printf(Locale.ROOT, "%s: %d%% (%,d/%,d)%n", task, nextTenth * 10, done, total);
           err.flush();
         }
         nextTenth++;
@@ -44,7 +44,7 @@ public final class ConsoleReporter implements Reporter {
     public void close() {
       if (total >= 1000) {
         err.printf(
-            java.util.Locale.ROOT,
+            Locale.ROOT,
             "%s: done, %,d in %.1f s%n",
             task,
             done,

@@ -2,6 +2,7 @@ package io.cxr.cli;
 
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.download.Downloader;
+import io.cxr.core.stage.DownloadStage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,8 +56,7 @@ final class DownloadCommand extends BaseCommand {
       extra.add("download.target=" + out);
     }
     CxrConfig cfg = config(overrides, extra.toArray(String[]::new));
-    Path kaggleJson = Path.of(System.getProperty("user.home"), ".kaggle", "kaggle.json");
-    Downloader.Result r = Downloader.run(cfg, System.getenv(), kaggleJson, reporter());
+    Downloader.Result r = DownloadStage.run(cfg, System.getenv(), reporter());
     out()
         .printf(
             Locale.ROOT,

@@ -1,8 +1,8 @@
 package io.cxr.cli;
 
 import io.cxr.core.config.CxrConfig;
-import io.cxr.core.eval.Evaluator;
-import io.cxr.core.eval.Reports;
+import io.cxr.core.report.Reports;
+import io.cxr.core.stage.EvaluateStage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,7 +49,7 @@ final class EvaluateCommand extends BaseCommand {
     CxrConfig cfg = config(overrides);
     Path m = modelPath(cfg, model);
     Path o = outDir != null ? outDir : Path.of(cfg.paths().reports());
-    Evaluator.Result r = Evaluator.run(cfg, m, data, o, reporter(), tracker(cfg));
+    EvaluateStage.Result r = EvaluateStage.run(cfg, m, data, o, reporter(), tracker(cfg));
     out().println("data: " + r.dataName());
     out().print(r.table());
     out().print(Reports.gateTable(r.gate()));

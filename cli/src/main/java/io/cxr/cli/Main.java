@@ -1,7 +1,12 @@
 package io.cxr.cli;
 
 import io.cxr.core.CxrException;
+import io.cxr.core.model.CudaCheck;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -68,22 +73,20 @@ public final class Main implements Runnable {
   }
 
   /** Commands that start ND4J: refused up front when the CUDA build cannot run here. */
-  static final java.util.Set<String> BACKEND_COMMANDS =
-      java.util.Set.of("train", "evaluate", "predict", "optimize");
+  static final Set<String> BACKEND_COMMANDS = Set.of("train", "evaluate", "predict", "optimize");
 
   static String backendProblem(Throwable ex) {
-    return io.cxr.core.model.CudaCheck.explain(ex);
+    return CudaCheck.explain(ex);
   }
 
   /** The CUDA build's one-line reason to stop before ND4J starts (and prints its own traces). */
   static String cudaProblem(String... args) {
     boolean help =
-        java.util.Arrays.stream(args)
-            .anyMatch(a -> a.equals("-h") || a.equals("--help") || a.equals("-V"));
+        Arrays.stream(args).anyMatch(a -> a.equals("-h") || a.equals("--help") || a.equals("-V"));
     if (args.length == 0 || help || !BACKEND_COMMANDS.contains(args[0])) {
       return null;
     }
-    return io.cxr.core.model.CudaCheck.problem();
+    return CudaCheck.problem();
   }
 
   public static CommandLine commandLine() {
@@ -96,7 +99,7 @@ public final class Main implements Runnable {
             err.println("cxr: error: " + ex.getMessage());
             return BAD_INPUT;
           }
-          if (ex instanceof java.io.UncheckedIOException || ex instanceof java.io.IOException) {
+          if (ex instanceof UncheckedIOException || ex instanceof IOException) {
             err.println("cxr: error: " + ex.getMessage());
             return BAD_INPUT;
           }

@@ -1,7 +1,8 @@
 package io.cxr.cli;
 
 import io.cxr.core.config.CxrConfig;
-import io.cxr.core.hpo.Optimizer;
+import io.cxr.core.hpo.TrialState;
+import io.cxr.core.stage.OptimizeStage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -40,9 +41,9 @@ final class OptimizeCommand extends BaseCommand {
     List<String> overrides =
         model == null ? overrides(args) : overrides(args, "model.type=" + model);
     CxrConfig cfg = configOptions.resolve(overrides, List.of());
-    Optimizer.Result r =
-        Optimizer.run(cfg, configOptions.file(), overrides, refit, tracker(cfg), reporter());
-    long pruned = r.trials().stream().filter(t -> t.state().equals("PRUNED")).count();
+    OptimizeStage.Result r =
+        OptimizeStage.run(cfg, configOptions.file(), overrides, refit, tracker(cfg), reporter());
+    long pruned = r.trials().stream().filter(t -> t.state() == TrialState.PRUNED).count();
     out()
         .printf(
             Locale.ROOT,

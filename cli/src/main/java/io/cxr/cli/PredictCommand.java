@@ -1,9 +1,10 @@
 package io.cxr.cli;
 
+import io.cxr.core.Reporter;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.io.Json;
-import io.cxr.core.model.Classifier;
 import io.cxr.core.model.ModelBundle;
+import io.cxr.core.stage.PredictStage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -55,9 +56,8 @@ final class PredictCommand extends BaseCommand {
     CxrConfig cfg = config(overrides);
     Path m = modelPath(cfg, model);
     ModelBundle bundle = ModelBundle.load(m);
-    List<Classifier.Prediction> preds =
-        Classifier.predict(
-            bundle, paths, "table".equals(format) ? reporter() : io.cxr.core.Reporter.SILENT);
+    List<PredictStage.Prediction> preds =
+        PredictStage.run(bundle, paths, "table".equals(format) ? reporter() : Reporter.SILENT);
     switch (format) {
       case "csv" -> {
         out().println("file,label,probability_pneumonia");
@@ -66,7 +66,7 @@ final class PredictCommand extends BaseCommand {
       }
       case "json" -> {
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (Classifier.Prediction p : preds) {
+        for (PredictStage.Prediction p : preds) {
           Map<String, Object> r = new LinkedHashMap<>();
           r.put("file", p.file().toString());
           r.put("label", p.label());

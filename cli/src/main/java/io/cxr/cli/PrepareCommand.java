@@ -2,9 +2,9 @@ package io.cxr.cli;
 
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.data.Label;
-import io.cxr.core.data.Preparer;
 import io.cxr.core.data.Split;
 import io.cxr.core.data.SplitStats;
+import io.cxr.core.stage.PrepareStage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,8 +48,8 @@ final class PrepareCommand extends BaseCommand {
       extra.add("paths.prepared=" + outDir);
     }
     CxrConfig cfg = config(overrides, extra.toArray(String[]::new));
-    Preparer.Result r =
-        Preparer.prepare(
+    PrepareStage.Result r =
+        PrepareStage.run(
             cfg, Path.of(cfg.data().source()), Path.of(cfg.paths().prepared()), reporter());
     out()
         .printf(

@@ -1,7 +1,8 @@
 package io.cxr.cli;
 
 import io.cxr.core.config.CxrConfig;
-import io.cxr.core.registry.Registrar;
+import io.cxr.core.model.BundleFiles;
+import io.cxr.core.stage.RegisterStage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,9 +38,9 @@ final class RegisterCommand extends BaseCommand {
   @Override
   public Integer call() {
     CxrConfig cfg = config(overrides);
-    Path m = metrics != null ? metrics : Path.of(cfg.paths().models(), "metrics.json");
-    Path z = model != null ? model : Path.of(cfg.paths().models(), "model.zip");
-    Registrar.Result r = Registrar.register(cfg, tracker(cfg), m, z, reporter());
+    Path m = metrics != null ? metrics : BundleFiles.metrics(cfg.paths().models());
+    Path z = model != null ? model : BundleFiles.model(cfg.paths().models());
+    RegisterStage.Result r = RegisterStage.run(cfg, tracker(cfg), m, z, reporter());
     out().println(r.describe());
     out().println("registry: " + r.registry());
     return 0;

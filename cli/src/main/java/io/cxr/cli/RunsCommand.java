@@ -1,11 +1,8 @@
 package io.cxr.cli;
 
 import io.cxr.core.config.CxrConfig;
-import io.cxr.core.tracking.FileStore;
-import io.cxr.core.tracking.MlflowRemote;
+import io.cxr.core.stage.SyncStage;
 import io.cxr.core.tracking.RunSync;
-import io.cxr.core.tracking.Tracking;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -47,20 +44,13 @@ final class RunsCommand implements Runnable {
     @Override
     public Integer call() {
       CxrConfig cfg = config(overrides);
-      FileStore local = new FileStore(Path.of(cfg.tracking().localDir()));
-      try (MlflowRemote remote = Tracking.connect(to, System.getenv())) {
-        RunSync.Result r = RunSync.sync(local, remote, reporter());
-        out()
-            .printf(
-                "synced %d runs from %s to %s: %d created, %d metric points and %d "
-                    + "artifact files sent%n",
-                r.runs(),
-                local.root(),
-                remote.display(),
-                r.created(),
-                r.metricPoints(),
-                r.artifacts());
-      }
+      SyncStage.Result s = SyncStage.run(cfg, to, System.getenv(), reporter());
+      RunSync.Result r = s.sync();
+      out()
+          .printf(
+              "synced %d runs from %s to %s: %d created, %d metric points and %d "
+                  + "artifact files sent%n",
+              r.runs(), s.from(), s.to(), r.created(), r.metricPoints(), r.artifacts());
       return 0;
     }
   }

@@ -1,9 +1,10 @@
 package io.cxr.cli;
 
+import io.cxr.core.Reporter;
 import io.cxr.core.config.CxrConfig;
-import io.cxr.core.eval.Reports;
-import io.cxr.core.train.EpochRecord;
-import io.cxr.core.train.TrainStage;
+import io.cxr.core.eval.EpochRecord;
+import io.cxr.core.report.Reports;
+import io.cxr.core.stage.TrainStage;
 import io.cxr.core.train.Trainer;
 import io.cxr.core.train.TrainingListener;
 import java.util.ArrayList;
@@ -35,10 +36,10 @@ final class TrainCommand extends BaseCommand {
   @Override
   public Integer call() {
     CxrConfig cfg = model == null ? config(overrides) : config(overrides, "model.type=" + model);
-    io.cxr.core.Reporter reporter = reporter();
+    Reporter reporter = reporter();
     TrainingListener lines =
         new TrainingListener() {
-          io.cxr.core.Reporter.Progress bar = io.cxr.core.Reporter.Progress.NONE;
+          Reporter.Progress bar = Reporter.Progress.NONE;
 
           @Override
           public void onBatch(int epoch, int batch, int batches) {
@@ -84,7 +85,7 @@ final class TrainCommand extends BaseCommand {
             o.metrics().get("threshold"),
             cfg.paths().models(),
             cfg.paths().models(),
-            TrainStage.artifactsDir(cfg));
+            cfg.experimentArtifacts());
     return 0;
   }
 }

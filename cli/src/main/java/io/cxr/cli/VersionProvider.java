@@ -1,6 +1,6 @@
 package io.cxr.cli;
 
-import io.cxr.core.train.Provenance;
+import io.cxr.core.tracking.Provenance;
 import picocli.CommandLine;
 
 /** Prints cxr's and its main libraries' versions. */

@@ -1,6 +1,7 @@
 package io.cxr.core.data;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** A labelled image collection: a Kermany folder tree or a MedMNIST npz. */
@@ -9,7 +10,7 @@ public interface DataSource {
   String describe();
 
   /** "folder" or "npz". */
-  String kind();
+  SourceKind kind();
 
   /** Every sample, in a deterministic order. */
   List<Sample> samples();
@@ -27,5 +28,5 @@ public interface DataSource {
   void load(Sample sample, int size, float[] out, int offset);
 
   /** Content hashes of the source (file or relative path -> sha256), for the manifest. */
-  java.util.Map<String, String> sourceHashes();
+  Map<String, String> sourceHashes();
 }

@@ -4,6 +4,7 @@ import io.cxr.core.CxrException;
 import io.cxr.core.config.CxrConfig;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -45,7 +46,7 @@ public final class DataValidator {
         if (share < cfg.minClassFraction()) {
           throw new CxrException(
               String.format(
-                  java.util.Locale.ROOT,
+                  Locale.ROOT,
                   "%s: split '%s' has %.1f%% %s images (expected at least %.1f%%, "
                       + "data.validation.min_class_fraction)",
                   where,
@@ -83,7 +84,7 @@ public final class DataValidator {
       if (minority < 0.2) {
         warnings.add(
             String.format(
-                java.util.Locale.ROOT,
+                Locale.ROOT,
                 "split '%s' is imbalanced: %d NORMAL / %d PNEUMONIA",
                 s.key(),
                 st.count(Label.NORMAL),

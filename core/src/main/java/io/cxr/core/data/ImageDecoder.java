@@ -53,7 +53,7 @@ public final class ImageDecoder implements AutoCloseable {
   private final boolean reduce;
   private final boolean turbo;
   private Pointer tjHandle;
-  private com.sun.jna.Pointer tjEncoded;
+  private Pointer tjEncoded;
   private final Size target;
   private BytePointer encoded = new BytePointer(64 * 1024);
   private byte[] readBuffer = new byte[64 * 1024];
@@ -214,8 +214,8 @@ public final class ImageDecoder implements AutoCloseable {
         return false;
       }
     }
-    if (tjEncoded == null || com.sun.jna.Pointer.nativeValue(tjEncoded) != encoded.address()) {
-      tjEncoded = new com.sun.jna.Pointer(encoded.address());
+    if (tjEncoded == null || Pointer.nativeValue(tjEncoded) != encoded.address()) {
+      tjEncoded = new Pointer(encoded.address());
     }
     NativeLong len = new NativeLong(length);
     // the frame size from the SOF marker: spares libjpeg a second parse of the whole header
@@ -232,7 +232,7 @@ public final class ImageDecoder implements AutoCloseable {
             tjHandle,
             tjEncoded,
             len,
-            new com.sun.jna.Pointer(decoded.data().address()),
+            new Pointer(decoded.data().address()),
             w,
             w,
             h,

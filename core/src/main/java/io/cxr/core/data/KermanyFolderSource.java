@@ -183,8 +183,8 @@ public final class KermanyFolderSource implements DataSource {
   }
 
   @Override
-  public String kind() {
-    return "folder";
+  public SourceKind kind() {
+    return SourceKind.FOLDER;
   }
 
   @Override

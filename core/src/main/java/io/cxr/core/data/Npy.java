@@ -1,7 +1,9 @@
 package io.cxr.core.data;
 
 import io.cxr.core.CxrException;
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -58,7 +60,7 @@ public final class Npy {
     byte[] bytes = new byte[(int) (n * width)];
     try {
       in.readFully(bytes);
-    } catch (java.io.EOFException e) {
+    } catch (EOFException e) {
       throw new CxrException(
           name
               + ": truncated (header says shape "
@@ -95,7 +97,7 @@ public final class Npy {
     byte[] magic = new byte[6];
     try {
       in.readFully(magic);
-    } catch (java.io.EOFException e) {
+    } catch (EOFException e) {
       throw new CxrException(name + ": not a .npy array (too short)");
     }
     if (!Arrays.equals(magic, MAGIC)) {
@@ -196,7 +198,7 @@ public final class Npy {
 
   /** Bytes of the header {@link #writeHeader} would write. */
   public static int headerLength(String dtype, int... shape) {
-    java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
     try {
       writeHeader(b, dtype, shape);
     } catch (IOException e) {

@@ -64,86 +64,12 @@ public final class NpzSource implements DataSource {
         }
         Npy.Array x = read(zip, xe, name);
         Npy.Array y = read(zip, ye, name);
-        int[] xs = x.shape();
-        boolean okShape =
-            (xs.length == 3 || (xs.length == 4 && (xs[3] == 1 || xs[3] == 3)))
-                && xs[1] == xs[2]
-                && xs[1] > 0;
-        if (!okShape) {
-          throw new CxrException(
-              name
-                  + ": key '"
-                  + s.key()
-                  + "_images' has shape "
-                  + Arrays.toString(xs)
-                  + " (expected (N, S, S) or (N, S, S, C) square images)");
-        }
-        if (side >= 0 && xs[1] != side) {
-          throw new CxrException(
-              name
-                  + ": key '"
-                  + s.key()
-                  + "_images' has side "
-                  + xs[1]
-                  + " but other splits have "
-                  + side
-                  + " (expected one image size)");
-        }
-        side = xs[1];
-        int[] ys = y.shape();
-        boolean okLabels = (ys.length == 1 || (ys.length == 2 && ys[1] == 1));
-        if (!okLabels || ys[0] != xs[0]) {
-          throw new CxrException(
-              name
-                  + ": key '"
-                  + s.key()
-                  + "_labels' has shape "
-                  + Arrays.toString(ys)
-                  + " (expected ("
-                  + xs[0]
-                  + ",) or ("
-                  + xs[0]
-                  + ", 1) to match "
-                  + s.key()
-                  + "_images)");
-        }
-        float[] px =
-            xs.length == 4 && xs[3] == 3 ? toGray(x.data(), xs[0] * side * side) : x.data();
-        float max = 0;
-        for (float v : px) {
-          if (Float.isNaN(v) || v < 0) {
-            throw new CxrException(
-                name
-                    + ": key '"
-                    + s.key()
-                    + "_images' has a value "
-                    + v
-                    + " (expected pixels in 0..255)");
-          }
-          max = Math.max(max, v);
-        }
-        if (max <= 1.0f && !x.dtype().endsWith("u1")) {
-          for (int i = 0; i < px.length; i++) {
-            px[i] *= 255f; // a float array in [0, 1]: bring it to the 0..255 scale of MedMNIST
-          }
-        }
-        images.put(s, px);
-        float[] labels = y.data();
+        side = checkShapes(name, s, x.shape(), y.shape(), side);
+        images.put(s, pixels(name, s, x, side));
+        int[] labels = labels(name, s, y);
         for (int i = 0; i < labels.length; i++) {
-          int l = (int) labels[i];
-          if (l != labels[i] || (l != 0 && l != 1)) {
-            throw new CxrException(
-                name
-                    + ": key '"
-                    + s.key()
-                    + "_labels' has value "
-                    + labels[i]
-                    + " at row "
-                    + i
-                    + " (expected 0 = normal or 1 = pneumonia)");
-          }
           // MedMNIST has no patient ids: each image is its own group
-          samples.add(new Sample(s.key() + ":" + i, l, s.key() + ":" + i, s, null, i));
+          samples.add(new Sample(s.key() + ":" + i, labels[i], s.key() + ":" + i, s, null, i));
         }
       }
     } catch (ZipException e) {
@@ -152,6 +78,98 @@ public final class NpzSource implements DataSource {
       throw new CxrException(name + ": cannot read (" + e.getMessage() + ")");
     }
     return new NpzSource(file, side, images, List.copyOf(samples));
+  }
+
+  /** Checks a split's image and label shapes; returns the image side. */
+  private static int checkShapes(String name, Split s, int[] xs, int[] ys, int side) {
+    boolean okShape =
+        (xs.length == 3 || (xs.length == 4 && (xs[3] == 1 || xs[3] == 3)))
+            && xs[1] == xs[2]
+            && xs[1] > 0;
+    if (!okShape) {
+      throw new CxrException(
+          name
+              + ": key '"
+              + s.key()
+              + "_images' has shape "
+              + Arrays.toString(xs)
+              + " (expected (N, S, S) or (N, S, S, C) square images)");
+    }
+    if (side >= 0 && xs[1] != side) {
+      throw new CxrException(
+          name
+              + ": key '"
+              + s.key()
+              + "_images' has side "
+              + xs[1]
+              + " but other splits have "
+              + side
+              + " (expected one image size)");
+    }
+    boolean okLabels = (ys.length == 1 || (ys.length == 2 && ys[1] == 1));
+    if (!okLabels || ys[0] != xs[0]) {
+      throw new CxrException(
+          name
+              + ": key '"
+              + s.key()
+              + "_labels' has shape "
+              + Arrays.toString(ys)
+              + " (expected ("
+              + xs[0]
+              + ",) or ("
+              + xs[0]
+              + ", 1) to match "
+              + s.key()
+              + "_images)");
+    }
+    return xs[1];
+  }
+
+  /** A split's pixels, grayscale, on MedMNIST's 0..255 scale. */
+  private static float[] pixels(String name, Split s, Npy.Array x, int side) {
+    int[] xs = x.shape();
+    float[] px = xs.length == 4 && xs[3] == 3 ? toGray(x.data(), xs[0] * side * side) : x.data();
+    float max = 0;
+    for (float v : px) {
+      if (Float.isNaN(v) || v < 0) {
+        throw new CxrException(
+            name
+                + ": key '"
+                + s.key()
+                + "_images' has a value "
+                + v
+                + " (expected pixels in 0..255)");
+      }
+      max = Math.max(max, v);
+    }
+    if (max <= 1.0f && !x.dtype().endsWith("u1")) {
+      for (int i = 0; i < px.length; i++) {
+        px[i] *= 255f; // a float array in [0, 1]: bring it to the 0..255 scale of MedMNIST
+      }
+    }
+    return px;
+  }
+
+  /** A split's labels, each 0 (normal) or 1 (pneumonia). */
+  private static int[] labels(String name, Split s, Npy.Array y) {
+    float[] values = y.data();
+    int[] labels = new int[values.length];
+    for (int i = 0; i < values.length; i++) {
+      int l = (int) values[i];
+      if (l != values[i] || (l != 0 && l != 1)) {
+        throw new CxrException(
+            name
+                + ": key '"
+                + s.key()
+                + "_labels' has value "
+                + values[i]
+                + " at row "
+                + i
+                + " (expected 0 = normal or 1 = pneumonia)");
+      }
+      labels[i] = l;
+    }
+    return labels;
   }
 
   private static float[] toGray(float[] rgb, int pixels) {
@@ -180,8 +198,8 @@ public final class NpzSource implements DataSource {
   }
 
   @Override
-  public String kind() {
-    return "npz";
+  public SourceKind kind() {
+    return SourceKind.NPZ;
   }
 
   @Override

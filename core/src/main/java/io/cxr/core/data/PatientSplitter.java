@@ -1,6 +1,7 @@
 package io.cxr.core.data;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +39,7 @@ public final class PatientSplitter {
       }
       // a fixed order before the seeded shuffle makes the split depend only on the seed
       patients.sort(Comparator.comparing(p -> p.get(0).patient()));
-      java.util.Collections.shuffle(patients, new Random(seed * 31 + label.index()));
+      Collections.shuffle(patients, new Random(seed * 31 + label.index()));
       long testTarget = Math.round(total * testFraction);
       long valTarget = Math.round(total * valFraction);
       int test = 0;

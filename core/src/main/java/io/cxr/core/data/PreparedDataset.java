@@ -9,11 +9,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
 
-/** Reads what {@link Preparer} wrote, checking shapes against the manifest. */
+/** Reads what prepare wrote, checking shapes against the manifest. */
 public final class PreparedDataset {
+  public static final String MANIFEST = "manifest.json";
+
   private final Path dir;
   private final int imageSize;
   private final String manifestSha256;
@@ -31,7 +34,7 @@ public final class PreparedDataset {
 
     /** A copy of image {@code i}. */
     public float[] image(int i) {
-      return java.util.Arrays.copyOfRange(x, i * pixels(), (i + 1) * pixels());
+      return Arrays.copyOfRange(x, i * pixels(), (i + 1) * pixels());
     }
   }
 
@@ -44,14 +47,10 @@ public final class PreparedDataset {
 
   /** Loads all three splits; errors say to run {@code cxr prepare}. */
   public static PreparedDataset load(Path dir) {
-    Path manifest = dir.resolve(Preparer.MANIFEST);
+    Path manifest = dir.resolve(MANIFEST);
     if (!Files.isRegularFile(manifest)) {
       throw new CxrException(
-          "prepared data "
-              + dir
-              + ": no "
-              + Preparer.MANIFEST
-              + " (expected the output of `cxr prepare`)");
+          "prepared data " + dir + ": no " + MANIFEST + " (expected the output of `cxr prepare`)");
     }
     JsonNode m;
     try {
@@ -97,7 +96,7 @@ public final class PreparedDataset {
       throw new CxrException(
           xf
               + ": shape "
-              + java.util.Arrays.toString(xs)
+              + Arrays.toString(xs)
               + " (expected (N, 1, "
               + size
               + ", "
@@ -108,7 +107,7 @@ public final class PreparedDataset {
       throw new CxrException(
           yf
               + ": shape "
-              + java.util.Arrays.toString(y.shape())
+              + Arrays.toString(y.shape())
               + " (expected ("
               + xs[0]
               + ",) to match "
@@ -133,9 +132,9 @@ public final class PreparedDataset {
   public PreparedDataset withValMergedIntoTrain() {
     Images tr = splits.get(Split.TRAIN);
     Images va = splits.get(Split.VAL);
-    float[] x = java.util.Arrays.copyOf(tr.x(), tr.x().length + va.x().length);
+    float[] x = Arrays.copyOf(tr.x(), tr.x().length + va.x().length);
     System.arraycopy(va.x(), 0, x, tr.x().length, va.x().length);
-    int[] y = java.util.Arrays.copyOf(tr.y(), tr.n() + va.n());
+    int[] y = Arrays.copyOf(tr.y(), tr.n() + va.n());
     System.arraycopy(va.y(), 0, y, tr.n(), va.n());
     Map<Split, Images> m = new EnumMap<>(splits);
     m.put(Split.TRAIN, new Images(x, y, tr.size()));

@@ -1,6 +1,7 @@
 package io.cxr.core.data;
 
 import io.cxr.core.CxrException;
+import io.cxr.core.config.CxrConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -36,5 +37,14 @@ public final class Sources {
             + path
             + ": not a folder or a .npz file (expected a "
             + "Kermany folder or a MedMNIST .npz file)");
+  }
+
+  /** The side images are resized to: explicit, else the npz's own, else folder_image_size. */
+  public static int imageSize(CxrConfig cfg, DataSource src) {
+    int explicit = cfg.data().explicitImageSize();
+    if (explicit > 0) {
+      return explicit;
+    }
+    return src.nativeSize() > 0 ? src.nativeSize() : cfg.data().folderImageSize();
   }
 }

@@ -13,8 +13,8 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * {@code cxr download}: PneumoniaMNIST from Zenodo (checksum from the record's metadata) or the
- * Kermany chest X-rays from Kaggle (credentials required), into {@code download.target}.
+ * Fetches PneumoniaMNIST from Zenodo (checksum from the record's metadata) or the Kermany chest
+ * X-rays from Kaggle (credentials required), into {@code download.target}.
  */
 public final class Downloader {
   private Downloader() {}
@@ -22,7 +22,8 @@ public final class Downloader {
   /** What was fetched and where the data now is. */
   public record Result(Path data, boolean alreadyPresent, long bytes) {}
 
-  public static Result run(
+  /** Fetches {@code download.dataset} into {@code download.target} (or finds it there). */
+  public static Result fetch(
       CxrConfig cfg, Map<String, String> env, Path kaggleJson, Reporter reporter) {
     CxrConfig.Download d = cfg.download();
     HttpFetcher http = new HttpFetcher(d.timeoutSeconds(), d.retries());

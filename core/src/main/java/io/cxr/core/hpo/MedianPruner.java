@@ -1,6 +1,7 @@
 package io.cxr.core.hpo;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -37,7 +38,7 @@ public final class MedianPruner {
       double[] c = completed.get(i);
       at[i] = c[Math.min(epoch, c.length) - 1];
     }
-    java.util.Arrays.sort(at);
+    Arrays.sort(at);
     double median =
         at.length % 2 == 1 ? at[at.length / 2] : (at[at.length / 2 - 1] + at[at.length / 2]) / 2;
     return bestSoFar < median;

@@ -1,9 +1,13 @@
 package io.cxr.core.hpo;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cxr.core.CxrException;
 import io.cxr.core.config.ConfigLoader;
 import io.cxr.core.config.CxrConfig;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -20,8 +24,7 @@ import org.deeplearning4j.arbiter.optimize.parameter.integer.IntegerParameterSpa
  */
 public final class SearchSpace implements ParameterSpace<Map<String, Object>> {
   private static final long serialVersionUID = 1L;
-  private static final com.fasterxml.jackson.databind.ObjectMapper FLOW =
-      new com.fasterxml.jackson.databind.ObjectMapper();
+  private static final ObjectMapper FLOW = new ObjectMapper();
   private final List<String> keys = new ArrayList<>();
   private final List<String> types = new ArrayList<>();
   private final List<ParameterSpace<?>> leaves = new ArrayList<>();
@@ -29,7 +32,7 @@ public final class SearchSpace implements ParameterSpace<Map<String, Object>> {
   private SearchSpace() {}
 
   /** Builds and checks the space; every error names the parameter and comes before training. */
-  public static SearchSpace of(CxrConfig cfg, List<String> baseOverrides, java.nio.file.Path file) {
+  public static SearchSpace of(CxrConfig cfg, List<String> baseOverrides, Path file) {
     List<CxrConfig.Param> params =
         "dense".equals(cfg.model().type()) ? cfg.hpo().space().dense() : cfg.hpo().space().cnn();
     String where = "hpo.space." + cfg.model().type();
@@ -73,7 +76,7 @@ public final class SearchSpace implements ParameterSpace<Map<String, Object>> {
     // every key must exist and accept its values: try the extremes through the config loader
     for (double edge : new double[] {0.0, 1.0}) {
       double[] v = new double[s.numParameters()];
-      java.util.Arrays.fill(v, edge);
+      Arrays.fill(v, edge);
       int idx = 0;
       for (ParameterSpace<?> leaf : s.leaves) {
         leaf.setIndices(idx++);
@@ -110,8 +113,7 @@ public final class SearchSpace implements ParameterSpace<Map<String, Object>> {
   }
 
   /** The config of one trial: the base config plus the sampled values. */
-  public CxrConfig trialConfig(
-      Map<String, Object> sample, java.nio.file.Path file, List<String> baseOverrides) {
+  public CxrConfig trialConfig(Map<String, Object> sample, Path file, List<String> baseOverrides) {
     List<String> overrides = new ArrayList<>(baseOverrides);
     overrides.addAll(overrides(sample));
     return ConfigLoader.load(file, overrides);
@@ -124,10 +126,10 @@ public final class SearchSpace implements ParameterSpace<Map<String, Object>> {
     return out;
   }
 
-  static String flow(Object v) {
+  public static String flow(Object v) {
     try {
       return v instanceof String s ? s : FLOW.writeValueAsString(v);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }

@@ -1,39 +1,41 @@
 package io.cxr.core.hpo;
 
+import io.cxr.core.report.Charts;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
 
 /** Plots of a search: score per trial, and the most influential parameters against the score. */
 final class TrialPlots {
   private TrialPlots() {}
 
-  static void scores(List<Optimizer.Trial> trials, Path png) {
+  static void scores(List<Trial> trials, Path png) {
     XYChart chart = chart("Validation AUC per trial", "trial", "val AUC");
-    for (String state : List.of("COMPLETE", "PRUNED")) {
-      List<Optimizer.Trial> ts = trials.stream().filter(t -> t.state().equals(state)).toList();
+    for (TrialState state : List.of(TrialState.COMPLETE, TrialState.PRUNED)) {
+      List<Trial> ts = trials.stream().filter(t -> t.state() == state).toList();
       if (!ts.isEmpty()) {
         chart.addSeries(
-            state.toLowerCase(Locale.ROOT),
-            ts.stream().mapToDouble(Optimizer.Trial::number).toArray(),
-            ts.stream().mapToDouble(Optimizer.Trial::score).toArray());
+            state.name().toLowerCase(Locale.ROOT),
+            ts.stream().mapToDouble(Trial::number).toArray(),
+            ts.stream().mapToDouble(Trial::score).toArray());
       }
     }
     save(chart, png);
   }
 
   /** Plots the parameters whose values rank-correlate most with the score; returns file names. */
-  static List<String> importance(List<Optimizer.Trial> trials, List<String> keys, Path dir) {
-    List<Optimizer.Trial> done = trials.stream().filter(t -> t.state().equals("COMPLETE")).toList();
+  static List<String> importance(List<Trial> trials, List<String> keys, Path dir) {
+    List<Trial> done = trials.stream().filter(t -> t.state() == TrialState.COMPLETE).toList();
     List<double[]> ranked = new ArrayList<>();
     for (int k = 0; k < keys.size(); k++) {
       double[] x = numeric(done, keys.get(k));
-      double[] y = done.stream().mapToDouble(Optimizer.Trial::score).toArray();
+      double[] y = done.stream().mapToDouble(Trial::score).toArray();
       ranked.add(new double[] {k, Math.abs(spearman(x, y))});
     }
     ranked.sort(Comparator.comparingDouble((double[] r) -> -(Double.isNaN(r[1]) ? -1 : r[1])));
@@ -47,9 +49,7 @@ final class TrialPlots {
               "val AUC");
       XYSeries s =
           chart.addSeries(
-              "trials",
-              numeric(done, key),
-              done.stream().mapToDouble(Optimizer.Trial::score).toArray());
+              "trials", numeric(done, key), done.stream().mapToDouble(Trial::score).toArray());
       s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
       String f = "param_" + key.replace('.', '_') + ".png";
       save(chart, dir.resolve(f));
@@ -59,7 +59,7 @@ final class TrialPlots {
   }
 
   /** A parameter as numbers: its value, or for lists and words the index of the distinct value. */
-  static double[] numeric(List<Optimizer.Trial> trials, String key) {
+  static double[] numeric(List<Trial> trials, String key) {
     List<String> distinct = new ArrayList<>();
     double[] out = new double[trials.size()];
     for (int i = 0; i < out.length; i++) {
@@ -101,7 +101,7 @@ final class TrialPlots {
     for (int i = 0; i < idx.length; i++) {
       idx[i] = i;
     }
-    java.util.Arrays.sort(idx, Comparator.comparingDouble(i -> v[i]));
+    Arrays.sort(idx, Comparator.comparingDouble(i -> v[i]));
     double[] r = new double[v.length];
     for (int i = 0; i < idx.length; ) {
       int j = i;
@@ -125,19 +125,13 @@ final class TrialPlots {
   }
 
   private static XYChart chart(String title, String x, String y) {
-    XYChart c =
-        new XYChartBuilder()
-            .width(640)
-            .height(420)
-            .title(title)
-            .xAxisTitle(x)
-            .yAxisTitle(y)
-            .build();
+    XYChart c = Charts.xy(title, x, y, 640, 420);
+    c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
     c.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
     return c;
   }
 
   private static void save(XYChart chart, Path png) {
-    io.cxr.core.eval.Plots.save(chart, png);
+    Charts.save(chart, png);
   }
 }

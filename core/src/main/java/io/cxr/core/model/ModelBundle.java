@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
@@ -73,7 +74,7 @@ public final class ModelBundle {
       try (InputStream in = zip.getInputStream(e)) {
         card = Json.JSON.readValue(in, ModelCard.class);
       }
-    } catch (java.util.zip.ZipException e) {
+    } catch (ZipException e) {
       throw new CxrException(
           "model "
               + file

@@ -1,5 +1,7 @@
 package io.cxr.core.model;
 
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -17,7 +19,7 @@ public record ModelCard(
     int imageSize,
     double threshold,
     String normalization,
-    java.util.List<String> classes,
+    List<String> classes,
     Map<String, Double> metrics,
     Map<String, String> provenance,
     String createdAt,
@@ -26,7 +28,7 @@ public record ModelCard(
 
   /** A copy with one more provenance entry (e.g. the tracking run that produced it). */
   public ModelCard withProvenance(String key, String value) {
-    Map<String, String> p = new java.util.LinkedHashMap<>(provenance);
+    Map<String, String> p = new LinkedHashMap<>(provenance);
     p.put(key, value);
     return new ModelCard(
         format,

@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
@@ -120,8 +121,7 @@ public final class NetworkFactory {
   }
 
   /** DL4J's dropOut takes the probability to keep; config holds the probability to drop. */
-  private static <T extends org.deeplearning4j.nn.conf.layers.Layer.Builder<T>> T withDropout(
-      T builder, double drop) {
+  private static <T extends Layer.Builder<T>> T withDropout(T builder, double drop) {
     if (drop > 0) {
       builder.dropOut(new Dropout(1 - drop));
     }

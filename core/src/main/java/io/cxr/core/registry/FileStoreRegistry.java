@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.cxr.core.CxrException;
 import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.io.Json;
+import io.cxr.core.model.BundleFiles;
 import io.cxr.core.tracking.FileStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -151,7 +152,7 @@ public final class FileStoreRegistry implements ModelRegistry {
   public Path fetchModel(Version version, Path cacheDir) {
     for (FileStore.StoredRun r : store.runs()) {
       if (r.runId().equals(version.runId())) {
-        Path zip = r.artifacts().resolve("model").resolve("model.zip");
+        Path zip = r.artifacts().resolve("model").resolve(BundleFiles.MODEL);
         if (Files.isRegularFile(zip)) {
           return zip;
         }

@@ -3,6 +3,8 @@ package io.cxr.core.registry;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cxr.core.CxrException;
 import io.cxr.core.tracking.MlflowRemote;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -133,6 +135,6 @@ public final class MlflowRegistry implements ModelRegistry {
   }
 
   private static String enc(String s) {
-    return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }
 }

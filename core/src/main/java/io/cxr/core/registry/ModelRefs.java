@@ -1,11 +1,14 @@
 package io.cxr.core.registry;
 
 import io.cxr.core.CxrException;
+import io.cxr.core.config.CxrConfig;
+import io.cxr.core.model.BundleFiles;
 import io.cxr.core.tracking.MirroredTracker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -14,6 +17,17 @@ public final class ModelRefs {
   private static final Pattern REF = Pattern.compile("models:/([^/@]+)(?:@([^/]+)|/(\\d+))");
 
   private ModelRefs() {}
+
+  /**
+   * The model a command should load: {@code <paths.models>/model.zip} when no reference is given, a
+   * registry reference resolved to a file, else the path given.
+   */
+  public static Path locate(CxrConfig cfg, String ref, Supplier<MirroredTracker> tracker) {
+    if (ref == null) {
+      return BundleFiles.model(cfg.paths().models());
+    }
+    return isRef(ref) ? resolve(ref, tracker.get()) : Path.of(ref);
+  }
 
   public static boolean isRef(String s) {
     return s != null && s.startsWith("models:/");
@@ -28,7 +42,7 @@ public final class ModelRefs {
               + "': expected models:/<name>@<alias> "
               + "or models:/<name>/<version>");
     }
-    ModelRegistry registry = Registrar.registry(tracker);
+    ModelRegistry registry = Registries.of(tracker);
     Optional<ModelRegistry.Version> v =
         m.group(2) != null
             ? registry.byAlias(m.group(1), m.group(2))

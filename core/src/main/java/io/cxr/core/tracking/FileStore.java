@@ -14,6 +14,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -188,8 +189,7 @@ public final class FileStore {
       }
     }
     out.sort(
-        java.util.Comparator.comparing(
-                (StoredRun r) -> r.tags().containsKey("mlflow.parentRunId") ? 1 : 0)
+        Comparator.comparing((StoredRun r) -> r.tags().containsKey("mlflow.parentRunId") ? 1 : 0)
             .thenComparingLong(StoredRun::startTime));
     return out;
   }

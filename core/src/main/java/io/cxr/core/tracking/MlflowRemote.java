@@ -1,10 +1,14 @@
 package io.cxr.core.tracking;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cxr.core.CxrException;
 import io.cxr.core.io.Json;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -88,7 +92,7 @@ public final class MlflowRemote implements AutoCloseable {
     URI u = null;
     try {
       u = new URI(uri.trim());
-    } catch (java.net.URISyntaxException e) {
+    } catch (URISyntaxException e) {
       // reported below with the other malformed forms
     }
     if (u == null
@@ -184,7 +188,7 @@ public final class MlflowRemote implements AutoCloseable {
     HttpRequest.BodyPublisher body;
     try {
       body = HttpRequest.BodyPublishers.ofFile(file);
-    } catch (java.io.FileNotFoundException e) {
+    } catch (FileNotFoundException e) {
       throw new CxrException("artifact " + file + ": not found");
     }
     HttpResponse<String> r =
@@ -250,7 +254,7 @@ public final class MlflowRemote implements AutoCloseable {
   public JsonNode post(String path, Object body) {
     try {
       return json(client.sendPost(path, Json.JSON.writeValueAsString(body)));
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -296,7 +300,7 @@ public final class MlflowRemote implements AutoCloseable {
   }
 
   private static String decode(String s) {
-    return java.net.URLDecoder.decode(s, StandardCharsets.UTF_8);
+    return URLDecoder.decode(s, StandardCharsets.UTF_8);
   }
 
   static String firstLine(String s) {

@@ -5,7 +5,7 @@ import io.cxr.core.CxrException;
 import io.cxr.core.config.ConfigLoader;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.io.Json;
-import io.cxr.core.train.Provenance;
+import io.cxr.core.model.BundleFiles;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -17,7 +17,7 @@ import java.util.Map;
 
 /** What every cxr run records: params from the resolved config, standard tags, run.json. */
 public final class RunInfo {
-  public static final String RUN_FILE = "run.json";
+  public static final String RUN_FILE = BundleFiles.RUN;
 
   private RunInfo() {}
 

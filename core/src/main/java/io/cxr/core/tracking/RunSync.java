@@ -50,54 +50,8 @@ public final class RunSync {
         String rid = info.getRunId();
         remoteIds.put(run.runId(), rid);
         Service.Run existing = remote.client().getRun(rid);
-        // params: immutable on the server, so only the missing ones
-        Set<String> haveParams = new HashSet<>();
-        existing.getData().getParamsList().forEach(p -> haveParams.add(p.getKey()));
-        List<Service.Param> params = new ArrayList<>();
-        run.params()
-            .forEach(
-                (k, v) -> {
-                  if (!haveParams.contains(k)) {
-                    params.add(Service.Param.newBuilder().setKey(k).setValue(v).build());
-                  }
-                });
-        List<Service.RunTag> tags = new ArrayList<>();
-        run.tags()
-            .forEach(
-                (k, v) -> {
-                  String value = v;
-                  if (k.equals("mlflow.parentRunId")) {
-                    value = remoteIds.get(v);
-                    if (value == null) {
-                      return;
-                    }
-                  }
-                  if (!k.startsWith("cxr.remote_") && !k.equals("cxr.sync_needed")) {
-                    tags.add(Service.RunTag.newBuilder().setKey(k).setValue(value).build());
-                  }
-                });
-        List<Service.Metric> metrics = new ArrayList<>();
-        for (var e : run.metrics().entrySet()) {
-          Set<String> have = new HashSet<>();
-          if (existing.getData().getMetricsList().stream()
-              .anyMatch(m -> m.getKey().equals(e.getKey()))) {
-            for (Service.Metric m : remote.client().getMetricHistory(rid, e.getKey())) {
-              have.add(key(m.getTimestamp(), m.getValue(), m.getStep()));
-            }
-          }
-          for (FileStore.MetricPoint p : e.getValue()) {
-            if (have.add(key(p.timestamp(), p.value(), p.step()))) {
-              metrics.add(
-                  Service.Metric.newBuilder()
-                      .setKey(e.getKey())
-                      .setValue(p.value())
-                      .setTimestamp(p.timestamp())
-                      .setStep(p.step())
-                      .build());
-            }
-          }
-        }
-        remote.logBatch(rid, metrics, params, tags);
+        List<Service.Metric> metrics = missingPoints(remote, rid, existing, run);
+        remote.logBatch(rid, metrics, missingParams(existing, run), tags(run, remoteIds));
         points += metrics.size();
         files += uploadAll(remote, info.getArtifactUri(), run.artifacts());
         if (run.status().terminal()) {
@@ -114,6 +68,71 @@ public final class RunSync {
       }
     }
     return new Result(runs.size(), created, points, files);
+  }
+
+  /** Params are immutable on the server: only the ones it lacks. */
+  private static List<Service.Param> missingParams(Service.Run existing, FileStore.StoredRun run) {
+    Set<String> have = new HashSet<>();
+    existing.getData().getParamsList().forEach(p -> have.add(p.getKey()));
+    List<Service.Param> params = new ArrayList<>();
+    run.params()
+        .forEach(
+            (k, v) -> {
+              if (!have.contains(k)) {
+                params.add(Service.Param.newBuilder().setKey(k).setValue(v).build());
+              }
+            });
+    return params;
+  }
+
+  /**
+   * The run's tags for the server: a nested run's parent id mapped to the parent's remote id (the
+   * parent is synced first), cxr's own bookkeeping tags left out.
+   */
+  private static List<Service.RunTag> tags(FileStore.StoredRun run, Map<String, String> remoteIds) {
+    List<Service.RunTag> tags = new ArrayList<>();
+    run.tags()
+        .forEach(
+            (k, v) -> {
+              String value = v;
+              if (k.equals("mlflow.parentRunId")) {
+                value = remoteIds.get(v);
+                if (value == null) {
+                  return;
+                }
+              }
+              if (!k.startsWith("cxr.remote_") && !k.equals("cxr.sync_needed")) {
+                tags.add(Service.RunTag.newBuilder().setKey(k).setValue(value).build());
+              }
+            });
+    return tags;
+  }
+
+  /** The metric points the server lacks (same timestamp, value and step count as the same). */
+  private static List<Service.Metric> missingPoints(
+      MlflowRemote remote, String rid, Service.Run existing, FileStore.StoredRun run) {
+    List<Service.Metric> metrics = new ArrayList<>();
+    for (var e : run.metrics().entrySet()) {
+      Set<String> have = new HashSet<>();
+      if (existing.getData().getMetricsList().stream()
+          .anyMatch(m -> m.getKey().equals(e.getKey()))) {
+        for (Service.Metric m : remote.client().getMetricHistory(rid, e.getKey())) {
+          have.add(key(m.getTimestamp(), m.getValue(), m.getStep()));
+        }
+      }
+      for (FileStore.MetricPoint p : e.getValue()) {
+        if (have.add(key(p.timestamp(), p.value(), p.step()))) {
+          metrics.add(
+              Service.Metric.newBuilder()
+                  .setKey(e.getKey())
+                  .setValue(p.value())
+                  .setTimestamp(p.timestamp())
+                  .setStep(p.step())
+                  .build());
+        }
+      }
+    }
+    return metrics;
   }
 
   private static int uploadAll(MlflowRemote remote, String artifactUri, Path dir) {

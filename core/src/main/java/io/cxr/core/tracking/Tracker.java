@@ -1,6 +1,7 @@
 package io.cxr.core.tracking;
 
 import java.util.Map;
+import java.util.function.Function;
 
 /** Starts tracked runs: the local MLflow file store, an MLflow server, or both. */
 public interface Tracker {
@@ -13,4 +14,22 @@ public interface Tracker {
    * @param parentRunId the parent's id for a nested run, or null
    */
   TrackedRun start(String experiment, String runName, Map<String, String> tags, String parentRunId);
+
+  /**
+   * The tracked-run lifecycle in one place: starts a run, runs {@code body} with it, and ends it
+   * FINISHED when the body returns or FAILED when it throws (the exception goes on). A body may end
+   * the run itself first (a search trial that failed without throwing ends FAILED); a second end is
+   * a no-op.
+   */
+  default <T> T within(RunSpec spec, Function<TrackedRun, T> body) {
+    TrackedRun run = start(spec.experiment(), spec.runName(), spec.tags(), spec.parentRunId());
+    try {
+      T result = body.apply(run);
+      run.end(RunStatus.FINISHED);
+      return result;
+    } catch (RuntimeException | Error e) {
+      run.end(RunStatus.FAILED);
+      throw e;
+    }
+  }
 }

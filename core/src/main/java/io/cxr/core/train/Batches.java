@@ -1,5 +1,8 @@
 package io.cxr.core.train;
 
+import io.cxr.core.config.Normalization;
+import io.cxr.core.model.InputNormalizer;
+import io.cxr.core.model.Scorer;
 import java.util.Random;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -21,7 +24,7 @@ public final class Batches {
       int from,
       int n,
       int size,
-      String normalization,
+      Normalization normalization,
       Augmenter augmenter,
       Random rnd) {
     int px = size * size;
@@ -32,11 +35,7 @@ public final class Batches {
       float[] src = augmenter == null ? img : augmenter.apply(img, size, rnd);
       InputNormalizer.apply(normalization, src, batch, i * px);
     }
-    return new DataSet(features(batch, n, size), oneHot(y, order, from, n));
-  }
-
-  public static INDArray features(float[] data, int n, int size) {
-    return Nd4j.createFromArray(data).reshape('c', n, 1, size, size);
+    return new DataSet(Scorer.features(batch, n, size), oneHot(y, order, from, n));
   }
 
   public static INDArray oneHot(int[] labels, int[] index, int from, int n) {

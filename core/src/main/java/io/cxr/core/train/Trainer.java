@@ -3,22 +3,29 @@ package io.cxr.core.train;
 import io.cxr.core.Reporter;
 import io.cxr.core.config.ConfigLoader;
 import io.cxr.core.config.CxrConfig;
+import io.cxr.core.config.ModelType;
+import io.cxr.core.config.Normalization;
+import io.cxr.core.data.Label;
 import io.cxr.core.data.PreparedDataset;
 import io.cxr.core.data.Split;
 import io.cxr.core.eval.BinaryMetrics;
+import io.cxr.core.eval.EpochRecord;
 import io.cxr.core.eval.ThresholdSelector;
 import io.cxr.core.model.ModelBundle;
 import io.cxr.core.model.ModelCard;
 import io.cxr.core.model.NetworkFactory;
+import io.cxr.core.model.Scorer;
+import io.cxr.core.tracking.Provenance;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
@@ -61,19 +68,19 @@ public final class Trainer {
       Reporter reporter,
       boolean scoreTest) {
     long t0 = System.nanoTime();
-    String type = cfg.model().type();
+    ModelType type = cfg.model().modelType();
     CxrConfig.Train t = cfg.train();
     PreparedDataset.Images train = data.split(Split.TRAIN);
     PreparedDataset.Images val = data.split(Split.VAL);
     int size = data.imageSize();
     double[] weights = classWeights(t.classWeights(), train.y());
-    MultiLayerNetwork net = NetworkFactory.build(type, cfg, size, weights);
-    listener.onStart(type, net.numParams(), train.n(), t.epochs());
+    MultiLayerNetwork net = NetworkFactory.build(type.key(), cfg, size, weights);
+    listener.onStart(type.key(), net.numParams(), train.n(), t.epochs());
     reporter.info(
         String.format(
-            java.util.Locale.ROOT,
+            Locale.ROOT,
             "model %s: %,d parameters; %d train / %d val images of %dx%d; class weights %.3f/%.3f",
-            type,
+            type.key(),
             net.numParams(),
             train.n(),
             val.n(),
@@ -82,15 +89,80 @@ public final class Trainer {
             weights[0],
             weights[1]));
 
+    EarlyStopping stopping =
+        new EarlyStopping(
+            t.earlyStopping().patience(), t.earlyStopping().minDelta(), () -> net.params().dup());
+    List<EpochRecord> history =
+        fit(cfg, net, train, val, TrainingListener.all(stopping, listener), stopping);
+    if (stopping.shouldStop()) {
+      reporter.info(
+          "early stop after epoch "
+              + history.size()
+              + ": validation AUC has not improved for "
+              + stopping.stale()
+              + " epochs; best epoch "
+              + stopping.bestEpoch());
+    }
+    int bestEpoch = stopping.bestEpoch();
+    if (stopping.bestWeights() != null) {
+      net.setParams(stopping.bestWeights());
+    } else {
+      // validation AUC never finite (a diverged run): keep the last weights, say so
+      reporter.warn(
+          "validation AUC was never finite (training diverged?): keeping the last "
+              + "epoch's weights");
+      bestEpoch = history.size();
+    }
+
+    Normalization norm = t.normalizationMode();
+    float[] valScores = Scorer.scores(net, norm, val);
+    double threshold =
+        ThresholdSelector.choose(t.threshold(), t.fixedThreshold(), val.y(), valScores);
+    Map<Split, BinaryMetrics> splits = new LinkedHashMap<>();
+    splits.put(
+        Split.TRAIN, BinaryMetrics.of(train.y(), Scorer.scores(net, norm, train), threshold));
+    splits.put(Split.VAL, BinaryMetrics.of(val.y(), valScores, threshold));
+    PreparedDataset.Images test = data.split(Split.TEST);
+    int[] testLabels = scoreTest ? test.y() : new int[0];
+    float[] testScores = scoreTest ? Scorer.scores(net, norm, test) : new float[0];
+    if (scoreTest) {
+      splits.put(Split.TEST, BinaryMetrics.of(testLabels, testScores, threshold));
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    Map<String, Double> metrics =
+        metrics(splits, threshold, bestEpoch, history, seconds, size, net);
+    ModelCard card =
+        new ModelCard(
+            ModelCard.FORMAT,
+            type.key(),
+            size,
+            threshold,
+            t.normalization(),
+            Label.NAMES,
+            metrics,
+            Provenance.collect(data.manifestSha256()),
+            Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
+            ConfigLoader.toYaml(cfg));
+    return new Outcome(
+        new ModelBundle(net, card), metrics, history, splits, seconds, testLabels, testScores);
+  }
+
+  /** The epochs: seeded shuffle and augmentation, one fit per batch, validation AUC after each. */
+  private static List<EpochRecord> fit(
+      CxrConfig cfg,
+      MultiLayerNetwork net,
+      PreparedDataset.Images train,
+      PreparedDataset.Images val,
+      TrainingListener listener,
+      EarlyStopping stopping) {
+    CxrConfig.Train t = cfg.train();
+    int size = train.size();
     Augmenter augmenter =
-        "cnn".equals(type) && t.augment().enabled() ? new Augmenter(t.augment()) : null;
-    int px = size * size;
+        cfg.model().modelType() == ModelType.CNN && t.augment().enabled()
+            ? new Augmenter(t.augment())
+            : null;
     int[] order = new int[train.n()];
     List<EpochRecord> history = new ArrayList<>();
-    double bestAuc = Double.NEGATIVE_INFINITY;
-    INDArray bestParams = null;
-    int bestEpoch = 0;
-    int stale = 0;
     int batches = (train.n() + t.batchSize() - 1) / t.batchSize();
     for (int epoch = 1; epoch <= t.epochs(); epoch++) {
       long e0 = System.nanoTime();
@@ -105,23 +177,14 @@ public final class Trainer {
         int n = Math.min(t.batchSize(), train.n() - from);
         DataSet ds =
             Batches.training(
-                train.x(), train.y(), order, from, n, size, t.normalization(), augmenter, rnd);
+                train.x(), train.y(), order, from, n, size, t.normalizationMode(), augmenter, rnd);
         net.fit(ds);
         lossSum += net.score() * n;
         listener.onBatch(epoch, b + 1, batches);
       }
-      float[] valScores = Predictor.scores(net, t.normalization(), val);
-      BinaryMetrics vm = BinaryMetrics.of(val.y(), valScores, 0.5);
+      BinaryMetrics vm =
+          BinaryMetrics.of(val.y(), Scorer.scores(net, t.normalizationMode(), val), 0.5);
       double auc = vm.roc().auc();
-      boolean improved = auc > bestAuc + t.earlyStopping().minDelta();
-      if (improved) {
-        bestAuc = auc;
-        bestParams = net.params().dup();
-        bestEpoch = epoch;
-        stale = 0;
-      } else {
-        stale++;
-      }
       double secs = (System.nanoTime() - e0) / 1e9;
       EpochRecord rec =
           new EpochRecord(
@@ -132,46 +195,24 @@ public final class Trainer {
               auc,
               secs,
               train.n() / secs,
-              improved);
+              stopping.isImprovement(auc));
       history.add(rec);
       listener.onEpoch(rec);
-      if (stale >= t.earlyStopping().patience()) {
-        reporter.info(
-            "early stop after epoch "
-                + epoch
-                + ": validation AUC has not improved for "
-                + stale
-                + " epochs; best epoch "
-                + bestEpoch);
+      if (stopping.shouldStop()) {
         break;
       }
     }
-    if (bestParams != null) {
-      net.setParams(bestParams);
-    } else {
-      // validation AUC never finite (a diverged run): keep the last weights, say so
-      reporter.warn(
-          "validation AUC was never finite (training diverged?): keeping the last "
-              + "epoch's weights");
-      bestEpoch = history.size();
-    }
+    return history;
+  }
 
-    float[] valScores = Predictor.scores(net, t.normalization(), val);
-    double threshold =
-        ThresholdSelector.choose(t.threshold(), t.fixedThreshold(), val.y(), valScores);
-    Map<Split, BinaryMetrics> splits = new LinkedHashMap<>();
-    splits.put(
-        Split.TRAIN,
-        BinaryMetrics.of(train.y(), Predictor.scores(net, t.normalization(), train), threshold));
-    splits.put(Split.VAL, BinaryMetrics.of(val.y(), valScores, threshold));
-    PreparedDataset.Images test = data.split(Split.TEST);
-    int[] testLabels = scoreTest ? test.y() : new int[0];
-    float[] testScores = scoreTest ? Predictor.scores(net, t.normalization(), test) : new float[0];
-    if (scoreTest) {
-      splits.put(Split.TEST, BinaryMetrics.of(testLabels, testScores, threshold));
-    }
-    double seconds = (System.nanoTime() - t0) / 1e9;
-
+  private static Map<String, Double> metrics(
+      Map<Split, BinaryMetrics> splits,
+      double threshold,
+      int bestEpoch,
+      List<EpochRecord> history,
+      double seconds,
+      int size,
+      MultiLayerNetwork net) {
     Map<String, Double> metrics = new LinkedHashMap<>();
     for (var e : splits.entrySet()) {
       metrics.putAll(e.getValue().flat(e.getKey().key()));
@@ -185,21 +226,7 @@ public final class Trainer {
         history.stream().mapToDouble(EpochRecord::imagesPerSecond).average().orElse(0));
     metrics.put("image_size", (double) size);
     metrics.put("parameters", (double) net.numParams());
-
-    ModelCard card =
-        new ModelCard(
-            ModelCard.FORMAT,
-            type,
-            size,
-            threshold,
-            t.normalization(),
-            io.cxr.core.data.Label.NAMES,
-            metrics,
-            Provenance.collect(data.manifestSha256()),
-            Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
-            ConfigLoader.toYaml(cfg));
-    return new Outcome(
-        new ModelBundle(net, card), metrics, history, splits, seconds, testLabels, testScores);
+    return metrics;
   }
 
   /** balanced: n / (2 n_c), so each class carries half the loss; none: 1, 1. */
@@ -207,7 +234,7 @@ public final class Trainer {
     if (!"balanced".equals(mode)) {
       return new double[] {1, 1};
     }
-    long pos = java.util.Arrays.stream(labels).filter(l -> l == 1).count();
+    long pos = Arrays.stream(labels).filter(l -> l == 1).count();
     long neg = labels.length - pos;
     return new double[] {
       labels.length / (2.0 * Math.max(neg, 1)), labels.length / (2.0 * Math.max(pos, 1))

@@ -8,6 +8,7 @@ import io.cxr.core.CxrException;
 import io.cxr.core.Reporter;
 import io.cxr.core.TestData;
 import io.cxr.core.config.CxrConfig;
+import io.cxr.core.stage.PrepareStage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,7 +48,7 @@ class BadInputTest {
     CxrException e =
         assertThrows(
             CxrException.class,
-            () -> Preparer.prepare(cfg, src, tmp.resolve("prepared"), Reporter.SILENT));
+            () -> PrepareStage.run(cfg, src, tmp.resolve("prepared"), Reporter.SILENT));
     assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
     assertFalse(Files.exists(tmp.resolve("prepared")), "no partial output");
     try (var s = Files.list(tmp)) {
@@ -62,7 +63,7 @@ class BadInputTest {
 
   @Test
   void goodFolderPrepares() {
-    Preparer.Result r = Preparer.prepare(cfg, src, tmp.resolve("prepared"), Reporter.SILENT);
+    PrepareStage.Result r = PrepareStage.run(cfg, src, tmp.resolve("prepared"), Reporter.SILENT);
     assertTrue(r.stats().get(Split.TRAIN).count() > 0);
   }
 

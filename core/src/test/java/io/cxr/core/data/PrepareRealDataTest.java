@@ -8,6 +8,7 @@ import io.cxr.core.Reporter;
 import io.cxr.core.TestData;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.io.Json;
+import io.cxr.core.stage.PrepareStage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -23,8 +24,8 @@ class PrepareRealDataTest {
   @Test
   void pneumoniaMnistKeepsOfficialSplitsAndNativeSize() throws Exception {
     CxrConfig cfg = TestData.config(tmp);
-    Preparer.Result r =
-        Preparer.prepare(cfg, TestData.npz(), tmp.resolve("prepared"), Reporter.SILENT);
+    PrepareStage.Result r =
+        PrepareStage.run(cfg, TestData.npz(), tmp.resolve("prepared"), Reporter.SILENT);
     assertEquals(28, r.imageSize());
     // official counts (README of shared/data), minus train images that also appear in val
     assertEquals(524, r.stats().get(Split.VAL).count());
@@ -60,8 +61,8 @@ class PrepareRealDataTest {
       for (int workers : new int[] {1, 2, 3}) {
         Path out = tmp.resolve(source.getFileName() + "-" + workers);
         String cap = source.equals(TestData.npz()) ? "0" : "300";
-        Preparer.Result r =
-            Preparer.prepare(
+        PrepareStage.Result r =
+            PrepareStage.run(
                 TestData.config(
                     tmp,
                     "data.workers=" + workers,
@@ -102,8 +103,8 @@ class PrepareRealDataTest {
   @Test
   void explicitSizeResamplesNpz() {
     CxrConfig cfg = TestData.config(tmp, "data.image_size=16", "data.max_per_class=50");
-    Preparer.Result r =
-        Preparer.prepare(cfg, TestData.npz(), tmp.resolve("prepared"), Reporter.SILENT);
+    PrepareStage.Result r =
+        PrepareStage.run(cfg, TestData.npz(), tmp.resolve("prepared"), Reporter.SILENT);
     assertEquals(16, r.imageSize());
     assertEquals(100, r.stats().get(Split.TEST).count());
     assertEquals(
@@ -116,8 +117,8 @@ class PrepareRealDataTest {
     DataSource src = Sources.open(TestData.kermany(), true);
     assertEquals(5216, src.samples().size());
     assertEquals(1341, src.samples().stream().filter(s -> s.label() == 0).count());
-    Preparer.Result r =
-        Preparer.prepare(cfg, TestData.kermany(), tmp.resolve("a"), Reporter.SILENT);
+    PrepareStage.Result r =
+        PrepareStage.run(cfg, TestData.kermany(), tmp.resolve("a"), Reporter.SILENT);
     // no patient in two splits
     Map<String, String> splitOf = new HashMap<>();
     List<String> rows = Files.readAllLines(tmp.resolve("a/samples.csv"));
@@ -139,7 +140,7 @@ class PrepareRealDataTest {
         r.stats().values().stream().mapToInt(SplitStats::count).sum()
             + r.stats().values().stream().mapToInt(SplitStats::droppedDuplicates).sum());
     // the same seed gives the same split, byte for byte
-    Preparer.prepare(cfg, TestData.kermany(), tmp.resolve("b"), Reporter.SILENT);
+    PrepareStage.run(cfg, TestData.kermany(), tmp.resolve("b"), Reporter.SILENT);
     assertEquals(
         Files.readString(tmp.resolve("a/samples.csv")),
         Files.readString(tmp.resolve("b/samples.csv")));
@@ -147,7 +148,7 @@ class PrepareRealDataTest {
         Files.readString(tmp.resolve("a/manifest.json")),
         Files.readString(tmp.resolve("b/manifest.json")));
     // another seed, another split
-    Preparer.prepare(
+    PrepareStage.run(
         TestData.config(tmp, "data.folder_image_size=24", "seed=7"),
         TestData.kermany(),
         tmp.resolve("c"),

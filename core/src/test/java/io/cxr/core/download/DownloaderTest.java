@@ -152,7 +152,7 @@ class DownloaderTest {
 
   @Test
   void zenodoDownloadIsVerifiedAndIdentical() throws Exception {
-    Downloader.Result r = Downloader.run(cfg(), Map.of(), null, Reporter.SILENT);
+    Downloader.Result r = Downloader.fetch(cfg(), Map.of(), null, Reporter.SILENT);
     assertArrayEquals(npz, Files.readAllBytes(r.data()));
     assertEquals("pneumoniamnist.npz", r.data().getFileName().toString());
     assertEquals(
@@ -161,7 +161,7 @@ class DownloaderTest {
             .filter(s -> s.split() == Split.TEST)
             .count());
     // a second run finds the verified file and fetches nothing
-    Downloader.Result again = Downloader.run(cfg(), Map.of(), null, Reporter.SILENT);
+    Downloader.Result again = Downloader.fetch(cfg(), Map.of(), null, Reporter.SILENT);
     assertTrue(again.alreadyPresent());
     assertEquals(1, npzRequests.get());
   }
@@ -170,7 +170,7 @@ class DownloaderTest {
   void interruptedDownloadResumesWithRange() throws Exception {
     cutFirstNpzAt.set(1_000_000); // then the server stalls: the watchdog must cut it
     Downloader.Result r =
-        Downloader.run(cfg("download.timeout_seconds=2"), Map.of(), null, Reporter.SILENT);
+        Downloader.fetch(cfg("download.timeout_seconds=2"), Map.of(), null, Reporter.SILENT);
     assertArrayEquals(npz, Files.readAllBytes(r.data()));
     assertEquals(2, npzRequests.get());
     assertEquals("bytes=1000000-", rangeHeaders.get(1));
@@ -184,7 +184,8 @@ class DownloaderTest {
         assertThrows(
             CxrException.class,
             () ->
-                Downloader.run(cfg("download.medmnist_size=64"), Map.of(), null, Reporter.SILENT));
+                Downloader.fetch(
+                    cfg("download.medmnist_size=64"), Map.of(), null, Reporter.SILENT));
     assertTrue(e.getMessage().contains("MD5"), e.getMessage());
     Path dir = tmp.resolve("raw/pneumoniamnist");
     assertFalse(Files.exists(dir.resolve("pneumoniamnist_64.npz")));
@@ -195,7 +196,7 @@ class DownloaderTest {
   void kaggleDownloadExtractsAKermanyFolderAndKeepsTheKeySecret() throws Exception {
     Map<String, String> env = Map.of("KAGGLE_USERNAME", USER, "KAGGLE_KEY", KEY);
     Downloader.Result r =
-        Downloader.run(cfg("download.dataset=kermany"), env, null, Reporter.SILENT);
+        Downloader.fetch(cfg("download.dataset=kermany"), env, null, Reporter.SILENT);
     DataSource src = Sources.open(r.data(), true);
     assertEquals(32, src.samples().size());
     assertTrue(src.splits().contains(Split.TEST) && src.splits().contains(Split.TRAIN));
@@ -211,7 +212,8 @@ class DownloaderTest {
     CxrException e =
         assertThrows(
             CxrException.class,
-            () -> Downloader.run(cfg("download.dataset=kermany"), Map.of(), json, Reporter.SILENT));
+            () ->
+                Downloader.fetch(cfg("download.dataset=kermany"), Map.of(), json, Reporter.SILENT));
     assertTrue(e.getMessage().contains("HTTP 401"), e.getMessage());
     assertFalse(e.getMessage().contains("wrong-key"), "key not in the message");
     assertFalse(Files.exists(tmp.resolve("raw/chest-xray-pneumonia.zip")));
@@ -219,7 +221,7 @@ class DownloaderTest {
         assertThrows(
             CxrException.class,
             () ->
-                Downloader.run(
+                Downloader.fetch(
                     cfg("download.dataset=kermany"),
                     Map.of(),
                     tmp.resolve("absent.json"),

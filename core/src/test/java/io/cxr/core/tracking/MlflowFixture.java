@@ -2,7 +2,7 @@ package io.cxr.core.tracking;
 
 import io.cxr.core.Reporter;
 import io.cxr.core.TestData;
-import io.cxr.core.data.Preparer;
+import io.cxr.core.stage.PrepareStage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -24,7 +24,7 @@ abstract class MlflowFixture {
   void startServer(@TempDir Path dir) throws Exception {
     tmp = dir;
     prepared = tmp.resolve("prepared");
-    Preparer.prepare(
+    PrepareStage.run(
         TestData.config(tmp, "data.max_per_class=150"), TestData.npz(), prepared, Reporter.SILENT);
     server = new MlflowServer(Files.createDirectories(tmp.resolve("server")));
   }

@@ -12,11 +12,11 @@ import io.cxr.core.Reporter;
 import io.cxr.core.TestData;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.data.PreparedDataset;
+import io.cxr.core.eval.EpochRecord;
 import io.cxr.core.io.Json;
 import io.cxr.core.registry.ModelRefs;
-import io.cxr.core.registry.Registrar;
-import io.cxr.core.train.EpochRecord;
-import io.cxr.core.train.TrainStage;
+import io.cxr.core.stage.RegisterStage;
+import io.cxr.core.stage.TrainStage;
 import io.cxr.core.train.TrainingListener;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -138,16 +138,16 @@ class MlflowTrackingTest extends MlflowFixture {
     double f1 =
         Json.JSON.readTree(models.resolve("metrics.json").toFile()).get("test_f1").asDouble();
 
-    Registrar.Result first = register(cfg, tracker, models, f1);
+    RegisterStage.Result first = register(cfg, tracker, models, f1);
     assertTrue(first.promoted());
     assertEquals("1", champion("cxr-test"));
-    Registrar.Result better = register(cfg, tracker, models, f1 + 0.01);
+    RegisterStage.Result better = register(cfg, tracker, models, f1 + 0.01);
     assertTrue(better.promoted());
     assertEquals("2", champion("cxr-test"));
-    Registrar.Result worse = register(cfg, tracker, models, f1 - 0.02);
+    RegisterStage.Result worse = register(cfg, tracker, models, f1 - 0.02);
     assertFalse(worse.promoted());
     assertEquals("2", champion("cxr-test"));
-    Registrar.Result equal = register(cfg, tracker, models, f1 + 0.01);
+    RegisterStage.Result equal = register(cfg, tracker, models, f1 + 0.01);
     assertFalse(equal.promoted(), "equal is not better");
     assertEquals("2", champion("cxr-test"));
     assertEquals(
@@ -166,13 +166,13 @@ class MlflowTrackingTest extends MlflowFixture {
     assertArrayEquals(Files.readAllBytes(models.resolve("model.zip")), Files.readAllBytes(zip));
   }
 
-  private Registrar.Result register(CxrConfig cfg, MirroredTracker tracker, Path models, double f1)
-      throws Exception {
+  private RegisterStage.Result register(
+      CxrConfig cfg, MirroredTracker tracker, Path models, double f1) throws Exception {
     Path metrics = models.resolve("metrics-" + f1 + ".json");
     JsonNode m = Json.JSON.readTree(models.resolve("metrics.json").toFile());
     ((com.fasterxml.jackson.databind.node.ObjectNode) m).put("test_f1", f1);
     Files.writeString(metrics, Json.toJson(m));
-    return Registrar.register(cfg, tracker, metrics, models.resolve("model.zip"), Reporter.SILENT);
+    return RegisterStage.run(cfg, tracker, metrics, models.resolve("model.zip"), Reporter.SILENT);
   }
 
   private String champion(String name) throws Exception {
@@ -267,7 +267,7 @@ class MlflowTrackingTest extends MlflowFixture {
     MirroredTracker tracker = Tracking.open(cfg, Map.of(), Reporter.SILENT);
     assertEquals(null, tracker.remote());
     TrainStage.run(cfg, new TrainingListener() {}, Reporter.SILENT, tracker);
-    Registrar.register(
+    RegisterStage.run(
         cfg,
         tracker,
         work.resolve("models/metrics.json"),
@@ -361,7 +361,7 @@ class MlflowTrackingTest extends MlflowFixture {
         assertThrows(
             CxrException.class,
             () ->
-                Registrar.register(
+                RegisterStage.run(
                     cfg,
                     Tracking.open(cfg, Map.of(), Reporter.SILENT),
                     work.resolve("metrics.json"),

@@ -12,9 +12,12 @@ import io.cxr.core.Reporter;
 import io.cxr.core.config.ConfigLoader;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.data.PreparedDataset;
+import io.cxr.core.hpo.Candidates;
 import io.cxr.core.hpo.MedianPruner;
-import io.cxr.core.hpo.Optimizer;
 import io.cxr.core.hpo.SearchSpace;
+import io.cxr.core.hpo.Trial;
+import io.cxr.core.hpo.TrialState;
+import io.cxr.core.stage.OptimizeStage;
 import io.cxr.core.train.Trainer;
 import io.cxr.core.train.TrainingListener;
 import java.nio.file.Path;
@@ -55,7 +58,7 @@ class OptimizeTest extends MlflowFixture {
             "tracking.uri=" + server.uri(),
             "hpo.space.cnn=[{key: train.learning_rate, type: log_uniform, low: 0.0005, high: 0.003},"
                 + " {key: model.cnn.filters, type: choice, values: [[8, 16], [16, 32]]}]");
-    Optimizer.Result r = search(o);
+    OptimizeStage.Result r = search(o);
     assertEquals(4, r.trials().size());
 
     String exp =
@@ -123,10 +126,10 @@ class OptimizeTest extends MlflowFixture {
             "train.epochs=3",
             "hpo.space.cnn=[{key: train.learning_rate, type: choice, values: [0.001, 0.002, 9.0]},"
                 + " {key: model.cnn.filters, type: choice, values: [[8, 16]]}]");
-    Optimizer.Result r = search(o);
-    assertEquals("COMPLETE", r.trials().get(0).state());
-    assertEquals("COMPLETE", r.trials().get(1).state());
-    assertEquals("PRUNED", r.trials().get(2).state(), r.trials().toString());
+    OptimizeStage.Result r = search(o);
+    assertEquals(TrialState.COMPLETE, r.trials().get(0).state());
+    assertEquals(TrialState.COMPLETE, r.trials().get(1).state());
+    assertEquals(TrialState.PRUNED, r.trials().get(2).state(), r.trials().toString());
     assertTrue(r.trials().get(2).epochs() < 3);
     // the local store marks it too
     FileStore store = new FileStore(work.resolve("mlruns"));
@@ -146,8 +149,8 @@ class OptimizeTest extends MlflowFixture {
             "train.epochs=1",
             "hpo.space.cnn=[{key: train.learning_rate, type: log_uniform, low: 0.0005, high: 0.003},"
                 + " {key: model.cnn.filters, type: choice, values: [[8, 16]]}]");
-    Optimizer.Result r = search(o);
-    assertEquals(List.of(1, 2, 3), r.trials().stream().map(Optimizer.Trial::number).toList());
+    OptimizeStage.Result r = search(o);
+    assertEquals(List.of(1, 2, 3), r.trials().stream().map(Trial::number).toList());
     assertEquals(4, new FileStore(work.resolve("mlruns")).runs().size(), "parent + 3 trials");
   }
 
@@ -180,7 +183,7 @@ class OptimizeTest extends MlflowFixture {
   }
 
   private static List<Object> candidates(CxrConfig cfg, List<String> o, int n) {
-    CandidateGenerator g = Optimizer.generator(cfg, SearchSpace.of(cfg, o, null));
+    CandidateGenerator g = Candidates.generator(cfg, SearchSpace.of(cfg, o, null));
     List<Object> out = new ArrayList<>();
     for (int i = 0; i < n && g.hasMoreCandidates(); i++) {
       out.add(g.getCandidate().getValue());
@@ -216,9 +219,9 @@ class OptimizeTest extends MlflowFixture {
   }
 
   /** Runs a search with these overrides, tracked where they say. */
-  private static Optimizer.Result search(List<String> o) {
+  private static OptimizeStage.Result search(List<String> o) {
     CxrConfig cfg = ConfigLoader.load(null, o);
-    return Optimizer.run(
+    return OptimizeStage.run(
         cfg, null, o, false, Tracking.open(cfg, Map.of(), Reporter.SILENT), Reporter.SILENT);
   }
 

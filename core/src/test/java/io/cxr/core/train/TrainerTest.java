@@ -8,12 +8,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.cxr.core.Reporter;
 import io.cxr.core.TestData;
 import io.cxr.core.config.CxrConfig;
+import io.cxr.core.config.Normalization;
 import io.cxr.core.data.PreparedDataset;
-import io.cxr.core.data.Preparer;
 import io.cxr.core.data.Split;
-import io.cxr.core.eval.Evaluator;
+import io.cxr.core.eval.EpochRecord;
 import io.cxr.core.io.Json;
 import io.cxr.core.model.ModelBundle;
+import io.cxr.core.model.Scorer;
+import io.cxr.core.stage.EvaluateStage;
+import io.cxr.core.stage.PrepareStage;
+import io.cxr.core.stage.TrainStage;
 import io.cxr.core.tracking.FileStore;
 import io.cxr.core.tracking.MirroredTracker;
 import java.nio.file.Files;
@@ -45,7 +49,7 @@ class TrainerTest {
             "train.epochs=3",
             "model.cnn.filters=[8, 16]",
             "model.cnn.dense_units=32");
-    Preparer.prepare(cfg, TestData.npz(), tmp.resolve("prepared"), Reporter.SILENT);
+    PrepareStage.run(cfg, TestData.npz(), tmp.resolve("prepared"), Reporter.SILENT);
     tracker = new MirroredTracker(new FileStore(tmp.resolve("mlruns")), null, Reporter.SILENT);
     first =
         TrainStage.run(
@@ -115,8 +119,9 @@ class TrainerTest {
     assertEquals(28, loaded.card().imageSize());
     assertTrue(loaded.card().provenance().get("data_manifest_sha256").matches("[0-9a-f]{64}"));
     PreparedDataset.Images test = PreparedDataset.load(tmp.resolve("prepared")).split(Split.TEST);
-    float[] a = Predictor.scores(first.model().network(), "per_image", test);
-    float[] b = Predictor.scores(loaded.network(), loaded.card().normalization(), test);
+    float[] a = Scorer.scores(first.model().network(), Normalization.PER_IMAGE, test);
+    float[] b =
+        Scorer.scores(loaded.network(), Normalization.of(loaded.card().normalization()), test);
     assertArrayEquals(a, b, 1e-6f);
   }
 
@@ -136,8 +141,8 @@ class TrainerTest {
 
   @Test
   void evaluateReproducesTrainTestMetricsAndWritesReport() throws Exception {
-    Evaluator.Result r =
-        Evaluator.run(
+    EvaluateStage.Result r =
+        EvaluateStage.run(
             cfg,
             tmp.resolve("models/model.zip"),
             null,

@@ -1,4 +1,4 @@
-package io.cxr.core.train;
+package io.cxr.core.eval;
 
 /** What one training epoch measured. */
 public record EpochRecord(

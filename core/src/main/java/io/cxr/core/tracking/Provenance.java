@@ -1,4 +1,4 @@
-package io.cxr.core.train;
+package io.cxr.core.tracking;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

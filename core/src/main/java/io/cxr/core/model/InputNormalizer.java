@@ -1,16 +1,14 @@
-package io.cxr.core.train;
+package io.cxr.core.model;
 
-/**
- * Maps a [0, 1] image to the network's input scale. {@code per_image}: zero mean and unit standard
- * deviation per image, which removes exposure and contrast differences between hospitals and
- * scanners (the shift between Kermany's train and test images).
- */
+import io.cxr.core.config.Normalization;
+
+/** Maps a [0, 1] image to the network's input scale, as {@link Normalization} says. */
 public final class InputNormalizer {
   private InputNormalizer() {}
 
   /** Writes the normalised {@code img} into {@code out} at {@code offset}. */
-  public static void apply(String mode, float[] img, float[] out, int offset) {
-    if ("none".equals(mode)) {
+  public static void apply(Normalization mode, float[] img, float[] out, int offset) {
+    if (mode == Normalization.NONE) {
       System.arraycopy(img, 0, out, offset, img.length);
       return;
     }

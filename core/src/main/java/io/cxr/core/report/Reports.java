@@ -1,8 +1,10 @@
-package io.cxr.core.eval;
+package io.cxr.core.report;
 
+import io.cxr.core.eval.QualityGate;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /** Text renderings of metrics and gate results: a console table and a Markdown report. */
 public final class Reports {
@@ -25,28 +27,33 @@ public final class Reports {
     sb.append(String.format(Locale.ROOT, "%-22s", "metric"));
     splits.forEach(s -> sb.append(String.format(Locale.ROOT, "%10s", s)));
     sb.append('\n');
-    for (String[] r : ROWS) {
-      sb.append(String.format(Locale.ROOT, "%-22s", r[1]));
-      for (String s : splits) {
-        Double v = m.get(s + "_" + r[0]);
-        sb.append(v == null ? String.format("%10s", "-") : String.format(Locale.ROOT, "%10.4f", v));
-      }
-      sb.append('\n');
-    }
-    for (String s : splits) {
-      if (m.containsKey(s + "_tp")) {
-        sb.append(
-            String.format(
-                Locale.ROOT,
-                "%s confusion: TP %d  FP %d  TN %d  FN %d (n=%d)%n",
-                s,
-                m.get(s + "_tp").longValue(),
-                m.get(s + "_fp").longValue(),
-                m.get(s + "_tn").longValue(),
-                m.get(s + "_fn").longValue(),
-                m.get(s + "_n").longValue()));
-      }
-    }
+    rows(
+        m,
+        splits,
+        (label, values) -> {
+          sb.append(String.format(Locale.ROOT, "%-22s", label));
+          values.forEach(
+              v ->
+                  sb.append(
+                      v == null
+                          ? String.format("%10s", "-")
+                          : String.format(Locale.ROOT, "%10.4f", v)));
+          sb.append('\n');
+        });
+    confusions(
+        m,
+        splits,
+        (s, c) ->
+            sb.append(
+                String.format(
+                    Locale.ROOT,
+                    "%s confusion: TP %d  FP %d  TN %d  FN %d (n=%d)%n",
+                    s,
+                    c[0],
+                    c[1],
+                    c[2],
+                    c[3],
+                    c[4])));
     return sb.toString();
   }
 
@@ -74,28 +81,32 @@ public final class Reports {
     sb.append("\n|---|");
     splits.forEach(s -> sb.append("---:|"));
     sb.append('\n');
-    for (String[] r : ROWS) {
-      sb.append("| ").append(r[1]).append(" |");
-      for (String s : splits) {
-        Double v = m.get(s + "_" + r[0]);
-        sb.append(' ').append(v == null ? "-" : String.format(Locale.ROOT, "%.4f", v)).append(" |");
-      }
-      sb.append('\n');
-    }
-    for (String s : splits) {
-      if (m.containsKey(s + "_tp")) {
-        sb.append(
-            String.format(
-                Locale.ROOT,
-                "%n**Confusion (%s)**%n%n| | predicted NORMAL | predicted PNEUMONIA |%n|---|---:|---:|%n"
-                    + "| actual NORMAL | %d | %d |%n| actual PNEUMONIA | %d | %d |%n",
-                s,
-                m.get(s + "_tn").longValue(),
-                m.get(s + "_fp").longValue(),
-                m.get(s + "_fn").longValue(),
-                m.get(s + "_tp").longValue()));
-      }
-    }
+    rows(
+        m,
+        splits,
+        (label, values) -> {
+          sb.append("| ").append(label).append(" |");
+          values.forEach(
+              v ->
+                  sb.append(' ')
+                      .append(v == null ? "-" : String.format(Locale.ROOT, "%.4f", v))
+                      .append(" |"));
+          sb.append('\n');
+        });
+    confusions(
+        m,
+        splits,
+        (s, c) ->
+            sb.append(
+                String.format(
+                    Locale.ROOT,
+                    "%n**Confusion (%s)**%n%n| | predicted NORMAL | predicted PNEUMONIA |%n|---|---:|---:|%n"
+                        + "| actual NORMAL | %d | %d |%n| actual PNEUMONIA | %d | %d |%n",
+                    s,
+                    c[2],
+                    c[1],
+                    c[3],
+                    c[0])));
     if (gate != null) {
       sb.append("\n## Quality gate: ")
           .append(gate.passed() ? "PASSED" : "FAILED")
@@ -117,5 +128,29 @@ public final class Reports {
       images.forEach(i -> sb.append("![").append(i).append("](").append(i).append(")\n"));
     }
     return sb.toString();
+  }
+
+  /** Each metric row: its label and the values of the splits (null where missing). */
+  private static void rows(
+      Map<String, Double> m, List<String> splits, BiConsumer<String, List<Double>> row) {
+    for (String[] r : ROWS) {
+      row.accept(r[1], splits.stream().map(s -> m.get(s + "_" + r[0])).toList());
+    }
+  }
+
+  /** Each split's confusion counts {tp, fp, tn, fn, n}, for the splits that have them. */
+  private static void confusions(
+      Map<String, Double> m, List<String> splits, BiConsumer<String, long[]> out) {
+    for (String s : splits) {
+      if (m.containsKey(s + "_tp")) {
+        long[] c = new long[5];
+        String[] keys = {"_tp", "_fp", "_tn", "_fn", "_n"};
+        for (int k = 0; k < keys.length; k++) {
+          Double v = m.get(s + keys[k]);
+          c[k] = v == null ? 0 : v.longValue();
+        }
+        out.accept(s, c);
+      }
+    }
   }
 }

@@ -1,27 +1,24 @@
-package io.cxr.core.eval;
+package io.cxr.core.report;
 
-import io.cxr.core.io.AtomicFiles;
-import io.cxr.core.train.EpochRecord;
+import io.cxr.core.eval.ConfusionMatrix;
+import io.cxr.core.eval.EpochRecord;
+import io.cxr.core.eval.PrecisionRecallCurve;
+import io.cxr.core.eval.RocCurve;
 import java.awt.Color;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.HeatMapChart;
 import org.knowm.xchart.HeatMapChartBuilder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.internal.chartpart.Chart;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /** PNG plots made with XChart: confusion matrix, ROC, precision-recall, training curves. */
 public final class Plots {
-  static {
-    System.setProperty("java.awt.headless", "true");
-  }
-
   private Plots() {}
 
   public static void confusionMatrix(ConfusionMatrix cm, String title, Path png) {
@@ -60,9 +57,7 @@ public final class Plots {
       RocCurve c = e.getValue();
       chart
           .addSeries(
-              String.format(java.util.Locale.ROOT, "%s (AUC %.3f)", e.getKey(), c.auc()),
-              c.fpr(),
-              c.tpr())
+              String.format(Locale.ROOT, "%s (AUC %.3f)", e.getKey(), c.auc()), c.fpr(), c.tpr())
           .setMarker(SeriesMarkers.NONE);
     }
     chart
@@ -79,8 +74,7 @@ public final class Plots {
       PrecisionRecallCurve c = e.getValue();
       chart
           .addSeries(
-              String.format(
-                  java.util.Locale.ROOT, "%s (AP %.3f)", e.getKey(), c.averagePrecision()),
+              String.format(Locale.ROOT, "%s (AP %.3f)", e.getKey(), c.averagePrecision()),
               c.recall(),
               c.precision())
           .setMarker(SeriesMarkers.NONE);
@@ -105,28 +99,14 @@ public final class Plots {
   }
 
   private static XYChart xy(String title, String x, String y) {
-    XYChart chart =
-        new XYChartBuilder()
-            .width(640)
-            .height(480)
-            .title(title)
-            .xAxisTitle(x)
-            .yAxisTitle(y)
-            .build();
-    chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideSE);
-    return chart;
+    return Charts.xy(title, x, y, 640, 480);
   }
 
   private static void unitAxes(XYChart chart) {
     chart.getStyler().setXAxisMin(0.0).setXAxisMax(1.0).setYAxisMin(0.0).setYAxisMax(1.02);
   }
 
-  /** Writes a chart as a PNG, atomically. */
-  public static void save(Chart<?, ?> chart, Path png) {
-    AtomicFiles.write(
-        png,
-        out -> {
-          out.write(BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
-        });
+  private static void save(Chart<?, ?> chart, Path png) {
+    Charts.save(chart, png);
   }
 }

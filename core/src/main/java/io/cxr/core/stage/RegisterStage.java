@@ -1,15 +1,17 @@
-package io.cxr.core.registry;
+package io.cxr.core.stage;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cxr.core.CxrException;
 import io.cxr.core.Reporter;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.io.Json;
+import io.cxr.core.registry.ModelRegistry;
+import io.cxr.core.registry.Promotion;
+import io.cxr.core.registry.Registries;
 import io.cxr.core.tracking.MirroredTracker;
 import io.cxr.core.tracking.RunInfo;
-import io.cxr.core.tracking.RunStatus;
+import io.cxr.core.tracking.RunSpec;
 import io.cxr.core.tracking.RunSync;
-import io.cxr.core.tracking.TrackedRun;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,8 +26,8 @@ import java.util.Optional;
  * with no champion, the first model becomes champion. The decision and both figures are recorded as
  * version tags.
  */
-public final class Registrar {
-  private Registrar() {}
+public final class RegisterStage {
+  private RegisterStage() {}
 
   /** The decision. */
   public record Result(
@@ -56,13 +58,7 @@ public final class Registrar {
     }
   }
 
-  public static ModelRegistry registry(MirroredTracker tracker) {
-    return tracker.remote() != null
-        ? new MlflowRegistry(tracker.remote())
-        : new FileStoreRegistry(tracker.local());
-  }
-
-  public static Result register(
+  public static Result run(
       CxrConfig cfg, MirroredTracker tracker, Path metricsFile, Path modelFile, Reporter reporter) {
     String metric = cfg.registry().metric();
     double value = readMetric(metricsFile, metric);
@@ -71,7 +67,7 @@ public final class Registrar {
           "model " + modelFile + ": not found (expected the model.zip of " + "`cxr train`)");
     }
     String runId = runOf(cfg, tracker, metricsFile, modelFile, reporter);
-    ModelRegistry registry = registry(tracker);
+    ModelRegistry registry = Registries.of(tracker);
     String name = cfg.registry().name();
     String alias = cfg.registry().alias();
     registry.ensureModel(name);
@@ -94,7 +90,7 @@ public final class Registrar {
                 + "' to compare with");
       }
     }
-    boolean promote = championValue == null || value > championValue;
+    boolean promote = Promotion.promotes(value, championValue);
     Map<String, String> tags = new LinkedHashMap<>();
     tags.put("cxr.metric", metric);
     tags.put("cxr.metric." + metric, Double.toString(value));
@@ -174,15 +170,17 @@ public final class Registrar {
         return remote;
       }
     }
-    TrackedRun run =
-        tracker.start(
+    RunSpec spec =
+        RunSpec.of(
             cfg.experiment().name(),
             RunInfo.runName(cfg, "register", null),
-            RunInfo.tags("register", null, null),
-            null);
-    run.logArtifact(modelFile, "model");
-    run.logArtifact(metricsFile, "");
-    run.end(RunStatus.FINISHED);
-    return tracker.remote() != null ? run.remoteRunId() : run.runId();
+            RunInfo.tags("register", null, null));
+    return tracker.within(
+        spec,
+        run -> {
+          run.logArtifact(modelFile, "model");
+          run.logArtifact(metricsFile, "");
+          return tracker.remote() != null ? run.remoteRunId() : run.runId();
+        });
   }
 }

@@ -1,0 +1,221 @@
+package io.cxr.core.config;
+
+import io.cxr.core.CxrException;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checks a bound config once, section by section, so later code may trust every value. The first
+ * bad key is reported as {@code config key '<key>': expected <what>, got '<value>'}; sections and
+ * keys are checked in a fixed order, so the same bad config always names the same key.
+ */
+final class ConfigValidator {
+  private ConfigValidator() {}
+
+  static void check(CxrConfig c) {
+    need(
+        c.experiment().name() != null && c.experiment().name().matches("[A-Za-z0-9._-]+"),
+        "experiment.name",
+        "letters, digits, '.', '_' or '-'",
+        c.experiment().name());
+    data(c.data());
+    model(c.model());
+    train(c.train());
+    gate(c.gate());
+    hpo(c.hpo());
+    registry(c.registry());
+    need(
+        c.tracking().localDir() != null && !c.tracking().localDir().isBlank(),
+        "tracking.local_dir",
+        "a folder",
+        c.tracking().localDir());
+    download(c.download());
+  }
+
+  private static void data(CxrConfig.Data d) {
+    if (!"auto".equals(d.imageSize())) {
+      int size;
+      try {
+        size = Integer.parseInt(d.imageSize());
+      } catch (NumberFormatException e) {
+        throw bad("data.image_size", "a positive integer or 'auto'", d.imageSize());
+      }
+      need(size > 0 && size <= 1024, "data.image_size", "an integer in 1..1024 or 'auto'", size);
+    }
+    need(
+        d.folderImageSize() > 0 && d.folderImageSize() <= 1024,
+        "data.folder_image_size",
+        "an integer in 1..1024",
+        d.folderImageSize());
+    fraction("data.val_fraction", d.valFraction());
+    fraction("data.test_fraction", d.testFraction());
+    need(d.minSplitImages() >= 0, "data.min_split_images", "a count >= 0", d.minSplitImages());
+    need(d.maxPerClass() >= 0, "data.max_per_class", "a count >= 0 (0 = all)", d.maxPerClass());
+    need(d.workers() >= 0, "data.workers", "a count >= 0 (0 = all cores)", d.workers());
+    need(
+        d.validation().minClassFraction() >= 0 && d.validation().minClassFraction() < 0.5,
+        "data.validation.min_class_fraction",
+        "a fraction in [0, 0.5)",
+        d.validation().minClassFraction());
+    oneOf(
+        "data.validation.cross_split_duplicates",
+        d.validation().crossSplitDuplicates(),
+        "drop",
+        "warn",
+        "error");
+  }
+
+  private static void model(CxrConfig.Model m) {
+    oneOf("model.type", m.type(), "cnn", "dense");
+    positiveList("model.cnn.filters", m.cnn().filters());
+    need(
+        m.cnn().denseUnits() > 0,
+        "model.cnn.dense_units",
+        "a positive integer",
+        m.cnn().denseUnits());
+    dropout("model.cnn.dropout", m.cnn().dropout());
+    positiveList("model.dense.hidden", m.dense().hidden());
+    dropout("model.dense.dropout", m.dense().dropout());
+  }
+
+  private static void train(CxrConfig.Train t) {
+    need(t.epochs() > 0, "train.epochs", "a positive integer", t.epochs());
+    need(t.batchSize() > 0, "train.batch_size", "a positive integer", t.batchSize());
+    oneOf("train.optimizer", t.optimizer(), "adam", "sgd", "rmsprop");
+    need(
+        t.learningRate() > 0 && t.learningRate() < 10,
+        "train.learning_rate",
+        "a number in (0, 10)",
+        t.learningRate());
+    need(t.l2() >= 0, "train.l2", "a number >= 0", t.l2());
+    oneOf("train.class_weights", t.classWeights(), "balanced", "none");
+    oneOf("train.normalization", t.normalization(), "per_image", "none");
+    oneOf("train.threshold", t.threshold(), "youden", "f1", "fixed");
+    need(
+        t.fixedThreshold() > 0 && t.fixedThreshold() < 1,
+        "train.fixed_threshold",
+        "a probability in (0, 1)",
+        t.fixedThreshold());
+    need(
+        t.earlyStopping().patience() > 0,
+        "train.early_stopping.patience",
+        "a positive integer",
+        t.earlyStopping().patience());
+    need(
+        t.earlyStopping().minDelta() >= 0,
+        "train.early_stopping.min_delta",
+        "a number >= 0",
+        t.earlyStopping().minDelta());
+    CxrConfig.Augment a = t.augment();
+    need(
+        a.maxShift() >= 0 && a.maxShift() < 0.5,
+        "train.augment.max_shift",
+        "a fraction in [0, 0.5)",
+        a.maxShift());
+    need(
+        a.maxRotation() >= 0 && a.maxRotation() <= 45,
+        "train.augment.max_rotation",
+        "degrees in [0, 45]",
+        a.maxRotation());
+    need(
+        a.maxZoom() >= 0 && a.maxZoom() < 0.5,
+        "train.augment.max_zoom",
+        "a fraction in [0, 0.5)",
+        a.maxZoom());
+    need(a.gamma() >= 0 && a.gamma() < 1, "train.augment.gamma", "a number in [0, 1)", a.gamma());
+  }
+
+  private static void gate(CxrConfig.Gate g) {
+    for (var e : // in this order, so the first bad key reported is always the same
+        List.of(
+            Map.entry("gate.min_test_f1", g.minTestF1()),
+            Map.entry("gate.min_test_accuracy", g.minTestAccuracy()),
+            Map.entry("gate.max_train_test_f1_gap", g.maxTrainTestF1Gap()),
+            Map.entry("gate.min_test_auc", g.minTestAuc()),
+            Map.entry("gate.min_test_specificity", g.minTestSpecificity()))) {
+      need(e.getValue() >= 0 && e.getValue() <= 1, e.getKey(), "a number in [0, 1]", e.getValue());
+    }
+  }
+
+  private static void hpo(CxrConfig.Hpo h) {
+    oneOf("hpo.strategy", h.strategy(), "random", "grid", "genetic");
+    need(h.trials() > 0, "hpo.trials", "a positive number of trials", h.trials());
+    need(h.maxMinutes() >= 0, "hpo.max_minutes", "minutes >= 0 (0 = no limit)", h.maxMinutes());
+    need(h.parallel() > 0, "hpo.parallel", "a positive number of trials at once", h.parallel());
+    need(h.gridPoints() > 1, "hpo.grid_points", "an integer >= 2", h.gridPoints());
+    need(
+        h.pruning().warmupEpochs() >= 1,
+        "hpo.pruning.warmup_epochs",
+        "an integer >= 1",
+        h.pruning().warmupEpochs());
+    need(
+        h.pruning().minTrials() >= 1,
+        "hpo.pruning.min_trials",
+        "an integer >= 1",
+        h.pruning().minTrials());
+  }
+
+  private static void registry(CxrConfig.Registry r) {
+    need(
+        r.name() != null && r.name().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,254}"),
+        "registry.name",
+        "a name of letters, digits, '.', '_' or '-'",
+        r.name());
+    need(
+        r.alias() != null && r.alias().matches("[A-Za-z][A-Za-z0-9_-]{0,254}"),
+        "registry.alias",
+        "an alias of letters, digits, '_' or '-'",
+        r.alias());
+    need(
+        r.metric() != null && r.metric().matches("[a-z0-9_]+"),
+        "registry.metric",
+        "a metrics.json key such as test_f1",
+        r.metric());
+  }
+
+  private static void download(CxrConfig.Download d) {
+    oneOf("download.dataset", d.dataset(), "pneumoniamnist", "kermany");
+    need(
+        List.of(28, 64, 128, 224).contains(d.medmnistSize()),
+        "download.medmnist_size",
+        "one of 28, 64, 128, 224",
+        d.medmnistSize());
+    need(
+        d.timeoutSeconds() > 0,
+        "download.timeout_seconds",
+        "a positive integer",
+        d.timeoutSeconds());
+    need(d.retries() >= 0, "download.retries", "a count >= 0", d.retries());
+  }
+
+  private static void fraction(String key, double f) {
+    need(f > 0 && f < 0.5, key, "a fraction in (0, 0.5)", f);
+  }
+
+  private static void positiveList(String key, List<Integer> values) {
+    need(
+        values != null && !values.isEmpty() && values.stream().allMatch(f -> f != null && f > 0),
+        key,
+        "a non-empty list of positive integers",
+        values);
+  }
+
+  private static void dropout(String key, double p) {
+    need(p >= 0 && p < 1, key, "a drop probability in [0, 1)", p);
+  }
+
+  private static void oneOf(String key, String value, String... allowed) {
+    need(List.of(allowed).contains(value), key, "one of " + String.join(", ", allowed), value);
+  }
+
+  private static void need(boolean ok, String key, String expected, Object value) {
+    if (!ok) {
+      throw bad(key, expected, value);
+    }
+  }
+
+  private static CxrException bad(String key, String expected, Object value) {
+    return new CxrException(
+        "config key '" + key + "': expected " + expected + ", got '" + value + "'");
+  }
+}

@@ -1,0 +1,25 @@
+package io.cxr.core.config;
+
+import java.util.Locale;
+
+/**
+ * How a [0, 1] image is mapped to the network's input scale ({@code train.normalization}; stored in
+ * the model card so that evaluate and predict do the same).
+ */
+public enum Normalization {
+  /**
+   * Zero mean and unit standard deviation per image, which removes exposure and contrast
+   * differences between hospitals and scanners (the shift between Kermany's train and test images).
+   */
+  PER_IMAGE,
+  /** The [0, 1] pixels as they are. */
+  NONE;
+
+  public String key() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  public static Normalization of(String key) {
+    return valueOf(key.toUpperCase(Locale.ROOT));
+  }
+}

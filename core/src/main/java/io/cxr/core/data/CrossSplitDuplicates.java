@@ -1,0 +1,92 @@
+package io.cxr.core.data;
+
+import io.cxr.core.CxrException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Identical images (same decoded pixels) in two splits, a leak between what is trained on and what
+ * is held out. Splits are written held-out first, so the copy met later is the one in the split
+ * that is trained on; {@code data.validation.cross_split_duplicates} says what happens to it:
+ * {@code drop} (removed, listed in the manifest), {@code warn} or {@code error}.
+ */
+public final class CrossSplitDuplicates {
+  private static final int WARN_LIMIT = 5;
+
+  private final String policy;
+  private final Map<String, String> seen = new HashMap<>(); // pixel hash -> "split:id"
+  private final List<Map<String, String>> dropped = new ArrayList<>();
+  private final List<String> warnings = new ArrayList<>();
+  private int warned;
+
+  public CrossSplitDuplicates(String policy) {
+    this.policy = policy;
+  }
+
+  /** Whether sample {@code s} of {@code split}, whose pixels hash to {@code hash}, is kept. */
+  boolean admit(Split split, Sample s, String hash) {
+    String prev = seen.putIfAbsent(hash, split.key() + ":" + s.id());
+    if (prev == null || prev.startsWith(split.key() + ":")) {
+      return true;
+    }
+    String msg =
+        "image "
+            + s.id()
+            + " in "
+            + split.key()
+            + " is identical to "
+            + prev.substring(prev.indexOf(':') + 1)
+            + " in "
+            + prev.substring(0, prev.indexOf(':'));
+    switch (policy) {
+      case "error" ->
+          throw new CxrException(
+              "duplicate images across splits: "
+                  + msg
+                  + " (expected "
+                  + "disjoint splits; set data.validation.cross_split_duplicates=drop or warn)");
+      case "drop" -> {
+        // ordered: Map.of's order changes from JVM to JVM, and with it the manifest's hash
+        Map<String, String> dup = new LinkedHashMap<>();
+        dup.put("dropped", split.key() + ":" + s.id());
+        dup.put("same_as", prev);
+        dropped.add(dup);
+        return false;
+      }
+      default -> {
+        if (warned++ < WARN_LIMIT) {
+          warnings.add("duplicate across splits: " + msg);
+        }
+        return true;
+      }
+    }
+  }
+
+  /** Closes a split's account: a summary of further warnings and of what was dropped. */
+  void endSplit(Split split, int droppedHere) {
+    if (warned > WARN_LIMIT) {
+      warnings.add("... and " + (warned - WARN_LIMIT) + " more duplicates across splits");
+    }
+    warned = 0;
+    if (droppedHere > 0) {
+      warnings.add(
+          "dropped "
+              + droppedHere
+              + " images from "
+              + split.key()
+              + " that also appear in a held-out split");
+    }
+  }
+
+  /** The dropped copies, {dropped: split:id, same_as: split:id}, in the order met. */
+  public List<Map<String, String>> dropped() {
+    return dropped;
+  }
+
+  public List<String> warnings() {
+    return warnings;
+  }
+}

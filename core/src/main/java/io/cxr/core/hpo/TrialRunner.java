@@ -1,0 +1,167 @@
+package io.cxr.core.hpo;
+
+import io.cxr.core.Reporter;
+import io.cxr.core.config.CxrConfig;
+import io.cxr.core.data.PreparedDataset;
+import io.cxr.core.eval.EpochRecord;
+import io.cxr.core.tracking.RunInfo;
+import io.cxr.core.tracking.RunSpec;
+import io.cxr.core.tracking.RunStatus;
+import io.cxr.core.tracking.TrackedRun;
+import io.cxr.core.tracking.Tracker;
+import io.cxr.core.train.EpochMetricsLogger;
+import io.cxr.core.train.Trainer;
+import io.cxr.core.train.TrainingListener;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Runs one search trial as a nested run: cxr's trainer with the sampled values, scored on the
+ * validation split only (never test), stopped by the pruner; a failed trial is recorded, not
+ * thrown.
+ */
+public final class TrialRunner {
+  private static final List<String> RESULT_KEYS =
+      List.of(
+          "val_auc",
+          "val_f1",
+          "val_accuracy",
+          "val_specificity",
+          "threshold",
+          "best_epoch",
+          "epochs_run");
+
+  private final SearchSpace space;
+  private final Path configFile;
+  private final List<String> baseOverrides;
+  private final PreparedDataset data;
+  private final MedianPruner pruner;
+  private final Tracker tracker;
+  private final String parentRunId;
+  private final Reporter reporter;
+
+  public TrialRunner(
+      SearchSpace space,
+      Path configFile,
+      List<String> baseOverrides,
+      PreparedDataset data,
+      MedianPruner pruner,
+      Tracker tracker,
+      String parentRunId,
+      Reporter reporter) {
+    this.space = space;
+    this.configFile = configFile;
+    this.baseOverrides = baseOverrides;
+    this.data = data;
+    this.pruner = pruner;
+    this.tracker = tracker;
+    this.parentRunId = parentRunId;
+    this.reporter = reporter;
+  }
+
+  /** Thrown by the pruning listener to stop a trial. */
+  static final class Pruned extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final int epoch;
+
+    Pruned(int epoch) {
+      super("pruned at epoch " + epoch, null, false, false);
+      this.epoch = epoch;
+    }
+  }
+
+  public Trial run(int number, Map<String, Object> sample) {
+    long t0 = System.nanoTime();
+    CxrConfig cfg = space.trialConfig(sample, configFile, baseOverrides);
+    Map<String, String> tags =
+        new LinkedHashMap<>(
+            RunInfo.tags("optimize-trial", cfg.model().type(), data.manifestSha256()));
+    tags.put("trial", Integer.toString(number));
+    RunSpec spec =
+        RunSpec.of(cfg.experiment().name(), String.format(Locale.ROOT, "trial-%02d", number), tags)
+            .nestedIn(parentRunId);
+    return tracker.within(spec, run -> trial(run, number, sample, cfg, t0));
+  }
+
+  private Trial trial(
+      TrackedRun run, int number, Map<String, Object> sample, CxrConfig cfg, long t0) {
+    Map<String, String> params = new LinkedHashMap<>();
+    sample.forEach((k, v) -> params.put(k, SearchSpace.flow(v)));
+    params.put("trial", Integer.toString(number));
+    run.logParams(params);
+    List<Double> curve = new ArrayList<>();
+    TrainingListener pruning =
+        new TrainingListener() {
+          @Override
+          public void onEpoch(EpochRecord r) {
+            double auc = Double.isNaN(r.valAuc()) ? 0 : r.valAuc(); // diverged counts as worst
+            double best = Math.max(auc, curve.isEmpty() ? 0 : curve.get(curve.size() - 1));
+            curve.add(best);
+            if (pruner.shouldPrune(r.epoch(), best)) {
+              throw new Pruned(r.epoch());
+            }
+          }
+        };
+    TrainingListener listener =
+        TrainingListener.all(new EpochMetricsLogger(run, EpochMetricsLogger.TRIAL_KEYS), pruning);
+    try {
+      Trainer.Outcome o = Trainer.train(cfg, data, listener, Reporter.SILENT, false);
+      double score = o.metrics().get("val_auc");
+      score = Double.isNaN(score) ? 0 : score;
+      pruner.complete(curve.stream().mapToDouble(Double::doubleValue).toArray());
+      Map<String, Double> m = new LinkedHashMap<>();
+      RESULT_KEYS.forEach(k -> m.put(k, o.metrics().get(k)));
+      run.logMetrics(m, 0);
+      run.setTags(Map.of("trial_state", TrialState.COMPLETE.name()));
+      return new Trial(
+          number,
+          sample,
+          TrialState.COMPLETE,
+          score,
+          curve.size(),
+          o.metrics().get("best_epoch").intValue(),
+          o.metrics().get("threshold"),
+          seconds(t0),
+          run.runId(),
+          cfg);
+    } catch (Pruned p) {
+      double score = curve.get(curve.size() - 1);
+      run.logMetrics(Map.of("val_auc", score), 0);
+      run.setTags(Map.of("trial_state", TrialState.PRUNED.name(), "pruned_at_epoch", "" + p.epoch));
+      return new Trial(
+          number,
+          sample,
+          TrialState.PRUNED,
+          score,
+          curve.size(),
+          0,
+          Double.NaN,
+          seconds(t0),
+          run.runId(),
+          cfg);
+    } catch (RuntimeException e) {
+      reporter.warn("trial " + number + " failed: " + e.getMessage());
+      run.setTags(Map.of("trial_state", TrialState.FAILED.name()));
+      run.end(RunStatus.FAILED);
+      return new Trial(
+          number,
+          sample,
+          TrialState.FAILED,
+          0,
+          curve.size(),
+          0,
+          Double.NaN,
+          seconds(t0),
+          run.runId(),
+          cfg);
+    }
+  }
+
+  private static double seconds(long t0) {
+    return (System.nanoTime() - t0) / 1e9;
+  }
+}

@@ -1,0 +1,79 @@
+package io.cxr.core.model;
+
+import io.cxr.core.Reporter;
+import io.cxr.core.config.Normalization;
+import io.cxr.core.data.PreparedDataset;
+import java.util.stream.IntStream;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Scores images with a network: P(PNEUMONIA) per image, in inference mode, in batches of {@value
+ * #BATCH}. The one scoring loop of cxr: training's validation, evaluate and predict all use it.
+ */
+public final class Scorer {
+  static final int BATCH = 256;
+
+  private Scorer() {}
+
+  /** Decodes image {@code i} into {@code out} at {@code offset} (size x size floats in [0, 1]). */
+  @FunctionalInterface
+  public interface ImageLoader {
+    void load(int i, float[] out, int offset);
+  }
+
+  public static float[] scores(
+      MultiLayerNetwork net, Normalization normalization, PreparedDataset.Images images) {
+    return scores(net, normalization, images.x(), images.n(), images.size());
+  }
+
+  /** {@code x} holds {@code n} images of {@code size x size} in [0, 1]. */
+  public static float[] scores(
+      MultiLayerNetwork net, Normalization normalization, float[] x, int n, int size) {
+    int px = size * size;
+    float[] out = new float[n];
+    float[] img = new float[px];
+    for (int from = 0; from < n; from += BATCH) {
+      int b = Math.min(BATCH, n - from);
+      float[] batch = new float[b * px];
+      for (int i = 0; i < b; i++) {
+        System.arraycopy(x, (from + i) * px, img, 0, px);
+        InputNormalizer.apply(normalization, img, batch, i * px);
+      }
+      INDArray probs = net.output(features(batch, b, size), false);
+      float[] p1 = probs.getColumn(1).toFloatVector();
+      System.arraycopy(p1, 0, out, from, b);
+    }
+    return out;
+  }
+
+  /**
+   * Decodes and scores {@code n} images with a model's own size and normalization, a batch at a
+   * time: each batch is decoded in place, in parallel across the cores (one reusable decoder per
+   * thread), then scored; memory stays at one batch of pixels.
+   */
+  public static float[] decodeAndScore(
+      ModelBundle model, int n, ImageLoader loader, Reporter.Progress progress) {
+    int size = model.card().imageSize();
+    Normalization norm = Normalization.of(model.card().normalization());
+    float[] out = new float[n];
+    for (int from = 0; from < n; from += BATCH) {
+      int b = Math.min(BATCH, n - from);
+      float[] x = new float[b * size * size];
+      int first = from;
+      IntStream.range(0, b).parallel().forEach(i -> loader.load(first + i, x, i * size * size));
+      float[] p = scores(model.network(), norm, x, b, size);
+      System.arraycopy(p, 0, out, from, b);
+      for (int i = 0; i < b; i++) {
+        progress.step();
+      }
+    }
+    return out;
+  }
+
+  /** Network input {@code [N, 1, S, S]} from N images of S x S. */
+  public static INDArray features(float[] data, int n, int size) {
+    return Nd4j.createFromArray(data).reshape('c', n, 1, size, size);
+  }
+}

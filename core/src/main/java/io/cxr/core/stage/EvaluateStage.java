@@ -1,0 +1,198 @@
+package io.cxr.core.stage;
+
+import io.cxr.core.CxrException;
+import io.cxr.core.Reporter;
+import io.cxr.core.config.ConfigLoader;
+import io.cxr.core.config.CxrConfig;
+import io.cxr.core.config.Normalization;
+import io.cxr.core.data.DataSource;
+import io.cxr.core.data.PreparedDataset;
+import io.cxr.core.data.Sample;
+import io.cxr.core.data.Sources;
+import io.cxr.core.data.Split;
+import io.cxr.core.eval.BinaryMetrics;
+import io.cxr.core.eval.MetricMaps;
+import io.cxr.core.eval.QualityGate;
+import io.cxr.core.io.AtomicFiles;
+import io.cxr.core.io.Json;
+import io.cxr.core.model.ModelBundle;
+import io.cxr.core.model.Scorer;
+import io.cxr.core.report.Plots;
+import io.cxr.core.report.Reports;
+import io.cxr.core.tracking.RunInfo;
+import io.cxr.core.tracking.RunSpec;
+import io.cxr.core.tracking.Tracker;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code cxr evaluate}: a saved model on the prepared test split or on any labelled folder or npz,
+ * with the model's own threshold; writes metrics JSON, a Markdown report and plots, applies the
+ * quality gate, and records it all as a run tagged with the model's train run.
+ */
+public final class EvaluateStage {
+  private static final List<String> PLOTS =
+      List.of("eval_confusion_matrix.png", "eval_roc_curve.png", "eval_pr_curve.png");
+
+  private EvaluateStage() {}
+
+  /** What evaluation found. */
+  public record Result(
+      Map<String, Double> metrics,
+      QualityGate.Result gate,
+      String dataName,
+      Path metricsFile,
+      Path report,
+      String table) {}
+
+  /** Labelled images to score: the pixels or a way to decode them, and their labels. */
+  private record Labelled(int[] labels, float[] x, Scorer.ImageLoader loader, String name) {}
+
+  /**
+   * Evaluates.
+   *
+   * @param data a Kermany folder or npz, or null for the prepared test split
+   * @param out folder for evaluation.json, evaluation.md and plots
+   */
+  public static Result run(
+      CxrConfig cfg, Path modelPath, Path data, Path out, Reporter reporter, Tracker tracker) {
+    ModelBundle model = ModelBundle.load(modelPath);
+    Map<String, String> prov =
+        model.card().provenance() == null ? Map.of() : model.card().provenance();
+    RunSpec spec =
+        RunSpec.of(
+            cfg.experiment().name(),
+            RunInfo.runName(cfg, "evaluate", model.card().modelType()),
+            RunInfo.tags("evaluate", model.card().modelType(), prov.get("data_manifest_sha256")));
+    return tracker.within(
+        spec,
+        run -> {
+          Result r = evaluate(cfg, model, modelPath, data, out, reporter);
+          Map<String, String> params = new LinkedHashMap<>(RunInfo.params(cfg));
+          params.put("eval.model", modelPath.toString());
+          params.put("eval.data", data == null ? "prepared test split" : data.toString());
+          run.logParams(params);
+          if (prov.containsKey("tracking_run_id")) {
+            run.setTags(Map.of("cxr.model_run_id", prov.get("tracking_run_id")));
+          }
+          run.setTags(Map.of("gate", r.gate().passed() ? "passed" : "failed"));
+          Map<String, Double> m = new LinkedHashMap<>(MetricMaps.rounded(r.metrics()));
+          m.put("gate_passed", r.gate().passed() ? 1.0 : 0.0);
+          run.logMetrics(m, 0);
+          for (String f : outputs()) {
+            run.logArtifact(out.resolve(f), "evaluation");
+          }
+          return r;
+        });
+  }
+
+  private static List<String> outputs() {
+    List<String> files = new ArrayList<>(List.of("evaluation.json", "evaluation.md"));
+    files.addAll(PLOTS);
+    files.add("config.yaml");
+    return files;
+  }
+
+  private static Result evaluate(
+      CxrConfig cfg, ModelBundle model, Path modelPath, Path data, Path out, Reporter reporter) {
+    int size = model.card().imageSize();
+    Labelled set = data == null ? preparedTest(cfg, modelPath, size) : labelled(data, size);
+    float[] scores;
+    if (set.x() != null) {
+      Normalization norm = Normalization.of(model.card().normalization());
+      scores = Scorer.scores(model.network(), norm, set.x(), set.labels().length, size);
+    } else {
+      try (Reporter.Progress bar = reporter.progress("decode", set.labels().length)) {
+        scores = Scorer.decodeAndScore(model, set.labels().length, set.loader(), bar);
+      }
+    }
+    int[] labels = set.labels();
+    BinaryMetrics bm = BinaryMetrics.of(labels, scores, model.card().threshold());
+    Map<String, Double> metrics = new LinkedHashMap<>(bm.flat("test"));
+    Double trainF1 = model.card().metrics() == null ? null : model.card().metrics().get("train_f1");
+    if (trainF1 != null) {
+      metrics.put("train_f1", trainF1);
+    }
+    metrics.put("threshold", model.card().threshold());
+    QualityGate.Result gate = QualityGate.check(cfg.gate(), metrics);
+
+    Plots.confusionMatrix(
+        bm.confusion(),
+        String.format(Locale.ROOT, "Confusion matrix (threshold %.3f)", model.card().threshold()),
+        out.resolve(PLOTS.get(0)));
+    Plots.roc(Map.of("test", bm.roc()), out.resolve(PLOTS.get(1)));
+    Plots.precisionRecall(Map.of("test", bm.pr()), out.resolve(PLOTS.get(2)));
+    Path metricsFile = out.resolve("evaluation.json");
+    Map<String, Object> json = new LinkedHashMap<>(MetricMaps.rounded(metrics));
+    json.put("gate_passed", gate.passed() ? 1.0 : 0.0);
+    Json.writeJson(metricsFile, json);
+    Path report = out.resolve("evaluation.md");
+    AtomicFiles.writeString(
+        report,
+        Reports.markdown(
+            "cxr evaluation",
+            facts(model, modelPath, set.name(), labels.length),
+            metrics,
+            List.of("test"),
+            gate,
+            PLOTS));
+    AtomicFiles.writeString(out.resolve("config.yaml"), ConfigLoader.toYaml(cfg));
+    return new Result(
+        metrics, gate, set.name(), metricsFile, report, Reports.table(metrics, List.of("test")));
+  }
+
+  private static Map<String, String> facts(
+      ModelBundle model, Path modelPath, String dataName, int n) {
+    int size = model.card().imageSize();
+    Map<String, String> facts = new LinkedHashMap<>();
+    facts.put(
+        "model", modelPath + " (" + model.card().modelType() + ", " + size + "x" + size + ")");
+    facts.put("data", dataName + ", " + n + " images");
+    facts.put(
+        "threshold",
+        String.format(Locale.ROOT, "%.4f (chosen on validation)", model.card().threshold()));
+    if (model.card().provenance() != null) {
+      facts.put("git commit", model.card().provenance().getOrDefault("git_commit", "unknown"));
+      facts.put(
+          "data manifest",
+          model.card().provenance().getOrDefault("data_manifest_sha256", "unknown"));
+    }
+    return facts;
+  }
+
+  private static Labelled preparedTest(CxrConfig cfg, Path modelPath, int size) {
+    PreparedDataset p = PreparedDataset.load(Path.of(cfg.paths().prepared()));
+    if (p.imageSize() != size) {
+      throw new CxrException(
+          String.format(
+              Locale.ROOT,
+              "prepared data %s: images are %dx%d but model %s expects %dx%d (re-run prepare"
+                  + " with data.image_size=%d)",
+              p.dir(),
+              p.imageSize(),
+              p.imageSize(),
+              modelPath,
+              size,
+              size,
+              size));
+    }
+    PreparedDataset.Images test = p.split(Split.TEST);
+    return new Labelled(test.y(), test.x(), null, "prepared test split (" + p.dir() + ")");
+  }
+
+  /** The test split of a split layout or npz, else every image of the source. */
+  private static Labelled labelled(Path data, int size) {
+    DataSource src = Sources.open(data, false);
+    List<Sample> chosen =
+        src.splits().contains(Split.TEST)
+            ? src.samples().stream().filter(s -> s.split() == Split.TEST).toList()
+            : src.samples();
+    int[] labels = chosen.stream().mapToInt(Sample::label).toArray();
+    String name = src.describe() + (src.splits().contains(Split.TEST) ? ", test split" : "");
+    return new Labelled(labels, null, (i, x, off) -> src.load(chosen.get(i), size, x, off), name);
+  }
+}

@@ -1,0 +1,125 @@
+package io.cxr.core.stage;
+
+import io.cxr.core.Reporter;
+import io.cxr.core.config.ConfigLoader;
+import io.cxr.core.config.CxrConfig;
+import io.cxr.core.data.CrossSplitDuplicates;
+import io.cxr.core.data.DataSource;
+import io.cxr.core.data.DataValidator;
+import io.cxr.core.data.DecodeFeed;
+import io.cxr.core.data.ImageDecoder;
+import io.cxr.core.data.ManifestBuilder;
+import io.cxr.core.data.PreparedDataset;
+import io.cxr.core.data.Sample;
+import io.cxr.core.data.SamplesCsv;
+import io.cxr.core.data.SourceKind;
+import io.cxr.core.data.Sources;
+import io.cxr.core.data.Split;
+import io.cxr.core.data.SplitAssigner;
+import io.cxr.core.data.SplitStats;
+import io.cxr.core.data.SplitWriter;
+import io.cxr.core.io.AtomicFiles;
+import io.cxr.core.io.Hashing;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code cxr prepare}: source -> splits (patient-wise where carved) -> decode, grayscale, resize,
+ * scale to [0, 1] -> validation -> {@code x_<split>.npy}, {@code y_<split>.npy}, {@code
+ * samples.csv}, {@code manifest.json} and {@code config.yaml}, published atomically.
+ */
+public final class PrepareStage {
+  /** Held-out splits first, so a duplicate is dropped from the split that is trained on. */
+  private static final List<Split> WRITE_ORDER = List.of(Split.TEST, Split.VAL, Split.TRAIN);
+
+  private PrepareStage() {}
+
+  /** What prepare produced. */
+  public record Result(
+      Path dir,
+      int imageSize,
+      Map<Split, SplitStats> stats,
+      Map<Split, String> origin,
+      List<String> warnings,
+      String manifestSha256,
+      double seconds) {}
+
+  public static Result run(CxrConfig cfg, Path source, Path outDir, Reporter reporter) {
+    long t0 = System.nanoTime();
+    DataSource src = Sources.open(source, true);
+    int size = Sources.imageSize(cfg, src);
+    reporter.info(
+        "source: "
+            + src.describe()
+            + ", "
+            + src.samples().size()
+            + " images; "
+            + "image size "
+            + size
+            + "x"
+            + size);
+    if (src.kind() == SourceKind.FOLDER && !ImageDecoder.fastJpeg()) {
+      reporter.warn(
+          "decoding JPEGs with OpenCV's bundled libjpeg (about 1.5x slower): "
+              + ImageDecoder.backend().substring(ImageDecoder.backend().lastIndexOf("; ") + 2)
+              + "; install libturbojpeg0 for the fast path");
+    }
+    Map<Split, String> origin = new EnumMap<>(Split.class);
+    Map<Split, List<Sample>> bySplit = SplitAssigner.assign(cfg, src, origin, reporter);
+    int workers =
+        cfg.data().workers() > 0
+            ? cfg.data().workers()
+            : Runtime.getRuntime().availableProcessors();
+    Path staging = AtomicFiles.tempDirBeside(outDir);
+    try {
+      Map<Split, SplitStats> stats = new EnumMap<>(Split.class);
+      CrossSplitDuplicates duplicates =
+          new CrossSplitDuplicates(cfg.data().validation().crossSplitDuplicates());
+      ManifestBuilder manifest = new ManifestBuilder();
+      SamplesCsv csv = new SamplesCsv();
+      long total = bySplit.values().stream().mapToLong(List::size).sum();
+      try (DecodeFeed feed = new DecodeFeed(src, size, workers, WRITE_ORDER, bySplit);
+          Reporter.Progress progress = reporter.progress("prepare", total)) {
+        for (Split s : WRITE_ORDER) {
+          SplitStats st = new SplitStats();
+          stats.put(s, st);
+          SplitWriter.Written w =
+              SplitWriter.write(s, bySplit.get(s), size, staging, feed, duplicates, st, progress);
+          csv.add(s, w.kept());
+          manifest.split(s, st, w, origin.get(s));
+        }
+      }
+      List<String> warnings = new ArrayList<>(duplicates.warnings());
+      warnings.addAll(DataValidator.check(stats, cfg.data().validation(), src.describe()));
+      String manifestJson = manifest.json(cfg, size, src, source, warnings, duplicates.dropped());
+      Files.writeString(staging.resolve(PreparedDataset.MANIFEST), manifestJson);
+      Files.writeString(staging.resolve("samples.csv"), csv.toString());
+      Files.writeString(staging.resolve("config.yaml"), ConfigLoader.toYaml(cfg));
+      AtomicFiles.publishDir(staging, outDir);
+      staging = null;
+      for (String w : warnings) {
+        reporter.warn(w);
+      }
+      return new Result(
+          outDir,
+          size,
+          stats,
+          origin,
+          warnings,
+          Hashing.sha256(manifestJson),
+          (System.nanoTime() - t0) / 1e9);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      if (staging != null) {
+        AtomicFiles.deleteRecursively(staging);
+      }
+    }
+  }
+}

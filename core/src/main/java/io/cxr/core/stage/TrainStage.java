@@ -1,0 +1,187 @@
+package io.cxr.core.stage;
+
+import io.cxr.core.Reporter;
+import io.cxr.core.config.ConfigLoader;
+import io.cxr.core.config.CxrConfig;
+import io.cxr.core.data.Label;
+import io.cxr.core.data.PreparedDataset;
+import io.cxr.core.data.Split;
+import io.cxr.core.eval.BinaryMetrics;
+import io.cxr.core.eval.EpochRecord;
+import io.cxr.core.eval.MetricMaps;
+import io.cxr.core.eval.PrecisionRecallCurve;
+import io.cxr.core.eval.RocCurve;
+import io.cxr.core.io.AtomicFiles;
+import io.cxr.core.io.Json;
+import io.cxr.core.model.BundleFiles;
+import io.cxr.core.model.ModelBundle;
+import io.cxr.core.report.Plots;
+import io.cxr.core.tracking.RunInfo;
+import io.cxr.core.tracking.RunSpec;
+import io.cxr.core.tracking.TrackedRun;
+import io.cxr.core.tracking.Tracker;
+import io.cxr.core.train.EpochMetricsLogger;
+import io.cxr.core.train.Trainer;
+import io.cxr.core.train.TrainingListener;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code cxr train}: prepared data -> {@code <models>/model.zip}, {@code metrics.json}, {@code
+ * timing.json}, {@code config.yaml}, {@code run.json}, and plots plus {@code history.csv} under
+ * {@code <artifacts>/<experiment>/}, all recorded in one tracked run.
+ */
+public final class TrainStage {
+  /** Figures that depend on the machine, kept out of metrics.json. */
+  public static final List<String> TIMING_KEYS =
+      List.of("train_seconds", "train_images_per_second");
+
+  /** Plots and plot data written under the experiment's artifacts and logged under plots/. */
+  private static final List<String> PLOT_FILES =
+      List.of(
+          "confusion_matrix.png",
+          "roc_curve.png",
+          "pr_curve.png",
+          "training_curves.png",
+          "history.csv",
+          "roc_test.csv",
+          "pr_test.csv",
+          "test_predictions.csv");
+
+  private TrainStage() {}
+
+  /** Paths of what the stage wrote. */
+  public record Written(Path model, Path metrics, Path artifacts) {}
+
+  /** Trains and writes outputs, recording the run in {@code tracker}. */
+  public static Trainer.Outcome run(
+      CxrConfig cfg, TrainingListener listener, Reporter reporter, Tracker tracker) {
+    PreparedDataset data = PreparedDataset.load(Path.of(cfg.paths().prepared()));
+    String type = cfg.model().type();
+    RunSpec spec =
+        RunSpec.of(
+            cfg.experiment().name(),
+            RunInfo.runName(cfg, "train", type),
+            RunInfo.tags("train", type, data.manifestSha256()));
+    return tracker.within(spec, run -> train(cfg, data, listener, reporter, run, tracker));
+  }
+
+  private static Trainer.Outcome train(
+      CxrConfig cfg,
+      PreparedDataset data,
+      TrainingListener listener,
+      Reporter reporter,
+      TrackedRun run,
+      Tracker tracker) {
+    reporter.info("tracking: run " + run.runId() + " in " + tracker.describe());
+    run.logParams(RunInfo.params(cfg));
+    TrainingListener both =
+        TrainingListener.all(new EpochMetricsLogger(run, EpochMetricsLogger.TRAIN_KEYS), listener);
+    Trainer.Outcome outcome = Trainer.train(cfg, data, both, reporter);
+    Trainer.Outcome o =
+        outcome.withModel(
+            new ModelBundle(
+                outcome.model().network(),
+                outcome.model().card().withProvenance("tracking_run_id", run.runId())));
+    Written w = write(cfg, o);
+    run.logMetrics(MetricMaps.rounded(o.metrics()), 0);
+    run.logArtifact(w.model(), "model");
+    run.logArtifact(w.metrics(), "");
+    run.logArtifact(Path.of(cfg.paths().models(), BundleFiles.CONFIG), "");
+    for (String f : PLOT_FILES) {
+      run.logArtifact(w.artifacts().resolve(f), "plots");
+    }
+    RunInfo.write(Path.of(cfg.paths().models()), run, tracker.describe());
+    return o;
+  }
+
+  /** Writes the plots, plot data and the model files of an outcome. */
+  public static Written write(CxrConfig cfg, Trainer.Outcome o) {
+    Path art = cfg.experimentArtifacts();
+    writePlots(art, o);
+    // the model last among the model files: metrics.json never describes a model not written
+    Path models = Path.of(cfg.paths().models());
+    Path model = models.resolve(BundleFiles.MODEL);
+    o.model().save(model);
+    Path metrics = models.resolve(BundleFiles.METRICS);
+    // metrics.json holds only what the seed determines, so a re-run reproduces it byte for
+    // byte (and DVC sees no change); wall times go to timing.json
+    Map<String, Double> deterministic = new LinkedHashMap<>(MetricMaps.rounded(o.metrics()));
+    Map<String, Double> timing = new LinkedHashMap<>();
+    for (String k : TIMING_KEYS) {
+      timing.put(k, deterministic.remove(k));
+    }
+    Json.writeJson(metrics, deterministic);
+    Json.writeJson(models.resolve(BundleFiles.TIMING), timing);
+    AtomicFiles.writeString(models.resolve(BundleFiles.CONFIG), ConfigLoader.toYaml(cfg));
+    return new Written(model, metrics, art);
+  }
+
+  private static void writePlots(Path art, Trainer.Outcome o) {
+    double threshold = o.metrics().get("threshold");
+    Plots.confusionMatrix(
+        o.splits().get(Split.TEST).confusion(),
+        String.format(Locale.ROOT, "Test confusion matrix (threshold %.3f)", threshold),
+        art.resolve("confusion_matrix.png"));
+    Map<String, RocCurve> roc = new LinkedHashMap<>();
+    Map<String, PrecisionRecallCurve> pr = new LinkedHashMap<>();
+    for (Split s : new Split[] {Split.VAL, Split.TEST}) {
+      roc.put(s.key(), o.splits().get(s).roc());
+      pr.put(s.key(), o.splits().get(s).pr());
+    }
+    Plots.roc(roc, art.resolve("roc_curve.png"));
+    Plots.precisionRecall(pr, art.resolve("pr_curve.png"));
+    Plots.trainingCurves(o.history(), art.resolve("training_curves.png"));
+    // seed-determined columns only (epoch times go to the tracker), so a re-run is identical
+    StringBuilder csv = new StringBuilder("epoch,train_loss,val_loss,val_auc\n");
+    for (EpochRecord r : o.history()) {
+      csv.append(
+          String.format(
+              Locale.ROOT,
+              "%d,%.6f,%.6f,%.6f%n",
+              r.epoch(),
+              r.trainLoss(),
+              r.valLoss(),
+              r.valAuc()));
+    }
+    AtomicFiles.writeString(art.resolve("history.csv"), csv.toString());
+    writeCurves(art, o.splits().get(Split.TEST));
+    StringBuilder pred = new StringBuilder("actual,predicted,probability\n");
+    for (int i = 0; i < o.testLabels().length; i++) {
+      pred.append(Label.of(o.testLabels()[i]).name())
+          .append(',')
+          .append(o.testScores()[i] >= threshold ? "PNEUMONIA" : "NORMAL")
+          .append(',')
+          .append(String.format(Locale.ROOT, "%.6f", o.testScores()[i]))
+          .append('\n');
+    }
+    AtomicFiles.writeString(art.resolve("test_predictions.csv"), pred.toString());
+  }
+
+  /** Plot data for DVC: ROC and PR points of the test split. */
+  static void writeCurves(Path art, BinaryMetrics test) {
+    StringBuilder roc = new StringBuilder("fpr,tpr,threshold\n");
+    RocCurve r = test.roc();
+    for (int i = 0; i < r.fpr().length; i++) {
+      roc.append(
+          String.format(
+              Locale.ROOT,
+              "%.6f,%.6f,%.6f%n",
+              r.fpr()[i],
+              r.tpr()[i],
+              Double.isInfinite(r.thresholds()[i]) ? 1.0 : r.thresholds()[i]));
+    }
+    AtomicFiles.writeString(art.resolve("roc_test.csv"), roc.toString());
+    StringBuilder pr = new StringBuilder("recall,precision,threshold\n");
+    PrecisionRecallCurve p = test.pr();
+    for (int i = 0; i < p.recall().length; i++) {
+      pr.append(
+          String.format(
+              Locale.ROOT, "%.6f,%.6f,%.6f%n", p.recall()[i], p.precision()[i], p.thresholds()[i]));
+    }
+    AtomicFiles.writeString(art.resolve("pr_test.csv"), pr.toString());
+  }
+}

@@ -1,0 +1,64 @@
+package io.cxr.core.train;
+
+import io.cxr.core.eval.EpochRecord;
+import java.util.function.Supplier;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Early stopping on validation AUC as a training listener: an epoch improves when its AUC beats the
+ * best so far by more than {@code min_delta}; the best epoch's weights are kept, and training stops
+ * after {@code patience} epochs without improvement.
+ */
+public final class EarlyStopping implements TrainingListener {
+  private final int patience;
+  private final double minDelta;
+  private final Supplier<INDArray> weights;
+  private double bestAuc = Double.NEGATIVE_INFINITY;
+  private INDArray bestWeights;
+  private int bestEpoch;
+  private int stale;
+
+  /**
+   * @param weights a copy of the network's current weights (taken when an epoch improves)
+   */
+  public EarlyStopping(int patience, double minDelta, Supplier<INDArray> weights) {
+    this.patience = patience;
+    this.minDelta = minDelta;
+    this.weights = weights;
+  }
+
+  /** Whether an epoch with this validation AUC would improve on the best (NaN never does). */
+  public boolean isImprovement(double auc) {
+    return auc > bestAuc + minDelta;
+  }
+
+  @Override
+  public void onEpoch(EpochRecord r) {
+    if (r.improved()) {
+      bestAuc = r.valAuc();
+      bestWeights = weights.get();
+      bestEpoch = r.epoch();
+      stale = 0;
+    } else {
+      stale++;
+    }
+  }
+
+  public boolean shouldStop() {
+    return stale >= patience;
+  }
+
+  /** Epochs since the last improvement. */
+  public int stale() {
+    return stale;
+  }
+
+  /** The best epoch's weights, or null when no epoch improved (validation AUC never finite). */
+  public INDArray bestWeights() {
+    return bestWeights;
+  }
+
+  public int bestEpoch() {
+    return bestEpoch;
+  }
+}
