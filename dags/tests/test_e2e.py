@@ -122,6 +122,42 @@ def test_trainer_image_refuses_bad_input_with_one_line_and_exit_2(images):
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
+def test_host_and_image_give_identical_probabilities(images, tmp_path):
+    """Same model, same JPEGs: `predict` on the workstation (the jar) and in the trainer image
+    (the same SIMD libjpeg-turbo) gives the same probabilities, bit for bit."""
+    jar = ROOT / "cli/target/cxr.jar"
+    assert jar.is_file(), "cli/target/cxr.jar missing (./mvnw package)"
+    raw = tmp_path / "raw/train"
+    for label in ("NORMAL", "PNEUMONIA"):
+        d = raw / label
+        d.mkdir(parents=True)
+        for f in sorted((shared_data() / "chest_xray_224/train" / label).iterdir())[:40]:
+            shutil.copy(f, d / f.name)
+    work = tmp_path / "work"
+    work.mkdir()
+    common = ["data.folder_image_size=64", "data.min_split_images=1", "tracking.uri="]
+    for cmd in (["prepare", "--source", str(raw.parent)], ["train", "train.epochs=1"]):
+        r = subprocess.run(["java", "-jar", str(jar), *cmd, "--quiet", *common], cwd=work,
+                           text=True, capture_output=True, timeout=600)
+        assert r.returncode == 0, r.stdout + r.stderr
+    host = subprocess.run(
+        ["java", "-jar", str(jar), "predict", "--strict", "--format", "json",
+         "--model", "models/model.zip", str(raw)], cwd=work, text=True, capture_output=True,
+        timeout=600)
+    assert host.returncode == 0, host.stderr
+    image = sh("docker", "run", "--rm", "--network", "none", "--user", "0:0",
+               "-v", f"{work}:/m:ro", "-v", f"{raw}:/images:ro", "cxr-trainer:cpu",
+               "predict", "--strict", "--format", "json", "--model", "/m/models/model.zip",
+               "/images", check=False)
+    assert image.returncode == 0, image.stderr
+    on_host = {Path(r["file"]).relative_to(raw).as_posix(): r["probability_pneumonia"]
+               for r in json.loads(host.stdout)}
+    in_image = {Path(r["file"]).relative_to("/images").as_posix(): r["probability_pneumonia"]
+                for r in json.loads(image.stdout)}
+    assert len(on_host) == 80
+    assert on_host == in_image
+
+
 @pytest.fixture(scope="module")
 def stack(images, tmp_path_factory):
     need(Path(COMPOSE[0]).exists(), "compose missing: scripts/venv.sh requirements-airflow.txt .venv-airflow")

@@ -41,6 +41,13 @@ final class EvaluateCommand extends BaseCommand {
           "where to write evaluation.json, evaluation.md and plots " + "(default: paths.reports)")
   Path outDir;
 
+  @Option(
+      names = "--strict",
+      description =
+          "stop (exit 2) when --data is a JPEG folder and this machine decodes JPEGs with another "
+              + "decoder than the one that made the model's training pixels (default: a warning)")
+  boolean strict;
+
   @Parameters(paramLabel = "key=value", description = "config overrides")
   List<String> overrides = new ArrayList<>();
 
@@ -49,7 +56,7 @@ final class EvaluateCommand extends BaseCommand {
     CxrConfig cfg = config(overrides);
     Path m = modelPath(cfg, model);
     Path o = outDir != null ? outDir : Path.of(cfg.paths().reports());
-    EvaluateStage.Result r = EvaluateStage.run(cfg, m, data, o, reporter(), tracker(cfg));
+    EvaluateStage.Result r = EvaluateStage.run(cfg, m, data, o, strict, reporter(), tracker(cfg));
     out().println("data: " + r.dataName());
     out().print(r.table());
     out().print(Reports.gateTable(r.gate()));

@@ -60,7 +60,14 @@ public final class Main implements Runnable {
       return BAD_INPUT;
     }
     try {
-      return commandLine().execute(args);
+      CommandLine cl = commandLine();
+      try {
+        return cl.execute(args);
+      } finally {
+        // output that does not end in a newline (predict --format json) must not be lost at exit
+        cl.getOut().flush();
+        cl.getErr().flush();
+      }
     } catch (Error e) {
       // picocli hands on Errors; a backend that cannot load is the one worth a clear line
       String backend = backendProblem(e);

@@ -1,6 +1,5 @@
 package io.cxr.cli;
 
-import io.cxr.core.Reporter;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.io.Json;
 import io.cxr.core.model.ModelBundle;
@@ -32,6 +31,13 @@ final class PredictCommand extends BaseCommand {
   String model;
 
   @Option(
+      names = "--strict",
+      description =
+          "stop (exit 2) when this machine decodes JPEGs with another decoder than the one "
+              + "that made the model's training pixels (default: a warning)")
+  boolean strict;
+
+  @Option(
       names = "--format",
       paramLabel = "table|csv|json",
       defaultValue = "table",
@@ -57,7 +63,8 @@ final class PredictCommand extends BaseCommand {
     Path m = modelPath(cfg, model);
     ModelBundle bundle = ModelBundle.load(m);
     List<PredictStage.Prediction> preds =
-        PredictStage.run(bundle, paths, "table".equals(format) ? reporter() : Reporter.SILENT);
+        PredictStage.run(
+            cfg, bundle, m.toString(), paths, strict, "table".equals(format), reporter());
     switch (format) {
       case "csv" -> {
         out().println("file,label,probability_pneumonia");

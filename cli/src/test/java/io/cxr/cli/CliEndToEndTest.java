@@ -200,4 +200,86 @@ class CliEndToEndTest {
     Cli top = Cli.run("--help");
     assertTrue(top.out().contains("prepare") && top.out().contains("Exit codes"), top.out());
   }
+
+  @Test
+  @Order(20)
+  void predictAndEvaluateWarnWhenThisMachineDecodesJpegsDifferently() throws Exception {
+    Path folder = tmp.resolve("decoder-src/train");
+    for (String label : List.of("NORMAL", "PNEUMONIA")) {
+      Path dir = Files.createDirectories(folder.resolve(label));
+      try (Stream<Path> s =
+          Files.list(Cli.sharedData().resolve("chest_xray_224/train").resolve(label))) {
+        for (Path p : s.sorted().limit(60).toList()) {
+          Files.copy(p, dir.resolve(p.getFileName()));
+        }
+      }
+    }
+    String[] ocv = {
+      "paths.prepared=" + tmp.resolve("ocv-prepared"),
+      "paths.models=" + tmp.resolve("ocv-models"),
+      "data.decoder=opencv",
+      "data.folder_image_size=28",
+      "data.min_split_images=1"
+    };
+    Cli prep =
+        Cli.run(
+            args(
+                Stream.concat(
+                        Stream.of("prepare", "--source", folder.getParent().toString()),
+                        Stream.of(ocv))
+                    .toArray(String[]::new)));
+    assertEquals(0, prep.code(), prep.toString());
+    Cli train =
+        Cli.run(
+            args(
+                Stream.concat(
+                        Stream.of("train", "train.epochs=1", "model.cnn.filters=[4]"),
+                        Stream.of(ocv))
+                    .toArray(String[]::new)));
+    assertEquals(0, train.code(), train.toString());
+    String card;
+    try (java.util.zip.ZipFile zip =
+        new java.util.zip.ZipFile(tmp.resolve("ocv-models/model.zip").toFile())) {
+      card =
+          new String(
+              zip.getInputStream(zip.getEntry("cxr-model.json")).readAllBytes(),
+              java.nio.charset.StandardCharsets.UTF_8);
+    }
+    assertTrue(card.contains("\"pixels_decoder\" : \"OpenCV"), card);
+    String model = tmp.resolve("ocv-models/model.zip").toString();
+    String img = folder.resolve("NORMAL").toString();
+
+    // this machine decodes with libjpeg-turbo (CI installs it): a warning naming both decoders
+    Cli warned = Cli.run(args("predict", "--model", model, "--format", "json", img));
+    assertEquals(0, warned.code(), warned.toString());
+    assertTrue(
+        warned.err().contains("was trained on pixels decoded by [OpenCV")
+            && warned.err().contains("this machine decodes with [libjpeg-turbo"),
+        warned.err());
+    assertEquals(60, Json.JSON.readTree(warned.out()).size(), "the JSON output is intact");
+
+    Cli strict = Cli.run(args("predict", "--model", model, "--strict", img));
+    assertEquals(2, strict.code(), strict.toString());
+    assertEquals(1, strict.err().strip().lines().count(), strict.err());
+    assertTrue(strict.err().startsWith("cxr: error: model " + model), strict.err());
+
+    Cli evalStrict =
+        Cli.run(
+            args(
+                "evaluate",
+                "--model",
+                model,
+                "--data",
+                folder.toString(),
+                "--strict",
+                "--out",
+                tmp.resolve("ocv-eval").toString()));
+    assertEquals(2, evalStrict.code(), evalStrict.toString());
+    assertTrue(evalStrict.err().contains("(--strict)"), evalStrict.err());
+
+    // pinned to the model's decoder: same pixels, no warning
+    Cli pinned = Cli.run(args("predict", "--model", model, "--strict", img, "data.decoder=opencv"));
+    assertEquals(0, pinned.code(), pinned.toString());
+    assertTrue(!pinned.err().contains("decoded by"), pinned.err());
+  }
 }

@@ -52,6 +52,7 @@ final class ConfigValidator {
     need(d.minSplitImages() >= 0, "data.min_split_images", "a count >= 0", d.minSplitImages());
     need(d.maxPerClass() >= 0, "data.max_per_class", "a count >= 0 (0 = all)", d.maxPerClass());
     need(d.workers() >= 0, "data.workers", "a count >= 0 (0 = all cores)", d.workers());
+    oneOf("data.decoder", d.decoder(), "auto", "turbojpeg", "opencv");
     need(
         d.validation().minClassFraction() >= 0 && d.validation().minClassFraction() < 0.5,
         "data.validation.min_class_fraction",

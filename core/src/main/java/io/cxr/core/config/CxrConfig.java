@@ -37,6 +37,7 @@ public record CxrConfig(
       int minSplitImages,
       int maxPerClass,
       int workers,
+      String decoder,
       Validation validation) {
 
     /** Explicit image size, or -1 for `auto`. */

@@ -78,7 +78,7 @@ public final class ImageDecoder implements AutoCloseable {
     }
     this.size = size;
     this.reduce = reduce;
-    this.turbo = turbo && TurboJpeg.AVAILABLE;
+    this.turbo = turbo && fastJpeg();
     this.target = new Size(size, size);
     this.floats = new Mat(size, size, opencv_core.CV_32FC1);
     this.floatData = new FloatPointer(floats.data());
@@ -106,14 +106,39 @@ public final class ImageDecoder implements AutoCloseable {
     return lastScale;
   }
 
-  /** Whether JPEGs go through the system's SIMD libjpeg-turbo (else OpenCV's bundled one). */
-  public static boolean fastJpeg() {
-    return TurboJpeg.AVAILABLE;
+  private static volatile boolean useTurbo = true;
+
+  /**
+   * Pins the JPEG decoder of this process ({@code data.decoder}): {@code auto} takes libjpeg-turbo
+   * when it loads, {@code turbojpeg} requires it, {@code opencv} always uses OpenCV's.
+   */
+  public static void use(String choice) {
+    switch (choice) {
+      case "opencv" -> useTurbo = false;
+      case "turbojpeg" -> {
+        if (!TurboJpeg.AVAILABLE) {
+          throw new CxrException(
+              "config key 'data.decoder': turbojpeg was asked for but "
+                  + TurboJpeg.PROBLEM
+                  + " (install libturbojpeg0, or set data.decoder=auto or opencv)");
+        }
+        useTurbo = true;
+      }
+      default -> useTurbo = true;
+    }
   }
 
-  /** Which JPEG decoder this machine uses, for manifests and benchmark reports. */
+  /** Whether JPEGs go through the system's SIMD libjpeg-turbo (else OpenCV's bundled one). */
+  public static boolean fastJpeg() {
+    return useTurbo && TurboJpeg.AVAILABLE;
+  }
+
+  /**
+   * Which JPEG decoder makes this process's pixels, with its resize method: recorded in manifests
+   * and model cards, and compared by evaluate and predict with the model's.
+   */
   public static String backend() {
-    return TurboJpeg.AVAILABLE
+    return fastJpeg()
         ? "libjpeg-turbo (system libturbojpeg.so.0, SIMD) with DCT scaling by M/8; OpenCV "
             + opencv_core.CV_VERSION
             + " area resize"

@@ -20,6 +20,7 @@ public final class PreparedDataset {
   private final Path dir;
   private final int imageSize;
   private final String manifestSha256;
+  private final String decoder;
   private final Map<Split, Images> splits;
 
   /** One split in memory: images {@code n x size x size} in [0, 1], labels 0/1. */
@@ -38,7 +39,9 @@ public final class PreparedDataset {
     }
   }
 
-  private PreparedDataset(Path dir, int imageSize, String manifestSha256, Map<Split, Images> s) {
+  private PreparedDataset(
+      Path dir, int imageSize, String manifestSha256, String decoder, Map<Split, Images> s) {
+    this.decoder = decoder;
     this.dir = dir;
     this.imageSize = imageSize;
     this.manifestSha256 = manifestSha256;
@@ -66,7 +69,8 @@ public final class PreparedDataset {
     for (Split s : Split.values()) {
       splits.put(s, read(dir, s, size, m.path("splits").path(s.key()).path("count").asInt(-1)));
     }
-    return new PreparedDataset(dir, size, Hashing.sha256(manifest), splits);
+    String decoder = m.path("source").path("decoder").asText(null);
+    return new PreparedDataset(dir, size, Hashing.sha256(manifest), decoder, splits);
   }
 
   private static Images read(Path dir, Split s, int size, int expected) {
@@ -138,7 +142,7 @@ public final class PreparedDataset {
     System.arraycopy(va.y(), 0, y, tr.n(), va.n());
     Map<Split, Images> m = new EnumMap<>(splits);
     m.put(Split.TRAIN, new Images(x, y, tr.size()));
-    return new PreparedDataset(dir, imageSize, manifestSha256, m);
+    return new PreparedDataset(dir, imageSize, manifestSha256, decoder, m);
   }
 
   public Images split(Split s) {
@@ -147,6 +151,11 @@ public final class PreparedDataset {
 
   public int imageSize() {
     return imageSize;
+  }
+
+  /** The JPEG decoder that made the pixels (from the manifest), or null for npz sources. */
+  public String decoder() {
+    return decoder;
   }
 
   public String manifestSha256() {

@@ -6,8 +6,10 @@ import io.cxr.core.config.ConfigLoader;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.config.Normalization;
 import io.cxr.core.data.DataSource;
+import io.cxr.core.data.ImageDecoder;
 import io.cxr.core.data.PreparedDataset;
 import io.cxr.core.data.Sample;
+import io.cxr.core.data.SourceKind;
 import io.cxr.core.data.Sources;
 import io.cxr.core.data.Split;
 import io.cxr.core.eval.BinaryMetrics;
@@ -16,6 +18,7 @@ import io.cxr.core.eval.QualityGate;
 import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.io.Json;
 import io.cxr.core.model.ModelBundle;
+import io.cxr.core.model.PixelCheck;
 import io.cxr.core.model.Scorer;
 import io.cxr.core.report.Plots;
 import io.cxr.core.report.Reports;
@@ -50,7 +53,8 @@ public final class EvaluateStage {
       String table) {}
 
   /** Labelled images to score: the pixels or a way to decode them, and their labels. */
-  private record Labelled(int[] labels, float[] x, Scorer.ImageLoader loader, String name) {}
+  private record Labelled(
+      int[] labels, float[] x, Scorer.ImageLoader loader, String name, boolean jpeg) {}
 
   /**
    * Evaluates.
@@ -60,6 +64,21 @@ public final class EvaluateStage {
    */
   public static Result run(
       CxrConfig cfg, Path modelPath, Path data, Path out, Reporter reporter, Tracker tracker) {
+    return run(cfg, modelPath, data, out, false, reporter, tracker);
+  }
+
+  /**
+   * Evaluates; with {@code strict}, a model whose training pixels came from another JPEG decoder
+   * than this machine's is an error rather than a warning.
+   */
+  public static Result run(
+      CxrConfig cfg,
+      Path modelPath,
+      Path data,
+      Path out,
+      boolean strict,
+      Reporter reporter,
+      Tracker tracker) {
     ModelBundle model = ModelBundle.load(modelPath);
     Map<String, String> prov =
         model.card().provenance() == null ? Map.of() : model.card().provenance();
@@ -71,7 +90,7 @@ public final class EvaluateStage {
     return tracker.within(
         spec,
         run -> {
-          Result r = evaluate(cfg, model, modelPath, data, out, reporter);
+          Result r = evaluate(cfg, model, modelPath, data, out, strict, reporter);
           Map<String, String> params = new LinkedHashMap<>(RunInfo.params(cfg));
           params.put("eval.model", modelPath.toString());
           params.put("eval.data", data == null ? "prepared test split" : data.toString());
@@ -98,9 +117,19 @@ public final class EvaluateStage {
   }
 
   private static Result evaluate(
-      CxrConfig cfg, ModelBundle model, Path modelPath, Path data, Path out, Reporter reporter) {
+      CxrConfig cfg,
+      ModelBundle model,
+      Path modelPath,
+      Path data,
+      Path out,
+      boolean strict,
+      Reporter reporter) {
     int size = model.card().imageSize();
     Labelled set = data == null ? preparedTest(cfg, modelPath, size) : labelled(data, size);
+    if (set.x() == null && set.jpeg()) {
+      ImageDecoder.use(cfg.data().decoder());
+      PixelCheck.check(model.card(), modelPath.toString(), strict, reporter);
+    }
     float[] scores;
     if (set.x() != null) {
       Normalization norm = Normalization.of(model.card().normalization());
@@ -181,7 +210,7 @@ public final class EvaluateStage {
               size));
     }
     PreparedDataset.Images test = p.split(Split.TEST);
-    return new Labelled(test.y(), test.x(), null, "prepared test split (" + p.dir() + ")");
+    return new Labelled(test.y(), test.x(), null, "prepared test split (" + p.dir() + ")", false);
   }
 
   /** The test split of a split layout or npz, else every image of the source. */
@@ -193,6 +222,11 @@ public final class EvaluateStage {
             : src.samples();
     int[] labels = chosen.stream().mapToInt(Sample::label).toArray();
     String name = src.describe() + (src.splits().contains(Split.TEST) ? ", test split" : "");
-    return new Labelled(labels, null, (i, x, off) -> src.load(chosen.get(i), size, x, off), name);
+    return new Labelled(
+        labels,
+        null,
+        (i, x, off) -> src.load(chosen.get(i), size, x, off),
+        name,
+        src.kind() == SourceKind.FOLDER);
   }
 }

@@ -2,10 +2,12 @@ package io.cxr.core.stage;
 
 import io.cxr.core.CxrException;
 import io.cxr.core.Reporter;
+import io.cxr.core.config.CxrConfig;
 import io.cxr.core.data.ImageDecoder;
 import io.cxr.core.data.KermanyFolderSource;
 import io.cxr.core.data.Label;
 import io.cxr.core.model.ModelBundle;
+import io.cxr.core.model.PixelCheck;
 import io.cxr.core.model.Scorer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,12 +24,27 @@ public final class PredictStage {
   /** One image's verdict. */
   public record Prediction(Path file, String label, double probability) {}
 
-  /** Expands folders (recursively, image files only) and classifies every image. */
-  public static List<Prediction> run(ModelBundle model, List<Path> inputs, Reporter reporter) {
+  /**
+   * Expands folders (recursively, image files only) and classifies every image.
+   *
+   * @param strict stop when this machine decodes JPEGs differently from the model's training
+   * @param progress whether to show a progress bar (off when the output is CSV or JSON)
+   */
+  public static List<Prediction> run(
+      CxrConfig cfg,
+      ModelBundle model,
+      String modelName,
+      List<Path> inputs,
+      boolean strict,
+      boolean progress,
+      Reporter reporter) {
     List<Path> files = expand(inputs);
+    ImageDecoder.use(cfg.data().decoder());
+    PixelCheck.check(model.card(), modelName, strict, reporter);
     int size = model.card().imageSize();
     float[] p;
-    try (Reporter.Progress bar = reporter.progress("predict", files.size())) {
+    Reporter shown = progress ? reporter : Reporter.SILENT;
+    try (Reporter.Progress bar = shown.progress("predict", files.size())) {
       p =
           Scorer.decodeAndScore(
               model,

@@ -14,6 +14,7 @@ import io.cxr.core.eval.ThresholdSelector;
 import io.cxr.core.model.ModelBundle;
 import io.cxr.core.model.ModelCard;
 import io.cxr.core.model.NetworkFactory;
+import io.cxr.core.model.PixelCheck;
 import io.cxr.core.model.Scorer;
 import io.cxr.core.tracking.Provenance;
 import java.time.Instant;
@@ -140,7 +141,7 @@ public final class Trainer {
             t.normalization(),
             Label.NAMES,
             metrics,
-            Provenance.collect(data.manifestSha256()),
+            provenance(data, t),
             Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
             ConfigLoader.toYaml(cfg));
     return new Outcome(
@@ -227,6 +228,16 @@ public final class Trainer {
     metrics.put("image_size", (double) size);
     metrics.put("parameters", (double) net.numParams());
     return metrics;
+  }
+
+  /** Where the model came from, and how its training pixels were made. */
+  private static Map<String, String> provenance(PreparedDataset data, CxrConfig.Train t) {
+    Map<String, String> p = new LinkedHashMap<>(Provenance.collect(data.manifestSha256()));
+    if (data.decoder() != null) {
+      p.put(PixelCheck.KEY, data.decoder());
+    }
+    p.put("pixels_normalization", t.normalization());
+    return p;
   }
 
   /** balanced: n / (2 n_c), so each class carries half the loss; none: 1, 1. */

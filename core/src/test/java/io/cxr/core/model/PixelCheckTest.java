@@ -1,0 +1,84 @@
+package io.cxr.core.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cxr.core.CxrException;
+import io.cxr.core.Reporter;
+import io.cxr.core.data.ImageDecoder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class PixelCheckTest {
+  private final List<String> warnings = new ArrayList<>();
+  private final Reporter reporter =
+      new Reporter() {
+        @Override
+        public void info(String message) {}
+
+        @Override
+        public void warn(String message) {
+          warnings.add(message);
+        }
+
+        @Override
+        public Progress progress(String task, long total) {
+          return Progress.NONE;
+        }
+      };
+
+  @AfterEach
+  void autoDecoder() {
+    ImageDecoder.use("auto");
+  }
+
+  private static ModelCard card(String decoder) {
+    Map<String, String> prov = new HashMap<>();
+    if (decoder != null) {
+      prov.put(PixelCheck.KEY, decoder);
+    }
+    return new ModelCard(
+        ModelCard.FORMAT, "cnn", 28, 0.5, "per_image", List.of(), Map.of(), prov, "", "");
+  }
+
+  @Test
+  void sameDecoderOrNoneRecordedSaysNothing() {
+    PixelCheck.check(card(ImageDecoder.backend()), "m.zip", true, reporter);
+    PixelCheck.check(card(null), "m.zip", true, reporter);
+    assertEquals(List.of(), warnings);
+  }
+
+  @Test
+  void anotherDecoderWarnsNamingBoth() {
+    String here = ImageDecoder.backend();
+    PixelCheck.check(card("OpenCV 4.5.5 imdecode"), "m.zip", false, reporter);
+    assertEquals(1, warnings.size());
+    assertTrue(warnings.get(0).contains("[OpenCV 4.5.5 imdecode]"), warnings.get(0));
+    assertTrue(warnings.get(0).contains("[" + here + "]"), warnings.get(0));
+    assertTrue(warnings.get(0).startsWith("model m.zip "), warnings.get(0));
+  }
+
+  @Test
+  void strictMakesItAnError() {
+    CxrException e =
+        assertThrows(
+            CxrException.class,
+            () -> PixelCheck.check(card("OpenCV 4.5.5 imdecode"), "m.zip", true, reporter));
+    assertTrue(e.getMessage().endsWith("(--strict)"), e.getMessage());
+    assertEquals(List.of(), warnings);
+  }
+
+  @Test
+  void pinningOpencvChangesTheDecoderOfThisProcess() {
+    ImageDecoder.use("opencv");
+    assertTrue(ImageDecoder.backend().startsWith("OpenCV"), ImageDecoder.backend());
+    assertEquals(false, ImageDecoder.fastJpeg());
+    ImageDecoder.use("auto");
+    assertTrue(ImageDecoder.fastJpeg() || !"true".equals(System.getenv("CI")));
+  }
+}
