@@ -16,6 +16,9 @@ model (cxr's own rule). Parameters (trigger with a JSON conf to change them):
 - ``data_source``: the raw data inside the container (under /sources: a Kermany folder or an npz)
 - ``overrides``: cxr ``section.key=value`` overrides given to every command
 - ``gpu``: request every GPU of the host for the trainer containers (NVIDIA container toolkit)
+- ``predict_source``: optional images under /sources; when set, the registered model labels them
+  and writes ``models/runs/<run>/predictions.json`` (a smoke check, and what the end-to-end test
+  compares with the workstation's probabilities)
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.providers.docker.operators.docker import DockerOperator
+from airflow.providers.standard.operators.python import ShortCircuitOperator
 from airflow.sdk import DAG, Param
 from docker.types import DeviceRequest, Mount
 
@@ -60,6 +64,11 @@ def shell_args(values) -> str:
 def gpu_device_requests(gpu: bool) -> list[DeviceRequest] | None:
     """All of the host's GPUs (like ``docker run --gpus all``), or none."""
     return [DeviceRequest(count=-1, capabilities=[["gpu"]])] if gpu else None
+
+
+def wants_predictions_for(params, **_) -> bool:
+    """Whether this run labels images after registering (``predict_source`` given)."""
+    return bool(params.get("predict_source"))
 
 
 def mounts() -> list[Mount]:
@@ -133,6 +142,11 @@ with DAG(
             description="cxr section.key=value overrides for every command",
         ),
         "gpu": Param(False, type="boolean", description="request all GPUs (--gpus all)"),
+        "predict_source": Param(
+            "",
+            type="string",
+            description="images under /sources to label with the new model ('' = none)",
+        ),
     },
     doc_md=__doc__,
 ) as dag:
@@ -158,4 +172,17 @@ with DAG(
         cxr_command="register paths.models=" + MODELS_DIR,
         execution_timeout=timedelta(minutes=30),
     )
-    prepare >> train >> evaluate >> register
+    wants_predictions = ShortCircuitOperator(
+        task_id="wants_predictions",
+        python_callable=wants_predictions_for,
+    )
+    predict = CxrTask(
+        task_id="predict",
+        cxr_command="predict --strict --format json --model "
+        + MODELS_DIR
+        + "/model.zip -o "
+        + MODELS_DIR
+        + "/predictions.json {{ params.predict_source | shell_args }}",
+        execution_timeout=timedelta(hours=1),
+    )
+    prepare >> train >> evaluate >> register >> wants_predictions >> predict

@@ -38,6 +38,8 @@ def test_tasks_run_prepare_train_evaluate_register_in_order(dag):
         "train",
         "evaluate",
         "register",
+        "wants_predictions",
+        "predict",
     ]
     assert dag.get_task("register").upstream_task_ids == {"evaluate"}
     assert dag.get_task("evaluate").upstream_task_ids == {"train"}
@@ -53,6 +55,8 @@ def test_weekly_without_catchup_one_run_at_a_time(dag):
 
 def test_retries_and_timeouts(dag):
     for t in dag.tasks:
+        if t.task_id == "wants_predictions":
+            continue
         assert t.execution_timeout is not None and t.execution_timeout <= timedelta(hours=6)
     assert dag.get_task("train").retries == 2
     assert dag.get_task("train").retry_delay == timedelta(minutes=5)
@@ -62,6 +66,7 @@ def test_retries_and_timeouts(dag):
 
 def test_params_and_their_defaults(dag):
     params = dag.params.dump()
+    assert params["predict_source"] == ""
     assert params["model_type"] == "cnn"
     assert params["gpu"] is False
     assert params["overrides"] == []
@@ -71,6 +76,8 @@ def test_params_and_their_defaults(dag):
 
 def test_every_task_runs_the_trainer_image_on_the_host_network_with_shared_volumes(dag):
     for t in dag.tasks:
+        if t.task_id == "wants_predictions":
+            continue
         assert t.image == "{{ params.image }}"
         assert t.network_mode == "host"
         assert t.mount_tmp_dir is False
@@ -99,7 +106,7 @@ def test_train_evaluate_and_register_share_the_run_s_models_folder(dag):
 
 def test_overrides_reach_every_command_as_separate_quoted_words(dag):
     conf = {"overrides": ["train.epochs=2", "gate.min_test_auc=0.5"], "model_type": "dense"}
-    for t in ("prepare", "train", "evaluate", "register"):
+    for t in ("prepare", "train", "evaluate", "register", "predict"):
         w = shlex.split(render(dag, t, conf))
         assert w[-2:] == ["train.epochs=2", "gate.min_test_auc=0.5"], (t, w)
     assert shlex.split(render(dag, "train", conf))[:3] == ["train", "--model", "dense"]
@@ -127,3 +134,14 @@ def test_bad_params_are_refused(dag):
         with pytest.raises(Exception, match=key):
             bad[key] = value  # a trigger's conf is validated as it is set
             bad.validate()
+
+
+def test_predictions_only_when_a_source_is_given_with_the_run_s_model(dag):
+    from cxr_training_pipeline import wants_predictions_for
+
+    assert wants_predictions_for({"predict_source": ""}) is False
+    assert wants_predictions_for({"predict_source": "/sources/x"}) is True
+    w = shlex.split(render(dag, "predict", {"predict_source": "/sources/x y"}))
+    folder = "models/runs/manual__2026-11-27T10_00_00_00_00"
+    assert w[:6] == ["predict", "--strict", "--format", "json", "--model", folder + "/model.zip"]
+    assert w[6:9] == ["-o", folder + "/predictions.json", "/sources/x y"]

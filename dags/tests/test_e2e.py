@@ -161,8 +161,8 @@ def test_host_and_image_give_identical_probabilities(images, tmp_path):
 @pytest.fixture(scope="module")
 def stack(images, tmp_path_factory):
     need(Path(COMPOSE[0]).exists(), "compose missing: scripts/venv.sh requirements-airflow.txt .venv-airflow")
-    source = shared_data() / "pneumoniamnist"
-    assert (source / "pneumoniamnist.npz").is_file(), f"{source}/pneumoniamnist.npz missing"
+    source = shared_data()
+    assert (source / "pneumoniamnist/pneumoniamnist.npz").is_file(), f"{source} lacks the npz"
     build_s = images
 
     suffix = secrets.token_hex(4)
@@ -260,17 +260,30 @@ def volume_file(prefix: str, path: str) -> str:
     return r.stdout
 
 
-def test_weekly_dag_trains_registers_and_a_failed_gate_keeps_the_champion(stack):
+def volume_copy(prefix: str, path: str, dest: Path) -> None:
+    with open(dest, "wb") as out:
+        subprocess.run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "cat",
+                        "-v", f"{prefix}-models:/work/models:ro", "cxr-trainer:cpu", path],
+                       stdout=out, check=True, timeout=120)
+
+
+def test_weekly_dag_trains_registers_and_a_failed_gate_keeps_the_champion(stack, tmp_path):
     airflow, mlflow = stack["airflow"], stack["mlflow"]
     wait_for_dag(airflow)
     airflow.call("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
 
     t0 = time.monotonic()
-    state, tasks = run_dag(airflow, {"overrides": ["train.epochs=2"]})
+    predict_dir = "chest_xray_224/train/NORMAL"
+    state, tasks = run_dag(airflow, {
+        "data_source": "/sources/pneumoniamnist/pneumoniamnist.npz",
+        "overrides": ["train.epochs=2"],
+        "predict_source": "/sources/" + predict_dir,
+    })
     first_s = time.monotonic() - t0
     assert state == "success", tasks
     assert {k: v for k, v in tasks.items() if k != "_run_id"} == {
-        "prepare": "success", "train": "success", "evaluate": "success", "register": "success"
+        "prepare": "success", "train": "success", "evaluate": "success", "register": "success",
+        "wants_predictions": "success", "predict": "success",
     }
 
     # the train run is on the server with its params and metrics
@@ -295,12 +308,31 @@ def test_weekly_dag_trains_registers_and_a_failed_gate_keeps_the_champion(stack)
                            query={"filter": f"name='{REGISTRY}'"})["model_versions"]
     assert len(versions) == 1
 
+    # the DAG's predictions equal the workstation's for the same model and images, bit for bit
+    model = tmp_path / "model.zip"
+    volume_copy(stack["volume_prefix"], f"/work/models/runs/{folder}/model.zip", model)
+    in_dag = json.loads(
+        volume_file(stack["volume_prefix"], f"/work/models/runs/{folder}/predictions.json"))
+    host = subprocess.run(
+        ["java", "-jar", str(ROOT / "cli/target/cxr.jar"), "predict", "--strict", "--format",
+         "json", "--model", str(model), str(shared_data() / predict_dir)],
+        cwd=tmp_path, text=True, capture_output=True, timeout=600)
+    assert host.returncode == 0, host.stderr
+    on_host = {Path(r["file"]).name: r["probability_pneumonia"] for r in json.loads(host.stdout)}
+    through_dag = {Path(r["file"]).name: r["probability_pneumonia"] for r in in_dag}
+    assert len(on_host) > 1000
+    assert through_dag == on_host
+
     # an impossible gate: evaluate fails, register never runs, champion stays
-    state, tasks = run_dag(airflow, {"overrides": ["train.epochs=2", "gate.min_test_auc=1.0"]})
+    state, tasks = run_dag(airflow, {
+        "data_source": "/sources/pneumoniamnist/pneumoniamnist.npz",
+        "overrides": ["train.epochs=2", "gate.min_test_auc=1.0"],
+    })
     assert state == "failed", tasks
     assert tasks["prepare"] == "success" and tasks["train"] == "success", tasks
     assert tasks["evaluate"] == "failed", tasks
     assert tasks["register"] == "upstream_failed", tasks
+    assert tasks["predict"] == "upstream_failed", tasks
     assert champion(mlflow)["version"] == champ["version"]
     versions = mlflow.call("GET", "/api/2.0/mlflow/model-versions/search",
                            query={"filter": f"name='{REGISTRY}'"})["model_versions"]

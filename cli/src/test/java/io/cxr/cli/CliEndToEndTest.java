@@ -43,6 +43,11 @@ class CliEndToEndTest {
     return Stream.concat(Stream.of(a), Stream.of(paths)).toArray(String[]::new);
   }
 
+  /** {@link #args} with overrides that win over the shared paths. */
+  private String[] args(String[] last, String... a) {
+    return Stream.concat(Stream.of(args(a)), Stream.of(last)).toArray(String[]::new);
+  }
+
   @Test
   @Order(1)
   void prepareTrainEvaluatePredict() throws Exception {
@@ -221,21 +226,9 @@ class CliEndToEndTest {
       "data.folder_image_size=28",
       "data.min_split_images=1"
     };
-    Cli prep =
-        Cli.run(
-            args(
-                Stream.concat(
-                        Stream.of("prepare", "--source", folder.getParent().toString()),
-                        Stream.of(ocv))
-                    .toArray(String[]::new)));
+    Cli prep = Cli.run(args(ocv, "prepare", "--source", folder.getParent().toString()));
     assertEquals(0, prep.code(), prep.toString());
-    Cli train =
-        Cli.run(
-            args(
-                Stream.concat(
-                        Stream.of("train", "train.epochs=1", "model.cnn.filters=[4]"),
-                        Stream.of(ocv))
-                    .toArray(String[]::new)));
+    Cli train = Cli.run(args(ocv, "train", "train.epochs=1", "model.cnn.filters=[4]"));
     assertEquals(0, train.code(), train.toString());
     String card;
     try (java.util.zip.ZipFile zip =
@@ -281,5 +274,31 @@ class CliEndToEndTest {
     Cli pinned = Cli.run(args("predict", "--model", model, "--strict", img, "data.decoder=opencv"));
     assertEquals(0, pinned.code(), pinned.toString());
     assertTrue(!pinned.err().contains("decoded by"), pinned.err());
+  }
+
+  @Test
+  @Order(21)
+  void predictWritesQuotedCsvAndJsonToAFile() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("odd names"));
+    Path img = dir.resolve("x-ray, \"front\".jpeg");
+    Files.copy(
+        Cli.sharedData()
+            .resolve("chest_xray_224/train/PNEUMONIA")
+            .resolve("person1000_bacteria_2931.jpeg"),
+        img);
+    Cli csv = Cli.run(args("predict", "--format", "csv", dir.toString()));
+    assertEquals(0, csv.code(), csv.toString());
+    List<String> lines = csv.out().strip().lines().toList();
+    assertEquals("file,label,probability_pneumonia", lines.get(0));
+    String quoted = "\"" + img.toString().replace("\"", "\"\"") + "\"";
+    assertTrue(lines.get(1).startsWith(quoted + ","), lines.get(1));
+    assertTrue(lines.get(1).matches(".*,(NORMAL|PNEUMONIA),[01]\\.\\d{6}$"), lines.get(1));
+
+    Path out = tmp.resolve("predictions.json");
+    Cli json = Cli.run(args("predict", "--format", "json", "-o", out.toString(), img.toString()));
+    assertEquals(0, json.code(), json.toString());
+    assertEquals("", json.out());
+    JsonNode rows = Json.JSON.readTree(out.toFile());
+    assertEquals(img.toString(), rows.get(0).get("file").asText());
   }
 }

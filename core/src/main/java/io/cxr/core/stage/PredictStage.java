@@ -8,6 +8,7 @@ import io.cxr.core.data.KermanyFolderSource;
 import io.cxr.core.data.Label;
 import io.cxr.core.model.ModelBundle;
 import io.cxr.core.model.PixelCheck;
+import io.cxr.core.model.Prediction;
 import io.cxr.core.model.Scorer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,9 +21,6 @@ import java.util.stream.Stream;
 /** {@code cxr predict}: labels image files with a saved model and its own threshold. */
 public final class PredictStage {
   private PredictStage() {}
-
-  /** One image's verdict. */
-  public record Prediction(Path file, String label, double probability) {}
 
   /**
    * Expands folders (recursively, image files only) and classifies every image.
