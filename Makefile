@@ -9,7 +9,7 @@ ARGS  ?=
 
 .PHONY: help install venv jar download-data prepare train evaluate register optimize repro bench bench-smoke \
         test test-data test-post lint format mlflow push-data pull-data clean \
-        images image-cuda up down logs test-dags test-e2e
+        images image-cuda up down logs test-dags test-e2e ci ci-act actionlint
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -54,6 +54,16 @@ test-dags: ## the Airflow DAG tests only (.venv-airflow)
 
 test-e2e: ## the container end-to-end test only (needs a running dockerd)
 	scripts/test.sh e2e
+
+ci: ## the GitHub CI workflow's steps, in its order, on this machine
+	scripts/ci-local.sh
+
+ci-act: ## the CI workflow's lint, test and pipeline jobs under act, and a failing gate failing
+	scripts/act.sh lint test pipeline
+	scripts/act.sh --expect-failure pipeline --var CXR_GATE_OVERRIDES=gate.min_test_auc=1.0
+
+actionlint: ## lint the GitHub workflows
+	scripts/actionlint.sh
 
 images: ## the CPU trainer image and the compose services' images (local Debian base)
 	scripts/docker-build.sh cpu && scripts/docker-build.sh stack

@@ -6,6 +6,7 @@
 #   scripts/docker-build.sh cuda --build-arg CUDA_LIBS=maven   (CUDA libraries from Maven Central)
 #   scripts/docker-build.sh stack              -> the compose services' images (docker/stack.Dockerfile):
 #                                                 cxr-postgres:15, cxr-mlflow:2.22.5, cxr-airflow:3.3.2
+#   scripts/docker-build.sh ci-runner          -> cxr/ci-runner:bookworm, the image act runs jobs in
 # Extra arguments go to `docker build`. Environment: CXR_IMAGE (repository, default cxr-trainer),
 # CXR_BASE_IMAGE (default cxr/debian:bookworm, made by scripts/docker-base.sh if missing),
 # CXR_DOCKER_CA=host|none: copy this machine's extra CA certificates into the build (default host
@@ -13,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flavour=${1:-cpu}
-case "$flavour" in cpu|cuda|stack) shift || true;; -*) flavour=cpu;; *) echo "docker-build.sh: flavour must be cpu, cuda or stack, not '$flavour'" >&2; exit 2;; esac
+case "$flavour" in cpu|cuda|stack|ci-runner) shift || true;; -*) flavour=cpu;; *) echo "docker-build.sh: flavour must be cpu, cuda, stack or ci-runner, not '$flavour'" >&2; exit 2;; esac
 image=${CXR_IMAGE:-cxr-trainer}:$flavour
 base=${CXR_BASE_IMAGE:-cxr/debian:bookworm}
 if [ "$base" = cxr/debian:bookworm ]; then scripts/docker-base.sh; fi
@@ -30,6 +31,13 @@ if [ "${CXR_DOCKER_CA:-host}" = host ]; then
 fi
 
 size() { docker image inspect -f '{{.Size}}' "$1" | awk '{printf "%.0f MB", $1/1e6}'; }
+if [ "$flavour" = ci-runner ]; then
+  start=$(date +%s)
+  docker build --network host -f docker/ci-runner.Dockerfile --build-arg BASE="$base" \
+    -t cxr/ci-runner:bookworm "$@" .
+  echo "built cxr/ci-runner:bookworm in $(( $(date +%s) - start )) s: $(size cxr/ci-runner:bookworm)"
+  exit 0
+fi
 if [ "$flavour" = stack ]; then
   for t in postgres:15 mlflow:2.22.5 airflow:3.3.2; do
     start=$(date +%s)

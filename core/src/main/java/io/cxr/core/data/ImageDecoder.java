@@ -139,7 +139,9 @@ public final class ImageDecoder implements AutoCloseable {
    */
   public static String backend() {
     return fastJpeg()
-        ? "libjpeg-turbo (system libturbojpeg.so.0, SIMD) with DCT scaling by M/8; OpenCV "
+        ? "libjpeg-turbo (system "
+            + TurboJpeg.LIBRARY
+            + ", SIMD) with DCT scaling by M/8; OpenCV "
             + opencv_core.CV_VERSION
             + " area resize"
         : "OpenCV "

@@ -22,18 +22,23 @@ final class TurboJpeg {
   static final boolean AVAILABLE;
   static final String PROBLEM;
 
+  /** The library file loaded, resolved (its name carries the version, e.g. .so.0.2.0), or null. */
+  static final String LIBRARY;
+
   static {
     boolean ok = false;
     String problem = null;
+    String library = null;
     if (Boolean.getBoolean("cxr.decoder.opencv")
         || "opencv".equalsIgnoreCase(System.getenv("CXR_DECODER"))) {
       problem = "disabled (CXR_DECODER=opencv)";
     } else {
       try {
-        Native.register(
-            TurboJpeg.class,
-            NativeLibrary.getInstance(System.getProperty("cxr.turbojpeg", "libturbojpeg.so.0")));
+        NativeLibrary lib =
+            NativeLibrary.getInstance(System.getProperty("cxr.turbojpeg", "libturbojpeg.so.0"));
+        Native.register(TurboJpeg.class, lib);
         ok = true;
+        library = resolved(lib);
       } catch (UnsatisfiedLinkError | RuntimeException e) {
         problem =
             "libturbojpeg.so.0 not loadable ("
@@ -43,6 +48,29 @@ final class TurboJpeg {
     }
     AVAILABLE = ok;
     PROBLEM = problem;
+    LIBRARY = library;
+  }
+
+  /**
+   * The loaded library's real file name, found in this process's memory maps (JNA knows only the
+   * name it was asked for); its version suffix tells one libjpeg-turbo build from another.
+   */
+  private static String resolved(NativeLibrary lib) {
+    try {
+      for (String line :
+          java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"))) {
+        int at = line.indexOf('/');
+        if (at >= 0 && line.contains("libturbojpeg")) {
+          return java.nio.file.Path.of(line.substring(at).trim())
+              .toRealPath()
+              .getFileName()
+              .toString();
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // not Linux, or no maps: the name asked for is all there is
+    }
+    return "lib" + lib.getName() + ".so";
   }
 
   private TurboJpeg() {}
