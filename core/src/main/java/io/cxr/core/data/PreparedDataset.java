@@ -48,6 +48,45 @@ public final class PreparedDataset {
     this.splits = s;
   }
 
+  /**
+   * Refuses to let prepare replace {@code dir} unless it is absent, an empty folder, or an earlier
+   * prepare output (its manifest.json says {@code cxr-prepared/...}): cxr never deletes or replaces
+   * what it did not create.
+   */
+  public static void requireReplaceable(Path dir) {
+    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    String refuse =
+        "paths.prepared "
+            + dir
+            + ": %s; refusing to replace it (expected a new or empty folder, or an earlier `cxr"
+            + " prepare` output)";
+    if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      throw new CxrException(String.format(refuse, "exists and is not a folder"));
+    }
+    try (var entries = Files.list(dir)) {
+      if (entries.findAny().isEmpty()) {
+        return;
+      }
+    } catch (IOException e) {
+      throw new CxrException(String.format(refuse, "cannot be listed (" + e.getMessage() + ")"));
+    }
+    Path manifest = dir.resolve(MANIFEST);
+    String format = null;
+    try {
+      if (Files.isRegularFile(manifest)) {
+        format = Json.JSON.readTree(manifest.toFile()).path("format").asText(null);
+      }
+    } catch (IOException e) {
+      format = null;
+    }
+    if (format == null || !format.startsWith("cxr-prepared/")) {
+      throw new CxrException(
+          String.format(refuse, "holds files but no manifest.json of an earlier prepare"));
+    }
+  }
+
   /** Loads all three splits; errors say to run {@code cxr prepare}. */
   public static PreparedDataset load(Path dir) {
     Path manifest = dir.resolve(MANIFEST);

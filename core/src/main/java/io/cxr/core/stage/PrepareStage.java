@@ -52,6 +52,7 @@ public final class PrepareStage {
 
   public static Result run(CxrConfig cfg, Path source, Path outDir, Reporter reporter) {
     long t0 = System.nanoTime();
+    PreparedDataset.requireReplaceable(outDir);
     ImageDecoder.use(cfg.data().decoder());
     DataSource src = Sources.open(source, true);
     int size = Sources.imageSize(cfg, src);

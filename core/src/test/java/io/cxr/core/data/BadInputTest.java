@@ -1,5 +1,6 @@
 package io.cxr.core.data;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -170,6 +171,35 @@ class BadInputTest {
     src = TestData.npz();
     String m = fails();
     assertTrue(m.contains("min_class_fraction") && m.contains("NORMAL"), m);
+  }
+
+  @Test
+  void prepareNeverReplacesAFolderItDidNotCreate() throws IOException {
+    Path mine = Files.createDirectories(tmp.resolve("my-data"));
+    Files.writeString(mine.resolve("notes.txt"), "keep me");
+    CxrException e =
+        assertThrows(CxrException.class, () -> PrepareStage.run(cfg, src, mine, Reporter.SILENT));
+    assertTrue(
+        e.getMessage().startsWith("paths.prepared " + mine + ": holds files"), e.getMessage());
+    assertEquals("keep me", Files.readString(mine.resolve("notes.txt")));
+    try (var s = Files.list(mine)) {
+      assertEquals(1, s.count(), "nothing added or removed");
+    }
+
+    Path file = Files.writeString(tmp.resolve("a-file"), "keep me too");
+    e = assertThrows(CxrException.class, () -> PrepareStage.run(cfg, src, file, Reporter.SILENT));
+    assertTrue(e.getMessage().contains("exists and is not a folder"), e.getMessage());
+    assertEquals("keep me too", Files.readString(file));
+  }
+
+  @Test
+  void prepareReplacesItsOwnEarlierOutputAndFillsAnEmptyFolder() throws IOException {
+    Path out = Files.createDirectories(tmp.resolve("empty"));
+    PrepareStage.run(cfg, src, out, Reporter.SILENT);
+    assertTrue(Files.isRegularFile(out.resolve("manifest.json")));
+    Files.writeString(out.resolve("stale.txt"), "from an earlier run");
+    PrepareStage.run(cfg, src, out, Reporter.SILENT);
+    assertFalse(Files.exists(out.resolve("stale.txt")), "the earlier output was replaced whole");
   }
 
   static void writeNpz(Path file, String k1, int[] s1, String k2, int[] s2) throws IOException {
