@@ -33,12 +33,14 @@ import picocli.CommandLine.Command;
       "0:success",
       "1:quality gate failed (evaluate)",
       "2:bad input: a file, config key or value (one-line message on stderr)",
-      "3:internal error"
+      "3:internal error",
+      "4:training collapsed or diverged, or `train --check` failed (no model written)"
     })
 public final class Main implements Runnable {
   public static final int GATE_FAILED = 1;
   public static final int BAD_INPUT = 2;
   public static final int INTERNAL = 3;
+  public static final int COLLAPSED = 4;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -98,10 +100,18 @@ public final class Main implements Runnable {
 
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
-    cl.setExitCodeExceptionMapper(t -> t instanceof CxrException ? BAD_INPUT : INTERNAL);
+    cl.setExitCodeExceptionMapper(
+        t ->
+            t instanceof io.cxr.core.train.TrainingCollapsed
+                ? COLLAPSED
+                : t instanceof CxrException ? BAD_INPUT : INTERNAL);
     cl.setExecutionExceptionHandler(
         (ex, cmd, parse) -> {
           PrintWriter err = cmd.getErr();
+          if (ex instanceof io.cxr.core.train.TrainingCollapsed) {
+            err.println("cxr: error: " + ex.getMessage());
+            return COLLAPSED;
+          }
           if (ex instanceof CxrException) {
             err.println("cxr: error: " + ex.getMessage());
             return BAD_INPUT;

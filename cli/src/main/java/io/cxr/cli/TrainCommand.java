@@ -7,6 +7,7 @@ import io.cxr.core.report.Reports;
 import io.cxr.core.stage.TrainStage;
 import io.cxr.core.train.Trainer;
 import io.cxr.core.train.TrainingListener;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -30,6 +31,13 @@ final class TrainCommand extends BaseCommand {
       description = "model type (default: model.type)")
   String model;
 
+  @Option(
+      names = "--check",
+      description =
+          "only the sanity check: fit one training batch for a few seconds; exit 0 when its loss "
+              + "falls below half, 4 when it does not (nothing is written, no run is recorded)")
+  boolean check;
+
   @Parameters(paramLabel = "key=value", description = "config overrides")
   List<String> overrides = new ArrayList<>();
 
@@ -37,6 +45,27 @@ final class TrainCommand extends BaseCommand {
   public Integer call() {
     CxrConfig cfg = model == null ? config(overrides) : config(overrides, "model.type=" + model);
     Reporter reporter = reporter();
+    if (check) {
+      Trainer.CheckResult c =
+          Trainer.check(
+              cfg,
+              io.cxr.core.data.PreparedDataset.load(Path.of(cfg.paths().prepared())),
+              reporter);
+      out()
+          .printf(
+              Locale.ROOT,
+              "one-batch check (%s, %d images, %d iterations): loss %.4f -> %.4f: %s%n",
+              cfg.model().type(),
+              c.images(),
+              c.iterations(),
+              c.firstLoss(),
+              c.lastLoss(),
+              c.passed()
+                  ? "passed"
+                  : "FAILED (the network cannot fit one batch: check train.learning_rate, "
+                      + "train.normalization and the image size)");
+      return c.passed() ? 0 : Main.COLLAPSED;
+    }
     TrainingListener lines =
         new TrainingListener() {
           Reporter.Progress bar = Reporter.Progress.NONE;

@@ -301,4 +301,16 @@ class CliEndToEndTest {
     JsonNode rows = Json.JSON.readTree(out.toFile());
     assertEquals(img.toString(), rows.get(0).get("file").asText());
   }
+
+  @Test
+  @Order(22)
+  void trainCheckFitsOneBatchAndExitsFourWhenItCannot() {
+    Cli ok = Cli.run(args("train", "--check", "model.cnn.filters=[8, 16]"));
+    assertEquals(0, ok.code(), ok.toString());
+    assertTrue(
+        ok.out().contains("one-batch check (cnn,") && ok.out().contains(": passed"), ok.out());
+    Cli bad = Cli.run(args("train", "--check", "train.optimizer=sgd", "train.learning_rate=9.0"));
+    assertEquals(4, bad.code(), bad.toString());
+    assertTrue(bad.out().contains("FAILED"), bad.out());
+  }
 }

@@ -1,6 +1,9 @@
 package io.cxr.core.eval;
 
-/** What one training epoch measured. */
+/**
+ * What one training epoch measured; {@code valScoreSpread} is max - min of the validation scores (0
+ * when the network outputs one constant).
+ */
 public record EpochRecord(
     int epoch,
     int epochs,
@@ -9,4 +12,5 @@ public record EpochRecord(
     double valAuc,
     double seconds,
     double imagesPerSecond,
-    boolean improved) {}
+    boolean improved,
+    double valScoreSpread) {}

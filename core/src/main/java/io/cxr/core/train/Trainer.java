@@ -94,7 +94,13 @@ public final class Trainer {
         new EarlyStopping(
             t.earlyStopping().patience(), t.earlyStopping().minDelta(), () -> net.params().dup());
     List<EpochRecord> history =
-        fit(cfg, net, train, val, TrainingListener.all(stopping, listener), stopping);
+        fit(
+            cfg,
+            net,
+            train,
+            val,
+            TrainingListener.all(stopping, listener, new CollapseGuard(cfg)),
+            stopping);
     if (stopping.shouldStop()) {
       reporter.info(
           "early stop after epoch "
@@ -123,6 +129,7 @@ public final class Trainer {
     splits.put(
         Split.TRAIN, BinaryMetrics.of(train.y(), Scorer.scores(net, norm, train), threshold));
     splits.put(Split.VAL, BinaryMetrics.of(val.y(), valScores, threshold));
+    CollapseGuard.checkFinal(cfg, splits.get(Split.VAL));
     PreparedDataset.Images test = data.split(Split.TEST);
     int[] testLabels = scoreTest ? test.y() : new int[0];
     float[] testScores = scoreTest ? Scorer.scores(net, norm, test) : new float[0];
@@ -146,6 +153,54 @@ public final class Trainer {
             ConfigLoader.toYaml(cfg));
     return new Outcome(
         new ModelBundle(net, card), metrics, history, splits, seconds, testLabels, testScores);
+  }
+
+  /** The one-batch overfit check's outcome. */
+  public record CheckResult(
+      int images, int iterations, double firstLoss, double lastLoss, boolean passed) {}
+
+  /** Iterations of the one-batch check. */
+  static final int CHECK_ITERATIONS = 60;
+
+  /**
+   * The sanity check before a long run ({@code cxr train --check}): the configured network fits one
+   * training batch (no augmentation) for {@value #CHECK_ITERATIONS} iterations; a network, a
+   * learning rate and an input scale that can learn at all drive that loss to below half of where
+   * it started within seconds. A non-finite loss or a loss that does not fall fails.
+   */
+  public static CheckResult check(CxrConfig cfg, PreparedDataset data, Reporter reporter) {
+    PreparedDataset.Images train = data.split(Split.TRAIN);
+    int size = data.imageSize();
+    CxrConfig.Train t = cfg.train();
+    MultiLayerNetwork net =
+        NetworkFactory.build(
+            cfg.model().type(), cfg, size, classWeights(t.classWeights(), train.y()));
+    int n = Math.min(t.batchSize(), train.n());
+    int[] order = new int[train.n()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    shuffle(order, new Random(cfg.seed()));
+    DataSet batch =
+        Batches.training(
+            train.x(), train.y(), order, 0, n, size, t.normalizationMode(), null, null);
+    double first = Double.NaN;
+    double last = Double.NaN;
+    try (Reporter.Progress bar = reporter.progress("one-batch check", CHECK_ITERATIONS)) {
+      for (int it = 0; it < CHECK_ITERATIONS; it++) {
+        net.fit(batch);
+        last = net.score();
+        if (it == 0) {
+          first = last;
+        }
+        bar.step();
+        if (!Double.isFinite(last)) {
+          break;
+        }
+      }
+    }
+    boolean passed = Double.isFinite(last) && last < 0.5 * first;
+    return new CheckResult(n, CHECK_ITERATIONS, first, last, passed);
   }
 
   /** The epochs: seeded shuffle and augmentation, one fit per batch, validation AUC after each. */
@@ -183,8 +238,8 @@ public final class Trainer {
         lossSum += net.score() * n;
         listener.onBatch(epoch, b + 1, batches);
       }
-      BinaryMetrics vm =
-          BinaryMetrics.of(val.y(), Scorer.scores(net, t.normalizationMode(), val), 0.5);
+      float[] valScores = Scorer.scores(net, t.normalizationMode(), val);
+      BinaryMetrics vm = BinaryMetrics.of(val.y(), valScores, 0.5);
       double auc = vm.roc().auc();
       double secs = (System.nanoTime() - e0) / 1e9;
       EpochRecord rec =
@@ -196,7 +251,8 @@ public final class Trainer {
               auc,
               secs,
               train.n() / secs,
-              stopping.isImprovement(auc));
+              stopping.isImprovement(auc),
+              CollapseGuard.spread(valScores));
       history.add(rec);
       listener.onEpoch(rec);
       if (stopping.shouldStop()) {

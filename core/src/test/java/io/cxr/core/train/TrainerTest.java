@@ -2,6 +2,8 @@ package io.cxr.core.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -176,5 +178,73 @@ class TrainerTest {
     Map<String, Double> m = o.metrics();
     assertTrue(m.get("val_auc") > 0.8, "dense val AUC " + m.get("val_auc"));
     assertEquals("dense", ModelBundle.load(tmp.resolve("dense/model.zip")).card().modelType());
+  }
+
+  @Test
+  void aDivergingRunStopsWithinTwoEpochsAsCollapsedWritesNoModelAndEndsFailed() throws Exception {
+    Path out = tmp.resolve("collapsed-models");
+    CxrConfig huge =
+        TestData.config(
+            tmp,
+            "data.max_per_class=300",
+            "train.epochs=8",
+            "train.optimizer=sgd",
+            "train.learning_rate=9.0",
+            "train.early_stopping.patience=8",
+            "model.cnn.filters=[8, 16]",
+            "model.cnn.dense_units=32",
+            "paths.models=" + out,
+            "tracking.local_dir=" + tmp.resolve("collapsed-mlruns"));
+    MirroredTracker t =
+        new MirroredTracker(new FileStore(tmp.resolve("collapsed-mlruns")), null, Reporter.SILENT);
+    List<EpochRecord> seen = new ArrayList<>();
+    TrainingCollapsed e =
+        assertThrows(
+            TrainingCollapsed.class,
+            () ->
+                TrainStage.run(
+                    huge,
+                    new TrainingListener() {
+                      @Override
+                      public void onEpoch(EpochRecord r) {
+                        seen.add(r);
+                      }
+                    },
+                    Reporter.SILENT,
+                    t));
+    assertTrue(seen.size() <= 2, "stopped within 2 epochs, ran " + seen.size());
+    assertTrue(
+        e.getMessage().startsWith("training diverged")
+            || e.getMessage().startsWith("training collapsed"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("train.learning_rate"), e.getMessage());
+    assertFalse(Files.exists(out.resolve("model.zip")), "no model published");
+    assertFalse(Files.exists(out.resolve("metrics.json")), "no metrics published");
+    var runs = new FileStore(tmp.resolve("collapsed-mlruns")).runs();
+    assertEquals(1, runs.size());
+    assertEquals("FAILED", runs.get(0).status().name());
+  }
+
+  @Test
+  void theOneBatchCheckPassesForTheTestConfigAndFailsForADivergingRate() {
+    PreparedDataset data = PreparedDataset.load(tmp.resolve("prepared"));
+    Trainer.CheckResult ok = Trainer.check(cfg, data, Reporter.SILENT);
+    assertTrue(ok.passed(), ok.toString());
+    assertTrue(ok.lastLoss() < 0.5 * ok.firstLoss(), ok.toString());
+    CxrConfig huge =
+        TestData.config(
+            tmp,
+            "data.max_per_class=300",
+            "train.optimizer=sgd",
+            "train.learning_rate=9.0",
+            "model.cnn.filters=[8, 16]",
+            "model.cnn.dense_units=32");
+    Trainer.CheckResult bad = Trainer.check(huge, data, Reporter.SILENT);
+    assertFalse(bad.passed(), bad.toString());
+  }
+
+  @Test
+  void healthyEpochsReportTheirValidationScoreSpread() {
+    assertTrue(epochs.stream().allMatch(r -> r.valScoreSpread() > 0.1), epochs.toString());
   }
 }
