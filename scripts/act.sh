@@ -6,8 +6,8 @@
 #   scripts/act.sh lint test pipeline
 #   scripts/act.sh --expect-failure pipeline --var CXR_GATE_OVERRIDES=gate.min_test_auc=1.0
 # The real data ($CXR_SHARED_DATA, default ../shared/data) is mounted read-only where the
-# workflow looks for it; ~/.m2, the pip cache and the DVC cache (with its run-cache: a stage run
-# before with the same code, data and params is restored, not re-run) are shared with the host.
+# workflow looks for it; ~/.m2 and the pip cache are shared with the host to save downloads, and
+# the DVC cache so that what a job trains lands in the host's cache too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 expect=success

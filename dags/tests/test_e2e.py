@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import shutil
 import subprocess
@@ -287,8 +286,9 @@ def test_weekly_dag_trains_registers_and_a_failed_gate_keeps_the_champion(stack,
     }
 
     # the train run is on the server with its params and metrics
-    folder = tasks["_run_id"]
-    folder = re.sub(r"[^A-Za-z0-9._-]+", "_", folder).strip("_")
+    from cxr_training_pipeline import run_folder  # the DAG's own naming of a run's folder
+
+    folder = run_folder(tasks["_run_id"])
     run_json = json.loads(volume_file(stack["volume_prefix"], f"/work/models/runs/{folder}/run.json"))
     remote = run_json["remote_run_id"]
     assert remote, run_json

@@ -72,7 +72,7 @@ public final class Main implements Runnable {
       }
     } catch (Error e) {
       // picocli hands on Errors; a backend that cannot load is the one worth a clear line
-      String backend = backendProblem(e);
+      String backend = io.cxr.core.model.CudaCheck.explain(e);
       if (backend == null) {
         throw e;
       }
@@ -120,7 +120,7 @@ public final class Main implements Runnable {
             err.println("cxr: error: " + ex.getMessage());
             return BAD_INPUT;
           }
-          String backend = backendProblem(ex);
+          String backend = io.cxr.core.model.CudaCheck.explain(ex);
           if (backend != null) {
             err.println("cxr: error: " + backend);
             return BAD_INPUT;

@@ -32,6 +32,22 @@ record Cli(int code, String out, String err) {
     throw new AssertionError("shared/data not found beside the checkout; set CXR_SHARED_DATA");
   }
 
+  /**
+   * Copies the first {@code perClass} JPEGs of each class of the Kermany train folder into {@code
+   * folder}/NORMAL and {@code folder}/PNEUMONIA; returns {@code folder}.
+   */
+  static Path copyKermany(Path folder, int perClass) throws java.io.IOException {
+    for (String label : java.util.List.of("NORMAL", "PNEUMONIA")) {
+      Path dir = Files.createDirectories(folder.resolve(label));
+      try (var s = Files.list(sharedData().resolve("chest_xray_224/train").resolve(label))) {
+        for (Path p : s.sorted().limit(perClass).toList()) {
+          Files.copy(p, dir.resolve(p.getFileName()));
+        }
+      }
+    }
+    return folder;
+  }
+
   @Override
   public String toString() {
     return "exit " + code + "\n--- out\n" + out + "--- err\n" + err;

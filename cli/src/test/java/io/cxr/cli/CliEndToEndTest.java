@@ -93,16 +93,7 @@ class CliEndToEndTest {
   @Test
   @Order(3)
   void evaluateOnAnyLabelledJpegFolder() throws Exception {
-    Path folder = tmp.resolve("folder");
-    for (String label : List.of("NORMAL", "PNEUMONIA")) {
-      Path dir = Files.createDirectories(folder.resolve(label));
-      try (Stream<Path> s =
-          Files.list(Cli.sharedData().resolve("chest_xray_224/train").resolve(label))) {
-        for (Path p : s.sorted().limit(15).toList()) {
-          Files.copy(p, dir.resolve(p.getFileName()));
-        }
-      }
-    }
+    Path folder = Cli.copyKermany(tmp.resolve("folder"), 15);
     Cli eval =
         Cli.run(
             args(
@@ -209,16 +200,7 @@ class CliEndToEndTest {
   @Test
   @Order(20)
   void predictAndEvaluateWarnWhenThisMachineDecodesJpegsDifferently() throws Exception {
-    Path folder = tmp.resolve("decoder-src/train");
-    for (String label : List.of("NORMAL", "PNEUMONIA")) {
-      Path dir = Files.createDirectories(folder.resolve(label));
-      try (Stream<Path> s =
-          Files.list(Cli.sharedData().resolve("chest_xray_224/train").resolve(label))) {
-        for (Path p : s.sorted().limit(60).toList()) {
-          Files.copy(p, dir.resolve(p.getFileName()));
-        }
-      }
-    }
+    Path folder = Cli.copyKermany(tmp.resolve("decoder-src/train"), 60);
     String[] ocv = {
       "paths.prepared=" + tmp.resolve("ocv-prepared"),
       "paths.models=" + tmp.resolve("ocv-models"),

@@ -62,11 +62,6 @@ public final class EvaluateStage {
    * @param data a Kermany folder or npz, or null for the prepared test split
    * @param out folder for evaluation.json, evaluation.md and plots
    */
-  public static Result run(
-      CxrConfig cfg, Path modelPath, Path data, Path out, Reporter reporter, Tracker tracker) {
-    return run(cfg, modelPath, data, out, false, reporter, tracker);
-  }
-
   /**
    * Evaluates; with {@code strict}, a model whose training pixels came from another JPEG decoder
    * than this machine's is an error rather than a warning.

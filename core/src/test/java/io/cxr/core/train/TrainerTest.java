@@ -149,6 +149,7 @@ class TrainerTest {
             tmp.resolve("models/model.zip"),
             null,
             tmp.resolve("reports"),
+            false,
             Reporter.SILENT,
             tracker);
     for (String k : List.of("test_auc", "test_f1", "test_specificity")) {
