@@ -69,6 +69,7 @@ final class ConfigValidator {
   private static void model(CxrConfig.Model m) {
     oneOf("model.type", m.type(), "cnn", "dense");
     positiveList("model.cnn.filters", m.cnn().filters());
+    oneOf("model.cnn.head", m.cnn().head(), "grid", "gap", "flatten");
     need(
         m.cnn().denseUnits() > 0,
         "model.cnn.dense_units",
@@ -92,6 +93,7 @@ final class ConfigValidator {
     oneOf("train.class_weights", t.classWeights(), "balanced", "none");
     oneOf("train.normalization", t.normalization(), "per_image", "none");
     oneOf("train.threshold", t.threshold(), "youden", "f1", "fixed");
+    oneOf("train.calibration", t.calibration(), "platt", "temperature", "none");
     need(
         t.fixedThreshold() > 0 && t.fixedThreshold() < 1,
         "train.fixed_threshold",

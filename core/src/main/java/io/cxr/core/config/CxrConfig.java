@@ -57,8 +57,12 @@ public record CxrConfig(
     }
   }
 
-  /** The CNN: conv blocks then one dense layer. */
-  public record Cnn(List<Integer> filters, int denseUnits, double dropout) {}
+  /**
+   * The CNN: conv blocks, a head that turns the last feature maps into a vector ({@code gap}:
+   * global average pooling, the same 1 value per channel at any image size; {@code flatten}: every
+   * position, so the dense layer's fan-in grows with the image area), then one dense layer.
+   */
+  public record Cnn(List<Integer> filters, String head, int denseUnits, double dropout) {}
 
   /** The dense (MLP) baseline. */
   public record Dense(List<Integer> hidden, double dropout) {}
@@ -74,6 +78,7 @@ public record CxrConfig(
       String normalization,
       String threshold,
       double fixedThreshold,
+      String calibration,
       EarlyStopping earlyStopping,
       Augment augment) {
     /** {@code normalization} as an enum (validated). */

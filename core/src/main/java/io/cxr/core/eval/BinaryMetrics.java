@@ -13,6 +13,8 @@ public record BinaryMetrics(
     PrecisionRecallCurve pr,
     double threshold,
     double logLoss,
+    double ece,
+    double brier,
     int n) {
 
   public static BinaryMetrics of(int[] labels, float[] scores, double threshold) {
@@ -27,6 +29,8 @@ public record BinaryMetrics(
         PrecisionRecallCurve.of(labels, scores),
         threshold,
         labels.length == 0 ? Double.NaN : loss / labels.length,
+        labels.length == 0 ? Double.NaN : Calibration.ece(labels, scores),
+        labels.length == 0 ? Double.NaN : Calibration.brier(labels, scores),
         labels.length);
   }
 
@@ -43,6 +47,8 @@ public record BinaryMetrics(
     m.put(prefix + "_specificity", c.specificity());
     m.put(prefix + "_balanced_accuracy", c.balancedAccuracy());
     m.put(prefix + "_log_loss", logLoss);
+    m.put(prefix + "_ece", ece);
+    m.put(prefix + "_brier", brier);
     m.put(prefix + "_tp", (double) c.tp());
     m.put(prefix + "_fp", (double) c.fp());
     m.put(prefix + "_tn", (double) c.tn());

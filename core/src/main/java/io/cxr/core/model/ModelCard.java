@@ -12,6 +12,10 @@ import java.util.Map;
  * @param normalization the {@code train.normalization} used on inputs
  * @param metrics the training run's final metrics (train_f1 is used by the quality gate)
  * @param config the resolved config, as YAML
+ * @param temperature the temperature applied to P(PNEUMONIA) ({@code train.calibration:
+ *     temperature} or {@code platt}); null in models made before calibration or with {@code none}:
+ *     1
+ * @param calibrationBias added to the rescaled logit ({@code platt}); null: 0
  */
 public record ModelCard(
     String format,
@@ -23,7 +27,9 @@ public record ModelCard(
     Map<String, Double> metrics,
     Map<String, String> provenance,
     String createdAt,
-    String config) {
+    String config,
+    Double temperature,
+    Double calibrationBias) {
   public static final String FORMAT = "cxr-model/1";
 
   /** A copy with one more provenance entry (e.g. the tracking run that produced it). */
@@ -40,6 +46,18 @@ public record ModelCard(
         metrics,
         p,
         createdAt,
-        config);
+        config,
+        temperature,
+        calibrationBias);
+  }
+
+  /** The bias added to the rescaled logit (0: none). */
+  public double calibrationBiasOrZero() {
+    return calibrationBias == null || !Double.isFinite(calibrationBias) ? 0.0 : calibrationBias;
+  }
+
+  /** The temperature to apply to the network's scores (1: none). */
+  public double temperatureOrOne() {
+    return temperature == null || !(temperature > 0) ? 1.0 : temperature;
   }
 }

@@ -1,6 +1,7 @@
 package io.cxr.core.model;
 
 import io.cxr.core.config.CxrConfig;
+import io.cxr.core.config.ModelType;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -11,6 +12,7 @@ import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
@@ -27,12 +29,15 @@ import org.nd4j.linalg.learning.config.RmsProp;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
 /**
- * Builds the two networks from config: a CNN (conv3x3 + batch-norm + ReLU + max-pool blocks, one
- * dense layer, softmax over NORMAL/PNEUMONIA) and a dense (MLP) baseline. Input: {@code [N, 1, S,
- * S]}.
+ * Builds the two networks from config: a CNN (conv3x3 + batch-norm + ReLU + max-pool blocks, a
+ * global-average-pooling or flatten head, one dense layer, softmax over NORMAL/PNEUMONIA) and a
+ * dense (MLP) baseline. Input: {@code [N, 1, S, S]}.
  */
 public final class NetworkFactory {
   private NetworkFactory() {}
+
+  /** The {@code grid} head average-pools the last feature maps down to about this side. */
+  static final int GRID = 4;
 
   /**
    * A freshly initialised network.
@@ -91,6 +96,22 @@ public final class NetworkFactory {
               .convolutionMode(ConvolutionMode.Same)
               .build());
     }
+    switch (c.head()) {
+      case "gap" -> b.layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build());
+      case "grid" -> {
+        int side = featureSide(size, c.filters().size());
+        int k = Math.max(1, side / GRID);
+        if (k > 1) {
+          b.layer(
+              new SubsamplingLayer.Builder(PoolingType.AVG)
+                  .kernelSize(k, k)
+                  .stride(k, k)
+                  .convolutionMode(ConvolutionMode.Truncate)
+                  .build());
+        }
+      }
+      default -> {}
+    }
     b.layer(
         withDropout(
                 new DenseLayer.Builder().nOut(c.denseUnits()).activation(Activation.RELU),
@@ -98,6 +119,42 @@ public final class NetworkFactory {
             .build());
     b.layer(withDropout(output(w), c.dropout()).build());
     return b.setInputType(InputType.convolutional(size, size, 1)).build();
+  }
+
+  /**
+   * Inputs of the first fully connected layer: what the CNN's head hands it ({@code flatten}: every
+   * position of the last maps; {@code grid}: about {@value #GRID}x{@value #GRID} of them; {@code
+   * gap}: one per channel), or the pixels for the dense baseline. With an adaptive optimizer each
+   * weight moves by about the learning rate per step whatever its gradient, so this fan-in times
+   * the learning rate bounds how far one step can push that layer's pre-activations.
+   */
+  public static long denseFanIn(CxrConfig cfg, int size) {
+    if (cfg.model().modelType() != ModelType.CNN) {
+      return (long) size * size;
+    }
+    CxrConfig.Cnn c = cfg.model().cnn();
+    int channels = c.filters().get(c.filters().size() - 1);
+    int side = featureSide(size, c.filters().size());
+    return switch (c.head()) {
+      case "gap" -> channels;
+      case "grid" -> {
+        int k = Math.max(1, side / GRID);
+        long out = side / k;
+        yield out * out * channels;
+      }
+      default -> (long) side * side * channels;
+    };
+  }
+
+  /**
+   * Side of the last block's feature maps: each block's 2x2 pool (mode Same) halves it, rounded up.
+   */
+  static int featureSide(int size, int blocks) {
+    int side = size;
+    for (int i = 0; i < blocks; i++) {
+      side = (side + 1) / 2;
+    }
+    return side;
   }
 
   private static MultiLayerConfiguration dense(CxrConfig cfg, int size, double[] w) {

@@ -28,7 +28,18 @@ public final class Scorer {
     return scores(net, normalization, images.x(), images.n(), images.size());
   }
 
-  /** {@code x} holds {@code n} images of {@code size x size} in [0, 1]. */
+  /**
+   * A model's calibrated P(PNEUMONIA) for {@code n} images of its size in [0, 1]: its own
+   * normalization, then its card's temperature.
+   */
+  public static float[] scores(ModelBundle model, float[] x, int n) {
+    Normalization norm = Normalization.of(model.card().normalization());
+    float[] p = scores(model.network(), norm, x, n, model.card().imageSize());
+    return Temperature.applyInPlace(
+        p, model.card().temperatureOrOne(), model.card().calibrationBiasOrZero());
+  }
+
+  /** {@code x} holds {@code n} images of {@code size x size} in [0, 1] (raw network scores). */
   public static float[] scores(
       MultiLayerNetwork net, Normalization normalization, float[] x, int n, int size) {
     int px = size * size;
@@ -49,9 +60,9 @@ public final class Scorer {
   }
 
   /**
-   * Decodes and scores {@code n} images with a model's own size and normalization, a batch at a
-   * time: each batch is decoded in place, in parallel across the cores (one reusable decoder per
-   * thread), then scored; memory stays at one batch of pixels.
+   * Decodes and scores {@code n} images with a model's own size, normalization and temperature, a
+   * batch at a time: each batch is decoded in place, in parallel across the cores (one reusable
+   * decoder per thread), then scored; memory stays at one batch of pixels.
    */
   public static float[] decodeAndScore(
       ModelBundle model, int n, ImageLoader loader, Reporter.Progress progress) {
@@ -64,6 +75,8 @@ public final class Scorer {
       int first = from;
       IntStream.range(0, b).parallel().forEach(i -> loader.load(first + i, x, i * size * size));
       float[] p = scores(model.network(), norm, x, b, size);
+      Temperature.applyInPlace(
+          p, model.card().temperatureOrOne(), model.card().calibrationBiasOrZero());
       System.arraycopy(p, 0, out, from, b);
       for (int i = 0; i < b; i++) {
         progress.step();

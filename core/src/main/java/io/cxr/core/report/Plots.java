@@ -1,5 +1,6 @@
 package io.cxr.core.report;
 
+import io.cxr.core.eval.Calibration;
 import io.cxr.core.eval.ConfusionMatrix;
 import io.cxr.core.eval.EpochRecord;
 import io.cxr.core.eval.PrecisionRecallCurve;
@@ -15,9 +16,13 @@ import org.knowm.xchart.HeatMapChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.internal.chartpart.Chart;
+import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-/** PNG plots made with XChart: confusion matrix, ROC, precision-recall, training curves. */
+/**
+ * PNG plots made with XChart in the {@link Charts} style: confusion matrix, ROC, precision-recall,
+ * training curves, reliability diagram.
+ */
 public final class Plots {
   private Plots() {}
 
@@ -30,13 +35,14 @@ public final class Plots {
             .xAxisTitle("predicted")
             .yAxisTitle("actual")
             .build();
+    Charts.style(chart.getStyler());
     chart.getStyler().setShowValue(true);
     chart.getStyler().setPlotContentSize(1);
     chart.getStyler().setLegendVisible(false);
     chart
         .getStyler()
         .setRangeColors(
-            new Color[] {new Color(0xf7fbff), new Color(0xc6dbef), new Color(0x6baed6)});
+            new Color[] {new Color(0xf7fbff), new Color(0xc6dbef), new Color(0x4292c6)});
     List<Number[]> heat = new ArrayList<>();
     // x = predicted (0 NORMAL, 1 PNEUMONIA), y = actual
     heat.add(new Number[] {0, 0, cm.tn()});
@@ -63,7 +69,8 @@ public final class Plots {
     chart
         .addSeries("chance", new double[] {0, 1}, new double[] {0, 1})
         .setMarker(SeriesMarkers.NONE)
-        .setLineColor(Color.LIGHT_GRAY);
+        .setLineColor(Color.GRAY)
+        .setLineStyle(SeriesLines.DASH_DASH);
     unitAxes(chart);
     save(chart, png);
   }
@@ -83,18 +90,68 @@ public final class Plots {
     save(chart, png);
   }
 
-  public static void trainingCurves(List<EpochRecord> history, Path png) {
-    XYChart chart = xy("Training curves", "epoch", "loss");
+  /**
+   * Two panels: training and validation loss (left), validation AUC with the best epoch marked
+   * (right).
+   */
+  public static void trainingCurves(List<EpochRecord> history, String about, Path png) {
     double[] epochs = history.stream().mapToDouble(EpochRecord::epoch).toArray();
-    chart.addSeries(
-        "train loss", epochs, history.stream().mapToDouble(EpochRecord::trainLoss).toArray());
-    chart.addSeries(
-        "val loss", epochs, history.stream().mapToDouble(EpochRecord::valLoss).toArray());
-    XYSeries auc =
-        chart.addSeries(
-            "val AUC", epochs, history.stream().mapToDouble(EpochRecord::valAuc).toArray());
-    auc.setYAxisGroup(1);
-    chart.setYAxisGroupTitle(1, "AUC");
+    XYChart loss = Charts.xy("Loss: " + about, "epoch", "cross-entropy loss", 520, 420);
+    loss.addSeries(
+        "train (augmented batches)",
+        epochs,
+        history.stream().mapToDouble(EpochRecord::trainLoss).toArray());
+    loss.addSeries(
+        "validation", epochs, history.stream().mapToDouble(EpochRecord::valLoss).toArray());
+    XYChart auc = Charts.xy("Validation AUC: " + about, "epoch", "AUC", 520, 420);
+    XYSeries valAuc =
+        auc.addSeries(
+            "validation AUC", epochs, history.stream().mapToDouble(EpochRecord::valAuc).toArray());
+    valAuc.setLineColor(Charts.PALETTE[2]);
+    valAuc.setMarkerColor(Charts.PALETTE[2]);
+    double[] best =
+        history.stream().filter(EpochRecord::improved).mapToDouble(r -> r.epoch()).toArray();
+    double[] bestAuc =
+        history.stream().filter(EpochRecord::improved).mapToDouble(EpochRecord::valAuc).toArray();
+    if (best.length > 0) {
+      XYSeries marks = auc.addSeries("new best (early stopping keeps the last)", best, bestAuc);
+      marks.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+      marks.setMarker(SeriesMarkers.DIAMOND);
+      marks.setMarkerColor(Charts.PALETTE[1]);
+    }
+    Charts.savePanels(List.of(loss, auc), png);
+  }
+
+  /**
+   * Reliability diagram: per bin of P(PNEUMONIA), the share of images that are PNEUMONIA against
+   * the mean score; a calibrated model lies on the diagonal.
+   */
+  public static void reliability(Map<String, Calibration.Bins> sets, String about, Path png) {
+    XYChart chart =
+        Charts.xy(
+            "Reliability: " + about,
+            "mean predicted P(PNEUMONIA)",
+            "observed PNEUMONIA share",
+            560,
+            480);
+    for (var e : sets.entrySet()) {
+      Calibration.Bins b = e.getValue();
+      List<Double> x = new ArrayList<>();
+      List<Double> y = new ArrayList<>();
+      for (int k = 0; k < b.count().length; k++) {
+        if (b.count()[k] > 0) {
+          x.add(b.meanScore()[k]);
+          y.add(b.observed()[k]);
+        }
+      }
+      chart.addSeries(e.getKey(), x, y).setMarker(SeriesMarkers.CIRCLE);
+    }
+    chart
+        .addSeries("perfectly calibrated", new double[] {0, 1}, new double[] {0, 1})
+        .setMarker(SeriesMarkers.NONE)
+        .setLineColor(Color.GRAY)
+        .setLineStyle(SeriesLines.DASH_DASH);
+    unitAxes(chart);
     save(chart, png);
   }
 

@@ -19,7 +19,9 @@ public final class Reports {
           new String[] {"precision", "precision"},
           new String[] {"sensitivity", "sensitivity (recall)"},
           new String[] {"specificity", "specificity"},
-          new String[] {"balanced_accuracy", "balanced accuracy"});
+          new String[] {"balanced_accuracy", "balanced accuracy"},
+          new String[] {"ece", "calibration error (ECE)"},
+          new String[] {"brier", "Brier score"});
 
   /** A fixed-width table of the metrics of the given splits (prefixes), one column each. */
   public static String table(Map<String, Double> m, List<String> splits) {

@@ -4,7 +4,6 @@ import io.cxr.core.CxrException;
 import io.cxr.core.Reporter;
 import io.cxr.core.config.ConfigLoader;
 import io.cxr.core.config.CxrConfig;
-import io.cxr.core.config.Normalization;
 import io.cxr.core.data.DataSource;
 import io.cxr.core.data.ImageDecoder;
 import io.cxr.core.data.PreparedDataset;
@@ -13,6 +12,7 @@ import io.cxr.core.data.SourceKind;
 import io.cxr.core.data.Sources;
 import io.cxr.core.data.Split;
 import io.cxr.core.eval.BinaryMetrics;
+import io.cxr.core.eval.Calibration;
 import io.cxr.core.eval.MetricMaps;
 import io.cxr.core.eval.QualityGate;
 import io.cxr.core.io.AtomicFiles;
@@ -39,7 +39,11 @@ import java.util.Map;
  */
 public final class EvaluateStage {
   private static final List<String> PLOTS =
-      List.of("eval_confusion_matrix.png", "eval_roc_curve.png", "eval_pr_curve.png");
+      List.of(
+          "eval_confusion_matrix.png",
+          "eval_roc_curve.png",
+          "eval_pr_curve.png",
+          "eval_reliability.png");
 
   private EvaluateStage() {}
 
@@ -127,8 +131,7 @@ public final class EvaluateStage {
     }
     float[] scores;
     if (set.x() != null) {
-      Normalization norm = Normalization.of(model.card().normalization());
-      scores = Scorer.scores(model.network(), norm, set.x(), set.labels().length, size);
+      scores = Scorer.scores(model, set.x(), set.labels().length);
     } else {
       try (Reporter.Progress bar = reporter.progress("decode", set.labels().length)) {
         scores = Scorer.decodeAndScore(model, set.labels().length, set.loader(), bar);
@@ -150,6 +153,10 @@ public final class EvaluateStage {
         out.resolve(PLOTS.get(0)));
     Plots.roc(Map.of("test", bm.roc()), out.resolve(PLOTS.get(1)));
     Plots.precisionRecall(Map.of("test", bm.pr()), out.resolve(PLOTS.get(2)));
+    Plots.reliability(
+        Map.of("test", Calibration.bins(labels, scores)),
+        String.format(Locale.ROOT, "%s, %d px", model.card().modelType(), model.card().imageSize()),
+        out.resolve(PLOTS.get(3)));
     Path metricsFile = out.resolve("evaluation.json");
     Map<String, Object> json = new LinkedHashMap<>(MetricMaps.rounded(metrics));
     json.put("gate_passed", gate.passed() ? 1.0 : 0.0);

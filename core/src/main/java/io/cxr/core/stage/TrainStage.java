@@ -7,6 +7,7 @@ import io.cxr.core.data.Label;
 import io.cxr.core.data.PreparedDataset;
 import io.cxr.core.data.Split;
 import io.cxr.core.eval.BinaryMetrics;
+import io.cxr.core.eval.Calibration;
 import io.cxr.core.eval.EpochRecord;
 import io.cxr.core.eval.MetricMaps;
 import io.cxr.core.eval.PrecisionRecallCurve;
@@ -15,6 +16,7 @@ import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.io.Json;
 import io.cxr.core.model.BundleFiles;
 import io.cxr.core.model.ModelBundle;
+import io.cxr.core.model.ModelCard;
 import io.cxr.core.report.Plots;
 import io.cxr.core.tracking.RunInfo;
 import io.cxr.core.tracking.RunSpec;
@@ -134,7 +136,13 @@ public final class TrainStage {
     }
     Plots.roc(roc, art.resolve("roc_curve.png"));
     Plots.precisionRecall(pr, art.resolve("pr_curve.png"));
-    Plots.trainingCurves(o.history(), art.resolve("training_curves.png"));
+    ModelCard card = o.model().card();
+    String about = String.format(Locale.ROOT, "%s, %d px", card.modelType(), card.imageSize());
+    Plots.trainingCurves(o.history(), about, art.resolve("training_curves.png"));
+    Plots.reliability(
+        Map.of("test", Calibration.bins(o.testLabels(), o.testScores())),
+        about,
+        art.resolve("reliability.png"));
     // seed-determined columns only (epoch times go to the tracker), so a re-run is identical
     StringBuilder csv = new StringBuilder("epoch,train_loss,val_loss,val_auc\n");
     for (EpochRecord r : o.history()) {

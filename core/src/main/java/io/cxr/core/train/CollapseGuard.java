@@ -1,6 +1,7 @@
 package io.cxr.core.train;
 
 import io.cxr.core.config.CxrConfig;
+import io.cxr.core.config.ModelType;
 import io.cxr.core.eval.BinaryMetrics;
 import io.cxr.core.eval.EpochRecord;
 import java.util.Locale;
@@ -45,15 +46,25 @@ public final class CollapseGuard implements TrainingListener {
           String.format(
               Locale.ROOT,
               "training collapsed: for %d epochs up to epoch %d the network gave every validation"
-                  + " image the same score (spread %.2g, val AUC %.4f); try a smaller"
-                  + " train.learning_rate than %s or a smaller data.folder_image_size, and `cxr"
-                  + " train --check`",
+                  + " image the same score (spread %.2g, val AUC %.4f); try %s, and `cxr train"
+                  + " --check`",
               flat,
               r.epoch(),
               r.valScoreSpread(),
               r.valAuc(),
-              cfg.train().learningRate()));
+              remedy()));
     }
+  }
+
+  /** What to try first: the head that collapses at large sizes, else a smaller rate. */
+  private String remedy() {
+    String rate = "a smaller train.learning_rate than " + cfg.train().learningRate();
+    boolean flatten =
+        cfg.model().modelType() == ModelType.CNN && "flatten".equals(cfg.model().cnn().head());
+    return flatten
+        ? "model.cnn.head=grid (the flatten head's dense layer collapses at large image sizes) or "
+            + rate
+        : rate + " or a smaller data.folder_image_size";
   }
 
   /** Refuses a final model that calls every validation image one class. */

@@ -9,6 +9,7 @@ import io.cxr.core.data.Label;
 import io.cxr.core.data.PreparedDataset;
 import io.cxr.core.data.Split;
 import io.cxr.core.eval.BinaryMetrics;
+import io.cxr.core.eval.Calibration;
 import io.cxr.core.eval.EpochRecord;
 import io.cxr.core.eval.ThresholdSelector;
 import io.cxr.core.model.ModelBundle;
@@ -89,6 +90,7 @@ public final class Trainer {
             size,
             weights[0],
             weights[1]));
+    DivergenceRisk.warnings(cfg, size).forEach(reporter::warn);
 
     EarlyStopping stopping =
         new EarlyStopping(
@@ -122,23 +124,35 @@ public final class Trainer {
     }
 
     Normalization norm = t.normalizationMode();
-    float[] valScores = Scorer.scores(net, norm, val);
+    float[] rawVal = Scorer.scores(net, norm, val);
+    Calibration.Fit cal =
+        switch (t.calibration()) {
+          case "temperature" ->
+              new Calibration.Fit(Calibration.fitTemperature(val.y(), rawVal), 0.0);
+          case "platt" -> Calibration.fitPlatt(val.y(), rawVal);
+          default -> Calibration.Fit.NONE;
+        };
+    float[] valScores = cal.apply(rawVal);
     double threshold =
         ThresholdSelector.choose(t.threshold(), t.fixedThreshold(), val.y(), valScores);
     Map<Split, BinaryMetrics> splits = new LinkedHashMap<>();
     splits.put(
-        Split.TRAIN, BinaryMetrics.of(train.y(), Scorer.scores(net, norm, train), threshold));
+        Split.TRAIN,
+        BinaryMetrics.of(train.y(), cal.apply(Scorer.scores(net, norm, train)), threshold));
     splits.put(Split.VAL, BinaryMetrics.of(val.y(), valScores, threshold));
     CollapseGuard.checkFinal(cfg, splits.get(Split.VAL));
     PreparedDataset.Images test = data.split(Split.TEST);
     int[] testLabels = scoreTest ? test.y() : new int[0];
-    float[] testScores = scoreTest ? Scorer.scores(net, norm, test) : new float[0];
+    float[] testScores = scoreTest ? cal.apply(Scorer.scores(net, norm, test)) : new float[0];
     if (scoreTest) {
       splits.put(Split.TEST, BinaryMetrics.of(testLabels, testScores, threshold));
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
     Map<String, Double> metrics =
         metrics(splits, threshold, bestEpoch, history, seconds, size, net);
+    metrics.put("calibration_temperature", cal.temperature());
+    metrics.put("calibration_bias", cal.bias());
+    metrics.put("val_ece_uncalibrated", Calibration.ece(val.y(), rawVal));
     ModelCard card =
         new ModelCard(
             ModelCard.FORMAT,
@@ -150,7 +164,9 @@ public final class Trainer {
             metrics,
             provenance(data, t),
             Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
-            ConfigLoader.toYaml(cfg));
+            ConfigLoader.toYaml(cfg),
+            cal == Calibration.Fit.NONE ? null : cal.temperature(),
+            cal == Calibration.Fit.NONE ? null : cal.bias());
     return new Outcome(
         new ModelBundle(net, card), metrics, history, splits, seconds, testLabels, testScores);
   }
@@ -175,6 +191,7 @@ public final class Trainer {
     MultiLayerNetwork net =
         NetworkFactory.build(
             cfg.model().type(), cfg, size, classWeights(t.classWeights(), train.y()));
+    DivergenceRisk.warnings(cfg, size).forEach(reporter::warn);
     int n = Math.min(t.batchSize(), train.n());
     int[] order = new int[train.n()];
     for (int i = 0; i < order.length; i++) {
@@ -308,7 +325,7 @@ public final class Trainer {
     };
   }
 
-  private static void shuffle(int[] a, Random rnd) {
+  static void shuffle(int[] a, Random rnd) {
     for (int i = a.length - 1; i > 0; i--) {
       int j = rnd.nextInt(i + 1);
       int tmp = a[i];

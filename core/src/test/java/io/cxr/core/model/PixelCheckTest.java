@@ -43,7 +43,18 @@ class PixelCheckTest {
       prov.put(PixelCheck.KEY, decoder);
     }
     return new ModelCard(
-        ModelCard.FORMAT, "cnn", 28, 0.5, "per_image", List.of(), Map.of(), prov, "", "");
+        ModelCard.FORMAT,
+        "cnn",
+        28,
+        0.5,
+        "per_image",
+        List.of(),
+        Map.of(),
+        prov,
+        "",
+        "",
+        null,
+        null);
   }
 
   @Test

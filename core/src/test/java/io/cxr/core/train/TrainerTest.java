@@ -245,6 +245,24 @@ class TrainerTest {
   }
 
   @Test
+  void plattScalingIsFittedOnValidationStoredInTheModelAndLowersValidationEce() throws Exception {
+    Map<String, Double> m = first.metrics();
+    double t = m.get("calibration_temperature");
+    assertTrue(t > 0 && t != 1.0, "temperature " + t);
+    assertTrue(
+        m.get("val_ece") < m.get("val_ece_uncalibrated"),
+        "val ECE " + m.get("val_ece") + " vs uncalibrated " + m.get("val_ece_uncalibrated"));
+    ModelBundle loaded = ModelBundle.load(tmp.resolve("models/model.zip"));
+    assertEquals(t, loaded.card().temperatureOrOne(), 1e-12);
+    assertEquals(m.get("calibration_bias"), loaded.card().calibrationBiasOrZero(), 1e-12);
+    assertTrue(m.get("calibration_bias") != 0.0, "Platt scaling (the default) fits a bias");
+    // the bundle's scores are the calibrated ones the metrics were computed from
+    PreparedDataset.Images test = PreparedDataset.load(tmp.resolve("prepared")).split(Split.TEST);
+    float[] viaBundle = Scorer.scores(loaded, test.x(), test.n());
+    assertArrayEquals(first.testScores(), viaBundle, 1e-6f);
+  }
+
+  @Test
   void healthyEpochsReportTheirValidationScoreSpread() {
     assertTrue(epochs.stream().allMatch(r -> r.valScoreSpread() > 0.1), epochs.toString());
   }
