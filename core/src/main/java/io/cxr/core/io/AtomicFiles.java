@@ -49,7 +49,7 @@ public final class AtomicFiles {
     Path tmp = null;
     try {
       Files.createDirectories(abs.getParent());
-      tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName() + ".", ".tmp");
+      tmp = fresh(abs.getParent(), "." + abs.getFileName() + ".", ".tmp", false);
       writer.write(tmp);
       move(tmp, abs);
       tmp = null;
@@ -67,13 +67,32 @@ public final class AtomicFiles {
   }
 
   /**
+   * A new file or folder with an unused random name. Unlike {@code Files.createTempFile}, which
+   * makes files owner-only (0600) whatever the umask, this creates them with the process's umask
+   * applied, so published outputs get the permissions the user's other files get.
+   */
+  static Path fresh(Path dir, String prefix, String suffix, boolean folder) throws IOException {
+    java.security.SecureRandom rnd = new java.security.SecureRandom();
+    for (int attempt = 0; ; attempt++) {
+      Path p = dir.resolve(prefix + Long.toUnsignedString(rnd.nextLong(), 36) + suffix);
+      try {
+        return folder ? Files.createDirectory(p) : Files.createFile(p);
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        if (attempt > 100) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /**
    * A fresh temporary directory beside {@code target}, to be published with {@link #publishDir}.
    */
   public static Path tempDirBeside(Path target) {
     Path abs = target.toAbsolutePath();
     try {
       Files.createDirectories(abs.getParent());
-      return Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".");
+      return fresh(abs.getParent(), "." + abs.getFileName() + ".", "", true);
     } catch (IOException e) {
       throw new CxrException("cannot create a folder beside " + target + ": " + e.getMessage(), e);
     }
