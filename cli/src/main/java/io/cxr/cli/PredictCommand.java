@@ -43,6 +43,14 @@ final class PredictCommand extends BaseCommand {
   boolean strict;
 
   @Option(
+      names = "--explain",
+      paramLabel = "<dir>",
+      description =
+          "also write, per image, the X-ray with a heat map of where the evidence for PNEUMONIA"
+              + " lies (Grad-CAM for the CNN, occlusion for the dense model) into this folder")
+  Path explain;
+
+  @Option(
       names = "--format",
       paramLabel = "table|csv|json",
       defaultValue = "table",
@@ -64,12 +72,19 @@ final class PredictCommand extends BaseCommand {
       throw new picocli.CommandLine.ParameterException(
           spec.commandLine(), "--format: expected table, csv or json, got '" + format + "'");
     }
+    if (explain != null) {
+      PredictStage.requireMapFolder(explain); // before the work, not after it
+    }
     CxrConfig cfg = config(overrides);
     Path m = modelPath(cfg, model);
     ModelBundle bundle = ModelBundle.load(m);
     List<Prediction> preds =
         PredictStage.run(
             cfg, bundle, m.toString(), paths, strict, "table".equals(format), reporter());
+    if (explain != null) {
+      List<Path> maps = PredictStage.explain(bundle, preds, explain, reporter());
+      err().println("wrote " + maps.size() + " maps to " + explain);
+    }
     String text = PredictionFormats.format(format, preds, bundle.card().threshold());
     if (output != null) {
       AtomicFiles.writeString(output, text);

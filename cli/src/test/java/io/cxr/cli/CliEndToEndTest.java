@@ -295,4 +295,37 @@ class CliEndToEndTest {
     assertEquals(4, bad.code(), bad.toString());
     assertTrue(bad.out().contains("FAILED"), bad.out());
   }
+
+  @Test
+  @Order(23)
+  void predictExplainWritesAGradCamOverlayPerImageAndAContactSheetButNeverIntoAForeignFolder()
+      throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("explain-in"));
+    for (String name : List.of("person1000_bacteria_2931.jpeg", "person1001_bacteria_2932.jpeg")) {
+      Files.copy(
+          Cli.sharedData().resolve("chest_xray_224/train/PNEUMONIA").resolve(name),
+          dir.resolve(name));
+    }
+    Path maps = tmp.resolve("maps");
+    Cli ok = Cli.run(args("predict", "--explain", maps.toString(), dir.toString()));
+    assertEquals(0, ok.code(), ok.toString());
+    for (String name :
+        List.of(
+            "person1000_bacteria_2931.jpeg.grad-cam.png",
+            "person1001_bacteria_2932.jpeg.grad-cam.png",
+            "contact-sheet.png")) {
+      java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(maps.resolve(name).toFile());
+      assertTrue(png != null && png.getWidth() >= 256, name);
+    }
+    // again into its own output: allowed; into a folder holding a user's file: refused, untouched
+    assertEquals(0, Cli.run(args("predict", "--explain", maps.toString(), dir.toString())).code());
+    Path foreign = Files.createDirectories(tmp.resolve("user-folder"));
+    Files.writeString(foreign.resolve("notes.txt"), "mine");
+    Cli refused = Cli.run(args("predict", "--explain", foreign.toString(), dir.toString()));
+    assertEquals(2, refused.code(), refused.toString());
+    assertTrue(refused.err().contains("notes.txt"), refused.err());
+    try (var s = Files.list(foreign)) {
+      assertEquals(1, s.count());
+    }
+  }
 }

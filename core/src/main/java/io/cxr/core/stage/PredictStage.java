@@ -9,7 +9,9 @@ import io.cxr.core.data.Label;
 import io.cxr.core.model.ModelBundle;
 import io.cxr.core.model.PixelCheck;
 import io.cxr.core.model.Prediction;
+import io.cxr.core.model.Saliency;
 import io.cxr.core.model.Scorer;
+import io.cxr.core.report.Overlays;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,6 +58,110 @@ public final class PredictStage {
       out.add(new Prediction(files.get(i), l.name(), p[i]));
     }
     return out;
+  }
+
+  /** The overview {@link #explain} writes beside the maps: the first 20, 4 per row. */
+  static final String CONTACT_SHEET = "contact-sheet.png";
+
+  static final int SHEET_IMAGES = 20;
+
+  /** File name endings of the maps {@link #explain} writes. */
+  static final List<String> MAP_SUFFIXES =
+      List.of(".grad-cam.png", ".occlusion.png", CONTACT_SHEET);
+
+  /**
+   * Writes, per image, the X-ray with its saliency map over it ({@code cxr predict --explain}):
+   * Grad-CAM of the last convolutional block for a CNN, occlusion for the dense baseline, as {@code
+   * <dir>/<file name>.<method>.png}. The folder must be absent, empty or hold only such maps (cxr
+   * never replaces what it did not write).
+   *
+   * @return the files written, in input order
+   */
+  public static List<Path> explain(
+      ModelBundle model, List<Prediction> predictions, Path dir, Reporter reporter) {
+    requireMapFolder(dir);
+    int size = model.card().imageSize();
+    String method = Saliency.method(model);
+    List<Path> written = new ArrayList<>();
+    List<Overlays.Panel> sheet = new ArrayList<>();
+    java.util.Set<String> names = new java.util.HashSet<>();
+    try (Reporter.Progress bar =
+        reporter.progress("explain (" + method + ")", predictions.size())) {
+      for (Prediction p : predictions) {
+        float[] x = new float[size * size];
+        ImageDecoder.forThread(size).decodeFile(p.file(), x, 0);
+        Saliency.Map map = Saliency.explain(model, x);
+        String stem = p.file().getFileName().toString();
+        String name = stem + "." + method + ".png";
+        for (int k = 2; !names.add(name); k++) {
+          name = stem + "-" + k + "." + method + ".png";
+        }
+        Path png = dir.resolve(name);
+        Overlays.write(x, map.values(), size, png);
+        written.add(png);
+        if (sheet.size() < SHEET_IMAGES) {
+          String shortName = stem.length() > 16 ? stem.substring(0, 15) + "~" : stem;
+          sheet.add(
+              new Overlays.Panel(
+                  x,
+                  map.values(),
+                  size,
+                  String.format(Locale.ROOT, "%s  %s %.2f", shortName, p.label(), map.score())));
+        }
+        bar.step();
+      }
+    }
+    if (sheet.size() > 1) {
+      Path png = dir.resolve(CONTACT_SHEET);
+      Overlays.contactSheet(
+          sheet,
+          4,
+          String.format(
+              Locale.ROOT,
+              "%s: %s %d px, P(PNEUMONIA) and label per image",
+              method,
+              model.card().modelType(),
+              size),
+          png);
+      written.add(png);
+    }
+    return written;
+  }
+
+  /** Refuses (one line, exit 2) a --explain folder that holds anything cxr did not write. */
+  public static void requireMapFolder(Path dir) {
+    if (Files.isRegularFile(dir)) {
+      throw new CxrException("--explain " + dir + ": is a file (expected a folder for the maps)");
+    }
+    if (Files.isDirectory(dir)) {
+      try (Stream<Path> s = Files.list(dir)) {
+        List<Path> foreign =
+            s.filter(
+                    f ->
+                        !Files.isRegularFile(f)
+                            || MAP_SUFFIXES.stream()
+                                .noneMatch(x -> f.getFileName().toString().endsWith(x)))
+                .limit(1)
+                .toList();
+        if (!foreign.isEmpty()) {
+          throw new CxrException(
+              "--explain "
+                  + dir
+                  + ": holds "
+                  + foreign.get(0).getFileName()
+                  + ", which cxr did not write (expected a new or empty folder, or one of earlier"
+                  + " maps)");
+        }
+      } catch (IOException e) {
+        throw new CxrException("--explain " + dir + ": cannot list it (" + e.getMessage() + ")");
+      }
+    } else {
+      try {
+        Files.createDirectories(dir);
+      } catch (IOException e) {
+        throw new CxrException("--explain " + dir + ": cannot create it (" + e.getMessage() + ")");
+      }
+    }
   }
 
   static List<Path> expand(List<Path> inputs) {
