@@ -35,6 +35,14 @@ final class EvaluateCommand extends BaseCommand {
   Path data;
 
   @Option(
+      names = "--split",
+      paramLabel = "train|val|test|all",
+      description =
+          "which split of --data to score (default: test; a source with splits but no test split"
+              + " is refused rather than scored whole)")
+  String split;
+
+  @Option(
       names = {"-o", "--out"},
       paramLabel = "<folder>",
       description =
@@ -56,7 +64,8 @@ final class EvaluateCommand extends BaseCommand {
     CxrConfig cfg = config(overrides);
     Path m = modelPath(cfg, model);
     Path o = outDir != null ? outDir : Path.of(cfg.paths().reports());
-    EvaluateStage.Result r = EvaluateStage.run(cfg, m, data, o, strict, reporter(), tracker(cfg));
+    EvaluateStage.Result r =
+        EvaluateStage.run(cfg, m, data, split, o, strict, reporter(), tracker(cfg));
     out().println("data: " + r.dataName());
     out().print(r.table());
     out().print(Reports.gateTable(r.gate()));

@@ -34,13 +34,15 @@ import picocli.CommandLine.Command;
       "1:quality gate failed (evaluate)",
       "2:bad input: a file, config key or value (one-line message on stderr)",
       "3:internal error",
-      "4:training collapsed or diverged, or `train --check` failed (no model written)"
+      "4:training collapsed or diverged, or `train --check` failed (no model written)",
+      "5:predict: some images could not be read (each named on stderr; the rest predicted)"
     })
 public final class Main implements Runnable {
   public static final int GATE_FAILED = 1;
   public static final int BAD_INPUT = 2;
   public static final int INTERNAL = 3;
   public static final int COLLAPSED = 4;
+  public static final int PARTIAL = 5;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -1,5 +1,6 @@
 package io.cxr.cli;
 
+import io.cxr.core.CxrException;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.model.ModelBundle;
@@ -81,6 +82,10 @@ final class PredictCommand extends BaseCommand {
     List<Prediction> preds =
         PredictStage.run(
             cfg, bundle, m.toString(), paths, strict, "table".equals(format), reporter());
+    if (preds.size() == 1 && preds.get(0).failed()) {
+      // one image asked for, none read: plain bad input
+      throw new CxrException(preds.get(0).error());
+    }
     if (explain != null) {
       List<Path> maps = PredictStage.explain(bundle, preds, explain, reporter());
       err().println("wrote " + maps.size() + " maps to " + explain);
@@ -91,6 +96,20 @@ final class PredictCommand extends BaseCommand {
       err().println("wrote " + preds.size() + " predictions to " + output);
     } else {
       out().print(text);
+    }
+    long failed = preds.stream().filter(Prediction::failed).count();
+    if (failed > 0) {
+      preds.stream()
+          .filter(Prediction::failed)
+          .forEach(p -> err().println("cxr: error: " + p.error()));
+      err()
+          .println(
+              "cxr: error: "
+                  + failed
+                  + " of "
+                  + preds.size()
+                  + " images could not be read (the others were predicted)");
+      return Main.PARTIAL;
     }
     return 0;
   }

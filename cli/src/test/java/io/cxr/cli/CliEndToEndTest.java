@@ -1,6 +1,7 @@
 package io.cxr.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -271,10 +272,10 @@ class CliEndToEndTest {
     Cli csv = Cli.run(args("predict", "--format", "csv", dir.toString()));
     assertEquals(0, csv.code(), csv.toString());
     List<String> lines = csv.out().strip().lines().toList();
-    assertEquals("file,label,probability_pneumonia", lines.get(0));
+    assertEquals("file,label,probability_pneumonia,error", lines.get(0));
     String quoted = "\"" + img.toString().replace("\"", "\"\"") + "\"";
     assertTrue(lines.get(1).startsWith(quoted + ","), lines.get(1));
-    assertTrue(lines.get(1).matches(".*,(NORMAL|PNEUMONIA),[01]\\.\\d{6}$"), lines.get(1));
+    assertTrue(lines.get(1).matches(".*,(NORMAL|PNEUMONIA),[01]\\.\\d{6},$"), lines.get(1));
 
     Path out = tmp.resolve("predictions.json");
     Cli json = Cli.run(args("predict", "--format", "json", "-o", out.toString(), img.toString()));
@@ -327,5 +328,71 @@ class CliEndToEndTest {
     try (var s = Files.list(foreign)) {
       assertEquals(1, s.count());
     }
+  }
+
+  @Test
+  @Order(24)
+  void predictOnAFolderWithABadFilePredictsTheGoodOnesNamesTheBadOneAndExitsFive()
+      throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("mixed"));
+    Files.copy(
+        Cli.sharedData().resolve("chest_xray_224/train/NORMAL").resolve("IM-0115-0001.jpeg"),
+        dir.resolve("good.jpeg"));
+    Files.writeString(dir.resolve("broken.jpeg"), "not a jpeg");
+    Cli table = Cli.run(args("predict", dir.toString()));
+    assertEquals(5, table.code(), table.toString());
+    assertTrue(
+        table.out().matches("(?s).*(NORMAL|PNEUMONIA) +[01]\\.\\d{4} +\\S*good\\.jpeg.*"),
+        table.out());
+    assertTrue(table.err().contains("broken.jpeg"), table.err());
+    assertTrue(table.err().contains("1 of 2 images could not be read"), table.err());
+    Cli json = Cli.run(args("predict", "--format", "json", dir.toString()));
+    assertEquals(5, json.code(), json.toString());
+    JsonNode rows = Json.JSON.readTree(json.out());
+    assertEquals(2, rows.size());
+    int bad = rows.get(0).get("file").asText().endsWith("broken.jpeg") ? 0 : 1;
+    assertEquals("ERROR", rows.get(bad).get("label").asText());
+    assertTrue(rows.get(bad).get("probability_pneumonia").isNull());
+    assertTrue(rows.get(bad).get("error").asText().length() > 0);
+    assertTrue(rows.get(1 - bad).get("probability_pneumonia").isNumber());
+  }
+
+  @Test
+  @Order(25)
+  void evaluateRefusesASplitLayoutWithoutTestUnlessASplitIsNamedAndWarnsOnTheTrainingSource()
+      throws Exception {
+    Path flat = Cli.copyKermany(tmp.resolve("no-test-src"), 6);
+    Path layout = Files.createDirectories(tmp.resolve("no-test"));
+    Files.move(flat, layout.resolve("train"));
+    Path out = tmp.resolve("no-test-eval");
+    Cli refused = Cli.run(args("evaluate", "--data", layout.toString(), "--out", out.toString()));
+    assertEquals(2, refused.code(), refused.toString());
+    assertTrue(refused.err().contains("has no test split"), refused.err());
+    assertTrue(refused.err().contains("--split"), refused.err());
+    assertFalse(Files.exists(out.resolve("evaluation.json")), "nothing scored, nothing written");
+
+    Cli named =
+        Cli.run(
+            args(
+                "evaluate",
+                "--data",
+                layout.toString(),
+                "--split",
+                "train",
+                "--out",
+                out.toString()));
+    assertTrue(named.code() == 0 || named.code() == 1, named.toString());
+    assertTrue(named.out().contains("train split"), named.out());
+    assertEquals(
+        12, Json.JSON.readTree(out.resolve("evaluation.json").toFile()).get("test_n").asInt());
+
+    // the model of test 1 was prepared from this npz: evaluate says so
+    Path npz = Cli.sharedData().resolve("pneumoniamnist/pneumoniamnist.npz");
+    Cli own =
+        Cli.run(
+            args(
+                "evaluate", "--data", npz.toString(), "--out", tmp.resolve("own-eval").toString()));
+    assertTrue(own.code() == 0 || own.code() == 1, own.toString());
+    assertTrue(own.err().contains("is the source this model was prepared from"), own.err());
   }
 }

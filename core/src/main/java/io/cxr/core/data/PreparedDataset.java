@@ -39,9 +39,17 @@ public final class PreparedDataset {
     }
   }
 
+  private final Map<String, String> source;
+
   private PreparedDataset(
-      Path dir, int imageSize, String manifestSha256, String decoder, Map<Split, Images> s) {
+      Path dir,
+      int imageSize,
+      String manifestSha256,
+      String decoder,
+      Map<String, String> source,
+      Map<Split, Images> s) {
     this.decoder = decoder;
+    this.source = source;
     this.dir = dir;
     this.imageSize = imageSize;
     this.manifestSha256 = manifestSha256;
@@ -109,7 +117,17 @@ public final class PreparedDataset {
       splits.put(s, read(dir, s, size, m.path("splits").path(s.key()).path("count").asInt(-1)));
     }
     String decoder = m.path("source").path("decoder").asText(null);
-    return new PreparedDataset(dir, size, Hashing.sha256(manifest), decoder, splits);
+    Map<String, String> source = new java.util.LinkedHashMap<>();
+    String path = m.path("source").path("path").asText("");
+    if (!path.isEmpty()) {
+      // prepare records the path as given; DVC and users run train from the same folder
+      source.put("data_source", Path.of(path).toAbsolutePath().normalize().toString());
+    }
+    var hashes = m.path("source").path("sha256");
+    if (hashes.isObject() && hashes.size() == 1) {
+      source.put("data_source_sha256", hashes.elements().next().asText());
+    }
+    return new PreparedDataset(dir, size, Hashing.sha256(manifest), decoder, source, splits);
   }
 
   private static Images read(Path dir, Split s, int size, int expected) {
@@ -181,7 +199,7 @@ public final class PreparedDataset {
     System.arraycopy(va.y(), 0, y, tr.n(), va.n());
     Map<Split, Images> m = new EnumMap<>(splits);
     m.put(Split.TRAIN, new Images(x, y, tr.size()));
-    return new PreparedDataset(dir, imageSize, manifestSha256, decoder, m);
+    return new PreparedDataset(dir, imageSize, manifestSha256, decoder, source, m);
   }
 
   public Images split(Split s) {
@@ -195,6 +213,14 @@ public final class PreparedDataset {
   /** The JPEG decoder that made the pixels (from the manifest), or null for npz sources. */
   public String decoder() {
     return decoder;
+  }
+
+  /**
+   * Where the prepared images came from: {@code data_source} (absolute path) and, for a one-file
+   * source such as an npz, {@code data_source_sha256}.
+   */
+  public Map<String, String> source() {
+    return source;
   }
 
   public String manifestSha256() {

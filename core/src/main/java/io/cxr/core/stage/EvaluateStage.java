@@ -25,6 +25,7 @@ import io.cxr.core.report.Reports;
 import io.cxr.core.tracking.RunInfo;
 import io.cxr.core.tracking.RunSpec;
 import io.cxr.core.tracking.Tracker;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -78,6 +79,24 @@ public final class EvaluateStage {
       boolean strict,
       Reporter reporter,
       Tracker tracker) {
+    return run(cfg, modelPath, data, null, out, strict, reporter, tracker);
+  }
+
+  /**
+   * Evaluates one split of {@code data}.
+   *
+   * @param split {@code train}, {@code val}, {@code test} or {@code all}; null: the test split of a
+   *     source that has splits (an error when it has none but others), the whole of an unsplit set
+   */
+  public static Result run(
+      CxrConfig cfg,
+      Path modelPath,
+      Path data,
+      String split,
+      Path out,
+      boolean strict,
+      Reporter reporter,
+      Tracker tracker) {
     ModelBundle model = ModelBundle.load(modelPath);
     Map<String, String> prov =
         model.card().provenance() == null ? Map.of() : model.card().provenance();
@@ -89,7 +108,7 @@ public final class EvaluateStage {
     return tracker.within(
         spec,
         run -> {
-          Result r = evaluate(cfg, model, modelPath, data, out, strict, reporter);
+          Result r = evaluate(cfg, model, modelPath, data, split, out, strict, reporter);
           Map<String, String> params = new LinkedHashMap<>(RunInfo.params(cfg));
           params.put("eval.model", modelPath.toString());
           params.put("eval.data", data == null ? "prepared test split" : data.toString());
@@ -120,11 +139,16 @@ public final class EvaluateStage {
       ModelBundle model,
       Path modelPath,
       Path data,
+      String split,
       Path out,
       boolean strict,
       Reporter reporter) {
     int size = model.card().imageSize();
-    Labelled set = data == null ? preparedTest(cfg, modelPath, size) : labelled(data, size);
+    if (data == null && split != null) {
+      throw new CxrException("--split needs --data (the prepared data is always scored on test)");
+    }
+    Labelled set = data == null ? preparedTest(cfg, modelPath, size) : labelled(data, size, split);
+    warnIfTrainingData(model, data, reporter);
     if (set.x() == null && set.jpeg()) {
       ImageDecoder.use(cfg.data().decoder());
       PixelCheck.check(model.card(), modelPath.toString(), strict, reporter);
@@ -216,19 +240,81 @@ public final class EvaluateStage {
   }
 
   /** The test split of a split layout or npz, else every image of the source. */
-  private static Labelled labelled(Path data, int size) {
+  /** The split choices of {@code --split}. */
+  public static final List<String> SPLITS = List.of("train", "val", "test", "all");
+
+  private static Labelled labelled(Path data, int size, String split) {
     DataSource src = Sources.open(data, false);
-    List<Sample> chosen =
-        src.splits().contains(Split.TEST)
-            ? src.samples().stream().filter(s -> s.split() == Split.TEST).toList()
-            : src.samples();
+    if (split != null && !SPLITS.contains(split)) {
+      throw new CxrException("--split: expected train, val, test or all, got '" + split + "'");
+    }
+    List<Sample> chosen;
+    String name;
+    if (src.splits().isEmpty()) {
+      if (split != null && !"all".equals(split)) {
+        throw new CxrException(
+            "--data "
+                + data
+                + ": has no split folders or arrays, so no '"
+                + split
+                + "' split (omit --split to score all of it)");
+      }
+      chosen = src.samples();
+      name = src.describe();
+    } else {
+      String want = split == null ? "test" : split;
+      if (!"all".equals(want) && src.splits().stream().noneMatch(s -> s.key().equals(want))) {
+        throw new CxrException(
+            "--data "
+                + data
+                + ": has no "
+                + want
+                + " split (it has "
+                + src.splits().stream().map(Split::key).toList()
+                + "); name the one to score with --split, knowing that train and val are what a"
+                + " model trained on this data has seen");
+      }
+      chosen =
+          "all".equals(want)
+              ? src.samples()
+              : src.samples().stream().filter(s -> s.split().key().equals(want)).toList();
+      name = src.describe() + ("all".equals(want) ? ", all splits" : ", " + want + " split");
+    }
     int[] labels = chosen.stream().mapToInt(Sample::label).toArray();
-    String name = src.describe() + (src.splits().contains(Split.TEST) ? ", test split" : "");
     return new Labelled(
         labels,
         null,
         (i, x, off) -> src.load(chosen.get(i), size, x, off),
         name,
         src.kind() == SourceKind.FOLDER);
+  }
+
+  /** Says so when {@code data} is the source the model was prepared from. */
+  private static void warnIfTrainingData(ModelBundle model, Path data, Reporter reporter) {
+    Map<String, String> prov = model.card().provenance();
+    if (data == null || prov == null) {
+      return;
+    }
+    boolean same = false;
+    try {
+      String source = prov.get("data_source");
+      same =
+          source != null
+              && Files.exists(Path.of(source))
+              && Files.isSameFile(Path.of(source), data);
+      String hash = prov.get("data_source_sha256");
+      if (!same && hash != null && Files.isRegularFile(data)) {
+        same = hash.equals(io.cxr.core.io.Hashing.sha256(data));
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // unreadable: the evaluation itself will say so
+    }
+    if (same) {
+      reporter.warn(
+          "--data "
+              + data
+              + " is the source this model was prepared from (its model card's data_source):"
+              + " only its held-out split says anything about new images");
+    }
   }
 }

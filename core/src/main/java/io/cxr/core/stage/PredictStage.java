@@ -43,17 +43,31 @@ public final class PredictStage {
     PixelCheck.check(model.card(), modelName, strict, reporter);
     int size = model.card().imageSize();
     float[] p;
+    String[] errors = new String[files.size()];
     Reporter shown = progress ? reporter : Reporter.SILENT;
     try (Reporter.Progress bar = shown.progress("predict", files.size())) {
       p =
           Scorer.decodeAndScore(
               model,
               files.size(),
-              (i, x, off) -> ImageDecoder.forThread(size).decodeFile(files.get(i), x, off),
+              (i, x, off) -> {
+                try {
+                  ImageDecoder.forThread(size).decodeFile(files.get(i), x, off);
+                } catch (RuntimeException e) {
+                  // one unreadable file must not cost the others their predictions
+                  String why = e.getMessage() == null ? e.toString() : e.getMessage();
+                  String name = files.get(i).toString();
+                  errors[i] = why.contains(name) ? why : "image " + name + ": " + why;
+                }
+              },
               bar);
     }
     List<Prediction> out = new ArrayList<>(files.size());
     for (int i = 0; i < files.size(); i++) {
+      if (errors[i] != null) {
+        out.add(Prediction.failed(files.get(i), errors[i]));
+        continue;
+      }
       Label l = p[i] >= model.card().threshold() ? Label.PNEUMONIA : Label.NORMAL;
       out.add(new Prediction(files.get(i), l.name(), p[i]));
     }
@@ -88,6 +102,10 @@ public final class PredictStage {
     try (Reporter.Progress bar =
         reporter.progress("explain (" + method + ")", predictions.size())) {
       for (Prediction p : predictions) {
+        if (p.failed()) {
+          bar.step();
+          continue;
+        }
         float[] x = new float[size * size];
         ImageDecoder.forThread(size).decodeFile(p.file(), x, 0);
         Saliency.Map map = Saliency.explain(model, x);

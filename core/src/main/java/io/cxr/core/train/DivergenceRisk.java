@@ -46,8 +46,9 @@ public final class DivergenceRisk {
           String.format(
               Locale.ROOT,
               "train.learning_rate=%s with %s at %d px feeds %,d inputs into the first dense layer"
-                  + " (rate x fan-in %.1f > %.0f): such runs collapse to one constant output;"
-                  + " use %s or a learning rate of at most %.2g",
+                  + " (rate x fan-in %.1f > %.0f; measured: the CNN's dense layer collapsed to one"
+                  + " constant output at 16.4 and trained at 4.1): use %s or a learning rate of at"
+                  + " most %.2g",
               t.learningRate(),
               t.optimizer(),
               imageSize,

@@ -310,6 +310,7 @@ public final class Trainer {
       p.put(PixelCheck.KEY, data.decoder());
     }
     p.put("pixels_normalization", t.normalization());
+    p.putAll(data.source());
     return p;
   }
 
