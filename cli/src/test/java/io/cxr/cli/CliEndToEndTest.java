@@ -78,6 +78,19 @@ class CliEndToEndTest {
     assertEquals(m.get("gate_passed").asDouble() == 1.0 ? 0 : 1, eval.code(), eval.toString());
     assertTrue(eval.out().contains("quality gate:") && eval.out().contains("test AUC"), eval.out());
     assertTrue(Files.readString(tmp.resolve("reports/evaluation.md")).contains("# cxr evaluation"));
+
+    // a gate every model passes must exit 0 (an evaluate that always exits 1 fails here)
+    Cli lenient =
+        Cli.run(
+            args(
+                "evaluate",
+                "gate.min_test_f1=0",
+                "gate.min_test_accuracy=0",
+                "gate.min_test_auc=0",
+                "gate.min_test_specificity=0",
+                "gate.max_train_test_f1_gap=1"));
+    assertEquals(0, lenient.code(), lenient.toString());
+    assertTrue(lenient.out().contains("=> PASSED"), lenient.out());
   }
 
   @Test

@@ -114,6 +114,38 @@ class MetricsTest {
     assertTrue(check(missing, "test AUC").describe().contains("missing"));
   }
 
+  @Test
+  void gateFailsOnEachOfF1AccuracyAndAucJustBelowItsBoundAndPassesAtIt() {
+    CxrConfig.Gate g = defaults().gate();
+    Map<String, Double> good =
+        new HashMap<>(
+            Map.of(
+                "test_f1", 0.9,
+                "test_accuracy", 0.88,
+                "test_auc", 0.95,
+                "test_specificity", 0.75,
+                "train_f1", 0.95));
+    Object[][] bounds = {
+      {"test_f1", g.minTestF1(), "test F1"},
+      {"test_accuracy", g.minTestAccuracy(), "test accuracy"},
+      {"test_auc", g.minTestAuc(), "test AUC"},
+    };
+    for (Object[] b : bounds) {
+      Map<String, Double> m = new HashMap<>(good);
+      String key = (String) b[0];
+      double bound = (Double) b[1];
+      m.put(key, bound - 1e-4);
+      if (key.equals("test_f1")) {
+        m.put("train_f1", bound); // keep the F1 gap inside its own bound
+      }
+      QualityGate.Result below = QualityGate.check(g, m);
+      assertFalse(below.passed(), key + " below " + bound);
+      assertFalse(check(below, (String) b[2]).passed(), key);
+      m.put(key, bound);
+      assertTrue(QualityGate.check(g, m).passed(), key + " at its bound passes");
+    }
+  }
+
   private static QualityGate.Check check(QualityGate.Result r, String name) {
     return r.checks().stream().filter(c -> c.name().equals(name)).findFirst().orElseThrow();
   }

@@ -263,6 +263,41 @@ class TrainerTest {
   }
 
   @Test
+  void earlyStoppingEndsTheRunAndTheModelIsTheBestEpochsNotTheLast() {
+    // min_delta 1.0: only epoch 1 counts as an improvement, so the run stops after
+    // 1 + patience epochs and must hand back epoch 1's weights
+    CxrConfig c =
+        TestData.config(
+            tmp,
+            "data.max_per_class=300",
+            "train.epochs=6",
+            "train.early_stopping.patience=2",
+            "train.early_stopping.min_delta=1.0",
+            "model.cnn.filters=[8, 16]",
+            "model.cnn.dense_units=32",
+            "paths.models=" + tmp.resolve("es-models"));
+    List<EpochRecord> seen = new ArrayList<>();
+    Trainer.Outcome o =
+        Trainer.train(
+            c,
+            PreparedDataset.load(tmp.resolve("prepared")),
+            new TrainingListener() {
+              @Override
+              public void onEpoch(EpochRecord r) {
+                seen.add(r);
+              }
+            },
+            Reporter.SILENT,
+            false);
+    assertEquals(3, seen.size(), "stopped after 1 + patience epochs");
+    assertEquals(1.0, o.metrics().get("best_epoch"));
+    assertEquals(seen.get(0).valAuc(), o.metrics().get("val_auc"), 1e-4, "epoch 1's weights");
+    assertTrue(
+        Math.abs(seen.get(2).valAuc() - seen.get(0).valAuc()) > 1e-4,
+        "the test needs the last epoch to differ from the best: " + seen);
+  }
+
+  @Test
   void healthyEpochsReportTheirValidationScoreSpread() {
     assertTrue(epochs.stream().allMatch(r -> r.valScoreSpread() > 0.1), epochs.toString());
   }
