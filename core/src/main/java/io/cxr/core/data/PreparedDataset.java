@@ -7,6 +7,7 @@ import io.cxr.core.io.Json;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -114,7 +115,16 @@ public final class PreparedDataset {
     }
     Map<Split, Images> splits = new EnumMap<>(Split.class);
     for (Split s : Split.values()) {
-      splits.put(s, read(dir, s, size, m.path("splits").path(s.key()).path("count").asInt(-1)));
+      var info = m.path("splits").path(s.key());
+      splits.put(
+          s,
+          read(
+              dir,
+              s,
+              size,
+              info.path("count").asInt(-1),
+              info.path("x_sha256").asText(null),
+              info.path("y_sha256").asText(null)));
     }
     String decoder = m.path("source").path("decoder").asText(null);
     Map<String, String> source = new java.util.LinkedHashMap<>();
@@ -130,7 +140,8 @@ public final class PreparedDataset {
     return new PreparedDataset(dir, size, Hashing.sha256(manifest), decoder, source, splits);
   }
 
-  private static Images read(Path dir, Split s, int size, int expected) {
+  private static Images read(
+      Path dir, Split s, int size, int expected, String xSha256, String ySha256) {
     Path xf = dir.resolve("x_" + s.key() + ".npy");
     Path yf = dir.resolve("y_" + s.key() + ".npy");
     for (Path p : new Path[] {xf, yf}) {
@@ -145,13 +156,24 @@ public final class PreparedDataset {
     }
     Npy.Array x;
     Npy.Array y;
-    try (InputStream in = new BufferedInputStream(Files.newInputStream(xf), 1 << 20);
-        InputStream yin = new BufferedInputStream(Files.newInputStream(yf))) {
+    // the manifest's hashes are checked on the bytes as they are read: no second pass
+    java.security.MessageDigest xmd = sha256();
+    java.security.MessageDigest ymd = sha256();
+    try (InputStream in =
+            new java.security.DigestInputStream(
+                new BufferedInputStream(Files.newInputStream(xf), 1 << 20), xmd);
+        InputStream yin =
+            new java.security.DigestInputStream(
+                new BufferedInputStream(Files.newInputStream(yf)), ymd)) {
       x = Npy.read(in, xf.toString());
       y = Npy.read(yin, yf.toString());
+      in.transferTo(OutputStream.nullOutputStream()); // trailing bytes count too
+      yin.transferTo(OutputStream.nullOutputStream());
     } catch (IOException e) {
       throw new CxrException("prepared data " + xf + ": cannot read (" + e.getMessage() + ")");
     }
+    checkHash(xf, xSha256, xmd);
+    checkHash(yf, ySha256, ymd);
     int[] xs = x.shape();
     if (xs.length != 4 || xs[1] != 1 || xs[2] != size || xs[3] != size) {
       throw new CxrException(
@@ -187,6 +209,31 @@ public final class PreparedDataset {
       }
     }
     return new Images(x.data(), labels, size);
+  }
+
+  private static java.security.MessageDigest sha256() {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void checkHash(Path file, String expected, java.security.MessageDigest md) {
+    if (expected == null) {
+      return; // a manifest from before hashes were recorded
+    }
+    String actual = java.util.HexFormat.of().formatHex(md.digest());
+    if (!actual.equals(expected)) {
+      throw new CxrException(
+          "prepared data "
+              + file
+              + ": SHA-256 "
+              + actual.substring(0, 12)
+              + "... differs from the manifest's "
+              + expected.substring(0, Math.min(12, expected.length()))
+              + "... (the file was changed or swapped after `cxr prepare`; run prepare again)");
+    }
   }
 
   /** A view whose train split is train + val (for refitting a chosen configuration). */

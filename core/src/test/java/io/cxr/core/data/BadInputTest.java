@@ -202,6 +202,20 @@ class BadInputTest {
     assertFalse(Files.exists(out.resolve("stale.txt")), "the earlier output was replaced whole");
   }
 
+  @Test
+  void anEditedPreparedTensorIsCaughtByTheManifestsHashWhenLoaded() throws IOException {
+    Path out = tmp.resolve("prepared-edit");
+    PrepareStage.run(cfg, src, out, Reporter.SILENT);
+    PreparedDataset.load(out); // intact: loads
+    Path x = out.resolve("x_train.npy");
+    byte[] bytes = Files.readAllBytes(x);
+    bytes[bytes.length - 1] ^= 0x01; // one pixel's last mantissa bit: shape and size unchanged
+    Files.write(x, bytes);
+    CxrException e = assertThrows(CxrException.class, () -> PreparedDataset.load(out));
+    assertTrue(e.getMessage().contains("x_train.npy"), e.getMessage());
+    assertTrue(e.getMessage().contains("differs from the manifest"), e.getMessage());
+  }
+
   static void writeNpz(Path file, String k1, int[] s1, String k2, int[] s2) throws IOException {
     try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
       for (Object[] e : new Object[][] {{k1, s1}, {k2, s2}}) {
