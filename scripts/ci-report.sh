@@ -41,7 +41,8 @@ trap 'rm -f "$tmp"' EXIT
   echo
   for f in "artifacts/$exp/confusion_matrix.png:Test confusion matrix" \
            "artifacts/$exp/roc_curve.png:ROC curves (validation, test)" \
-           "artifacts/$exp/training_curves.png:Training curves"; do
+           "artifacts/$exp/training_curves.png:Training curves" \
+           "artifacts/$exp/reliability.png:Reliability diagram (test)"; do
     src=${f%%:*}; title=${f#*:}
     if [ -f "$src" ]; then
       cp "$src" "$dir/$img/"

@@ -10,6 +10,12 @@ import java.util.Map;
  * keys are checked in a fixed order, so the same bad config always names the same key.
  */
 final class ConfigValidator {
+  /**
+   * Smallest image side: the CNN's three 2x2 poolings leave a 2x2 map of a 16 px image; below that
+   * there is nothing left to classify (a 1 px "image" used to be accepted without a word).
+   */
+  static final int MIN_SIZE = 16;
+
   private ConfigValidator() {}
 
   static void check(CxrConfig c) {
@@ -40,12 +46,16 @@ final class ConfigValidator {
       } catch (NumberFormatException e) {
         throw bad("data.image_size", "a positive integer or 'auto'", d.imageSize());
       }
-      need(size > 0 && size <= 1024, "data.image_size", "an integer in 1..1024 or 'auto'", size);
+      need(
+          size >= MIN_SIZE && size <= 1024,
+          "data.image_size",
+          "an integer in " + MIN_SIZE + "..1024 or 'auto'",
+          size);
     }
     need(
-        d.folderImageSize() > 0 && d.folderImageSize() <= 1024,
+        d.folderImageSize() >= MIN_SIZE && d.folderImageSize() <= 1024,
         "data.folder_image_size",
-        "an integer in 1..1024",
+        "an integer in " + MIN_SIZE + "..1024",
         d.folderImageSize());
     fraction("data.val_fraction", d.valFraction());
     fraction("data.test_fraction", d.testFraction());

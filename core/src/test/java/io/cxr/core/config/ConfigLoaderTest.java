@@ -87,7 +87,18 @@ class ConfigLoaderTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"0", "-28", "big"})
+  @ValueSource(strings = {"0", "1", "15", "1025"})
+  void aFolderImageSizeOutside16To1024IsRejected(String size) {
+    CxrException e =
+        assertThrows(
+            CxrException.class,
+            () -> ConfigLoader.load(null, List.of("data.folder_image_size=" + size)));
+    assertTrue(e.getMessage().contains("data.folder_image_size"), e.getMessage());
+    assertTrue(e.getMessage().contains("16..1024"), e.getMessage());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"0", "1", "15", "-28", "big", "1025"})
   void badImageSizeIsRejected(String size) {
     CxrException e =
         assertThrows(
