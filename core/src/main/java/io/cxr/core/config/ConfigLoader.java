@@ -70,10 +70,33 @@ public final class ConfigLoader {
       }
       JsonNode user;
       try {
-        user = Json.YAML.readTree(file.toFile());
-      } catch (IOException e) {
+        user =
+            Json.YAML
+                .reader()
+                .with(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+                .readTree(Files.newInputStream(file));
+      } catch (JsonProcessingException e) {
+        String where =
+            e.getLocation() == null
+                ? ""
+                : " at line "
+                    + e.getLocation().getLineNr()
+                    + ", column "
+                    + e.getLocation().getColumnNr();
+        String why = firstLine(e.getOriginalMessage());
+        if (why.startsWith("Duplicate field")) {
+          throw new CxrException(
+              "config file "
+                  + file
+                  + where
+                  + ": duplicate key "
+                  + why.replaceAll("Duplicate field ('[^']*').*", "$1")
+                  + " (each key may appear once)");
+        }
         throw new CxrException(
-            "config file " + file + ": not valid YAML (" + firstLine(e.getMessage()) + ")");
+            "config file " + file + ": not valid YAML" + where + " (" + why + ")");
+      } catch (IOException e) {
+        throw new CxrException("config file " + file + ": cannot read (" + e.getMessage() + ")");
       }
       if (user != null && !user.isMissingNode() && !user.isNull()) {
         if (!user.isObject()) {
@@ -82,10 +105,25 @@ public final class ConfigLoader {
         merge(tree, (ObjectNode) user, "", file.toString());
       }
     }
+    Map<String, String> fromCommandLine = new LinkedHashMap<>();
     for (String o : overrides == null ? List.<String>of() : overrides) {
       applyOverride(tree, o);
+      fromCommandLine.put(o.substring(0, o.indexOf('=')).trim(), o);
     }
-    return bind(tree, file == null ? "config" : "config file " + file);
+    try {
+      return bind(tree, file == null ? "config" : "config file " + file);
+    } catch (CxrException e) {
+      // a bad value given on the command line: blame the command line, not the file
+      for (var o : fromCommandLine.entrySet()) {
+        if (e.getMessage().contains("config key '" + o.getKey() + "'")
+            || e.getMessage().contains("config key '" + o.getKey() + "[")) {
+          String m = e.getMessage();
+          throw new CxrException(
+              "override '" + o.getValue() + "': " + m.substring(m.indexOf("config key '")));
+        }
+      }
+      throw e;
+    }
   }
 
   /** Binds a complete tree (as written beside outputs) back to a record. */
@@ -247,17 +285,17 @@ public final class ConfigLoader {
   private static String describe(JsonMappingException e) {
     String m = firstLine(e.getOriginalMessage());
     if (m.contains("Cannot coerce") || m.contains("Cannot deserialize value of type")) {
-      String type = m.replaceAll(".*type `([^`]+)`.*", "$1");
-      type = type.substring(type.lastIndexOf('.') + 1);
-      return "expected a value of type "
-          + type.replace("java.util.", "")
-              .replace("Integer", "integer")
-              .replace("int", "integer")
-              .replace("double", "number")
-              .replace("boolean", "true/false")
-          + " ("
-          + m.replaceAll(".* from ([^(]*).*", "got $1").trim()
-          + ")";
+      String key = path(e).replaceAll("\\[\\d+]$", "");
+      JsonNode d = defaults();
+      for (String part : key.split("\\.")) {
+        d = d.path(part);
+      }
+      String got = m.replaceAll(".* from ([^(]*?) value.*", "$1").trim();
+      String value = m.replaceAll(".*\\(\"([^\"]*)\"\\).*", "$1");
+      return "expected "
+          + kind(d)
+          + ", got "
+          + (value.equals(m) ? "a " + got.toLowerCase(java.util.Locale.ROOT) : "'" + value + "'");
     }
     if (e.getCause() != null && e.getCause() instanceof IllegalArgumentException iae) {
       return iae.getMessage();
@@ -266,6 +304,25 @@ public final class ConfigLoader {
       return "expected a value, got none";
     }
     return m;
+  }
+
+  /** What a default value's kind asks for, in words. */
+  private static String kind(JsonNode d) {
+    if (d.isArray()) {
+      return d.size() > 0
+          ? "a list of " + kind(d.get(0)).replaceFirst("^an? ", "") + "s such as " + d
+          : "a list";
+    }
+    if (d.isBoolean()) {
+      return "true or false";
+    }
+    if (d.isIntegralNumber()) {
+      return "an integer";
+    }
+    if (d.isNumber()) {
+      return "a number";
+    }
+    return "a value";
   }
 
   private static String firstLine(String s) {

@@ -33,7 +33,12 @@ public final class Tracking {
       String p = uri.substring("file:".length()).replaceFirst("^//", "");
       return new MirroredTracker(new FileStore(Path.of(p)), null, reporter);
     }
-    MlflowRemote remote = MlflowRemote.of(uri, env);
+    MlflowRemote remote;
+    try {
+      remote = MlflowRemote.of(uri, env);
+    } catch (CxrException e) {
+      throw fromEnvironment(cfg, e);
+    }
     try {
       remote.ping();
     } catch (CxrException e) {
@@ -50,6 +55,16 @@ public final class Tracking {
       return new MirroredTracker(new FileStore(localDir), null, reporter);
     }
     return new MirroredTracker(new FileStore(localDir), remote, reporter);
+  }
+
+  /** Names the environment variable when the bad URI came from there, not from the config. */
+  private static CxrException fromEnvironment(CxrConfig cfg, CxrException e) {
+    String configured = cfg.tracking().uri();
+    if (configured == null || configured.isBlank()) {
+      return new CxrException(
+          e.getMessage() + " (from the environment variable MLFLOW_TRACKING_URI)", e);
+    }
+    return e;
   }
 
   /** A remote for a URI that must answer (sync, registry). */

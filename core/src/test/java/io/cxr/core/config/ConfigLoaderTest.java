@@ -103,7 +103,10 @@ class ConfigLoaderTest {
     CxrException e =
         assertThrows(
             CxrException.class, () -> ConfigLoader.load(null, List.of("data.image_size=" + size)));
-    assertTrue(e.getMessage().startsWith("config key 'data.image_size'"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .startsWith("override 'data.image_size=" + size + "': config key 'data.image_size'"),
+        e.getMessage());
     assertTrue(e.getMessage().contains(size), e.getMessage());
   }
 
@@ -123,5 +126,49 @@ class ConfigLoaderTest {
     CxrConfig back = ConfigLoader.bind(io.cxr.core.io.Json.YAML.readTree(yaml), "round trip");
     assertEquals(cfg, back);
     assertEquals("7", ConfigLoader.flatten(cfg).get("train.epochs"));
+  }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(
+      delimiter = '|',
+      value = {
+        "train.epochs=abc|expected an integer, got 'abc'",
+        "train.learning_rate=x|expected a number, got 'x'",
+        "train.augment.enabled=maybe|expected true or false, got 'maybe'",
+        "model.cnn.filters=[8, x]|expected a list of integers such as [16,32,64], got 'x'",
+        "model.cnn.filters=abc|expected a list of integers such as [16,32,64], got a string"
+      })
+  void aWrongTypeOnTheCommandLineBlamesTheOverrideAndSaysWhatWasExpected(
+      String override, String expected) {
+    CxrException e =
+        assertThrows(CxrException.class, () -> ConfigLoader.load(null, List.of(override)));
+    assertTrue(
+        e.getMessage().startsWith("override '" + override + "': config key '"), e.getMessage());
+    assertTrue(e.getMessage().endsWith(expected), e.getMessage());
+    assertFalse(e.getMessage().contains("Coercion"), e.getMessage());
+    assertFalse(e.getMessage().contains("config.yaml"), e.getMessage());
+  }
+
+  @Test
+  void aDuplicateYamlKeyIsAnErrorWithItsLine(@org.junit.jupiter.api.io.TempDir Path tmp)
+      throws Exception {
+    Path f =
+        java.nio.file.Files.writeString(
+            tmp.resolve("c.yaml"), "train:\n  epochs: 3\n  epochs: 4\n");
+    CxrException e = assertThrows(CxrException.class, () -> ConfigLoader.load(f, List.of()));
+    assertEquals(
+        "config file "
+            + f
+            + " at line 3, column 11: duplicate key 'epochs' (each key may appear once)",
+        e.getMessage());
+  }
+
+  @Test
+  void aYamlSyntaxErrorNamesItsLine(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    Path f = java.nio.file.Files.writeString(tmp.resolve("c.yaml"), "train:\n  epochs: [3\n");
+    CxrException e = assertThrows(CxrException.class, () -> ConfigLoader.load(f, List.of()));
+    assertTrue(
+        e.getMessage().startsWith("config file " + f + ": not valid YAML at line 2"),
+        e.getMessage());
   }
 }
