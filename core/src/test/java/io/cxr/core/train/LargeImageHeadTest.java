@@ -144,19 +144,9 @@ class LargeImageHeadTest {
 
   @Test
   void theDefaultHeadTrainsAt128Px() {
-    List<EpochRecord> seen = new ArrayList<>();
-    Trainer.Outcome ok =
-        Trainer.train(
-            config("grid"),
-            data,
-            new TrainingListener() {
-              @Override
-              public void onEpoch(EpochRecord r) {
-                seen.add(r);
-              }
-            },
-            Reporter.SILENT,
-            false);
+    EpochRecorder seenRecorder = new EpochRecorder();
+    List<EpochRecord> seen = seenRecorder.epochs;
+    Trainer.Outcome ok = Trainer.train(config("grid"), data, seenRecorder, Reporter.SILENT, false);
     assertEquals(3, seen.size());
     assertTrue(seen.stream().allMatch(r -> r.valScoreSpread() > 0.1), seen.toString());
     assertTrue(ok.metrics().get("val_auc") > 0.85, "grid head val AUC " + ok.metrics());

@@ -24,7 +24,6 @@ import io.cxr.core.tracking.FileStore;
 import io.cxr.core.tracking.MirroredTracker;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,7 +38,8 @@ class TrainerTest {
   CxrConfig cfg;
   MirroredTracker tracker;
   Trainer.Outcome first;
-  List<EpochRecord> epochs = new ArrayList<>();
+  EpochRecorder epochsRecorder = new EpochRecorder();
+  List<EpochRecord> epochs = epochsRecorder.epochs;
 
   @BeforeAll
   void trainSmallCnn(@TempDir Path dir) {
@@ -53,17 +53,7 @@ class TrainerTest {
             "model.cnn.dense_units=32");
     PrepareStage.run(cfg, TestData.npz(), tmp.resolve("prepared"), Reporter.SILENT);
     tracker = new MirroredTracker(new FileStore(tmp.resolve("mlruns")), null, Reporter.SILENT);
-    first =
-        TrainStage.run(
-            cfg,
-            new TrainingListener() {
-              @Override
-              public void onEpoch(EpochRecord r) {
-                epochs.add(r);
-              }
-            },
-            Reporter.SILENT,
-            tracker);
+    first = TrainStage.run(cfg, epochsRecorder, Reporter.SILENT, tracker);
   }
 
   @Test
@@ -198,21 +188,11 @@ class TrainerTest {
             "tracking.local_dir=" + tmp.resolve("collapsed-mlruns"));
     MirroredTracker t =
         new MirroredTracker(new FileStore(tmp.resolve("collapsed-mlruns")), null, Reporter.SILENT);
-    List<EpochRecord> seen = new ArrayList<>();
+    EpochRecorder seenRecorder = new EpochRecorder();
+    List<EpochRecord> seen = seenRecorder.epochs;
     TrainingCollapsed e =
         assertThrows(
-            TrainingCollapsed.class,
-            () ->
-                TrainStage.run(
-                    huge,
-                    new TrainingListener() {
-                      @Override
-                      public void onEpoch(EpochRecord r) {
-                        seen.add(r);
-                      }
-                    },
-                    Reporter.SILENT,
-                    t));
+            TrainingCollapsed.class, () -> TrainStage.run(huge, seenRecorder, Reporter.SILENT, t));
     assertTrue(seen.size() <= 2, "stopped within 2 epochs, ran " + seen.size());
     assertTrue(
         e.getMessage().startsWith("training diverged")
@@ -276,19 +256,11 @@ class TrainerTest {
             "model.cnn.filters=[8, 16]",
             "model.cnn.dense_units=32",
             "paths.models=" + tmp.resolve("es-models"));
-    List<EpochRecord> seen = new ArrayList<>();
+    EpochRecorder seenRecorder = new EpochRecorder();
+    List<EpochRecord> seen = seenRecorder.epochs;
     Trainer.Outcome o =
         Trainer.train(
-            c,
-            PreparedDataset.load(tmp.resolve("prepared")),
-            new TrainingListener() {
-              @Override
-              public void onEpoch(EpochRecord r) {
-                seen.add(r);
-              }
-            },
-            Reporter.SILENT,
-            false);
+            c, PreparedDataset.load(tmp.resolve("prepared")), seenRecorder, Reporter.SILENT, false);
     assertEquals(3, seen.size(), "stopped after 1 + patience epochs");
     assertEquals(1.0, o.metrics().get("best_epoch"));
     assertEquals(seen.get(0).valAuc(), o.metrics().get("val_auc"), 1e-4, "epoch 1's weights");
