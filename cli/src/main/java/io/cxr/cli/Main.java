@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       TrainCommand.class,
       EvaluateCommand.class,
       PredictCommand.class,
+      ReportCommand.class,
       RegisterCommand.class,
       OptimizeCommand.class,
       RunsCommand.class,

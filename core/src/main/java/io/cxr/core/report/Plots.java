@@ -132,8 +132,8 @@ public final class Plots {
             "Reliability: " + about,
             "mean predicted P(PNEUMONIA)",
             "observed PNEUMONIA share",
-            560,
-            480);
+            680,
+            500);
     for (var e : sets.entrySet()) {
       Calibration.Bins b = e.getValue();
       List<Double> x = new ArrayList<>();

@@ -132,6 +132,20 @@ public final class Reports {
     return sb.toString();
   }
 
+  /** The metric rows as table cells: the label, then each split's value to 4 places ("-"). */
+  public static List<List<String>> rowsOf(Map<String, Double> m, List<String> splits) {
+    List<List<String>> out = new java.util.ArrayList<>();
+    rows(
+        m,
+        splits,
+        (label, values) -> {
+          List<String> row = new java.util.ArrayList<>(List.of(label));
+          values.forEach(v -> row.add(v == null ? "-" : String.format(Locale.ROOT, "%.4f", v)));
+          out.add(row);
+        });
+    return out;
+  }
+
   /** Each metric row: its label and the values of the splits (null where missing). */
   private static void rows(
       Map<String, Double> m, List<String> splits, BiConsumer<String, List<Double>> row) {

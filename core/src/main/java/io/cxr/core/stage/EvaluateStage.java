@@ -58,8 +58,7 @@ public final class EvaluateStage {
       String table) {}
 
   /** Labelled images to score: the pixels or a way to decode them, and their labels. */
-  private record Labelled(
-      int[] labels, float[] x, Scorer.ImageLoader loader, String name, boolean jpeg) {}
+  record Labelled(int[] labels, float[] x, Scorer.ImageLoader loader, String name, boolean jpeg) {}
 
   /**
    * Evaluates.
@@ -105,26 +104,63 @@ public final class EvaluateStage {
             cfg.experiment().name(),
             RunInfo.runName(cfg, "evaluate", model.card().modelType()),
             RunInfo.tags("evaluate", model.card().modelType(), prov.get("data_manifest_sha256")));
-    return tracker.within(
-        spec,
-        run -> {
-          Result r = evaluate(cfg, model, modelPath, data, split, out, strict, reporter);
-          Map<String, String> params = new LinkedHashMap<>(RunInfo.params(cfg));
-          params.put("eval.model", modelPath.toString());
-          params.put("eval.data", data == null ? "prepared test split" : data.toString());
-          run.logParams(params);
-          if (prov.containsKey("tracking_run_id")) {
-            run.setTags(Map.of("cxr.model_run_id", prov.get("tracking_run_id")));
-          }
-          run.setTags(Map.of("gate", r.gate().passed() ? "passed" : "failed"));
-          Map<String, Double> m = new LinkedHashMap<>(MetricMaps.rounded(r.metrics()));
-          m.put("gate_passed", r.gate().passed() ? 1.0 : 0.0);
-          run.logMetrics(m, 0);
-          for (String f : outputs()) {
-            run.logArtifact(out.resolve(f), "evaluation");
-          }
-          return r;
-        });
+    Result result =
+        tracker.within(
+            spec,
+            run -> {
+              Result r = evaluate(cfg, model, modelPath, data, split, out, strict, reporter);
+              Map<String, String> params = new LinkedHashMap<>(RunInfo.params(cfg));
+              params.put("eval.model", modelPath.toString());
+              params.put("eval.data", data == null ? "prepared test split" : data.toString());
+              run.logParams(params);
+              if (prov.containsKey("tracking_run_id")) {
+                run.setTags(Map.of("cxr.model_run_id", prov.get("tracking_run_id")));
+              }
+              run.setTags(Map.of("gate", r.gate().passed() ? "passed" : "failed"));
+              Map<String, Double> m = new LinkedHashMap<>(MetricMaps.rounded(r.metrics()));
+              m.put("gate_passed", r.gate().passed() ? 1.0 : 0.0);
+              run.logMetrics(m, 0);
+              for (String f : outputs()) {
+                run.logArtifact(out.resolve(f), "evaluation");
+              }
+              return r;
+            });
+    if (data != null && !isTrainingSource(model, data)) {
+      logExternal(tracker, modelPath, data, split, result, reporter);
+    }
+    return result;
+  }
+
+  /**
+   * Adds an evaluation on data collected elsewhere to the model's own train run as {@code
+   * external_*} metrics, so the in-distribution and external figures sit side by side.
+   */
+  private static void logExternal(
+      Tracker tracker, Path modelPath, Path data, String split, Result r, Reporter reporter) {
+    Map<String, Double> ext = new LinkedHashMap<>();
+    r.metrics()
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith("test_")) {
+                ext.put("external_" + k.substring(5), v);
+              }
+            });
+    String id =
+        ModelRun.with(
+            tracker,
+            modelPath,
+            "the external metrics",
+            reporter,
+            run -> {
+              run.logMetrics(MetricMaps.rounded(ext), 0);
+              run.setTags(
+                  Map.of(
+                      "cxr.external_data",
+                      r.dataName() + (split == null ? "" : " (--split " + split + ")")));
+            });
+    if (id != null) {
+      reporter.info("external_* metrics added to the model's run " + id);
+    }
   }
 
   private static List<String> outputs() {
@@ -243,7 +279,7 @@ public final class EvaluateStage {
   /** The split choices of {@code --split}. */
   public static final List<String> SPLITS = List.of("train", "val", "test", "all");
 
-  private static Labelled labelled(Path data, int size, String split) {
+  static Labelled labelled(Path data, int size, String split) {
     DataSource src = Sources.open(data, false);
     if (split != null && !SPLITS.contains(split)) {
       throw new CxrException("--split: expected train, val, test or all, got '" + split + "'");
@@ -291,9 +327,20 @@ public final class EvaluateStage {
 
   /** Says so when {@code data} is the source the model was prepared from. */
   private static void warnIfTrainingData(ModelBundle model, Path data, Reporter reporter) {
+    if (data != null && isTrainingSource(model, data)) {
+      reporter.warn(
+          "--data "
+              + data
+              + " is the source this model was prepared from (its model card's data_source):"
+              + " only its held-out split says anything about new images");
+    }
+  }
+
+  /** Whether {@code data} is the source the model's training data was prepared from. */
+  static boolean isTrainingSource(ModelBundle model, Path data) {
     Map<String, String> prov = model.card().provenance();
-    if (data == null || prov == null) {
-      return;
+    if (prov == null) {
+      return false;
     }
     boolean same = false;
     try {
@@ -309,12 +356,6 @@ public final class EvaluateStage {
     } catch (java.io.IOException | RuntimeException e) {
       // unreadable: the evaluation itself will say so
     }
-    if (same) {
-      reporter.warn(
-          "--data "
-              + data
-              + " is the source this model was prepared from (its model card's data_source):"
-              + " only its held-out split says anything about new images");
-    }
+    return same;
   }
 }

@@ -1,6 +1,7 @@
 package io.cxr.core.tracking;
 
 import io.cxr.core.Reporter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -94,6 +95,44 @@ public final class MirroredTracker implements Tracker {
     return run;
   }
 
+  /**
+   * Reopens a run of the local store to add to it (the report of a model, the external evaluations
+   * of a model), mirrored to the server's copy of it when it has one. Ending it keeps the run's
+   * status and times: reopening is not a new life of the run.
+   *
+   * @return the run, or null when the local store has no such run
+   */
+  @Override
+  public TrackedRun reopen(String experimentId, String runId) {
+    if (!Files.isRegularFile(local.runDir(experimentId, runId).resolve("meta.yaml"))) {
+      return null;
+    }
+    Run run = new Run(experimentId, runId, null);
+    run.reopened = true;
+    if (remote != null) {
+      Map<String, String> tags = local.read(experimentId, runId).tags();
+      String rid = tags.get("cxr.remote_run_id");
+      if (rid == null || !remote.display().equals(tags.get("cxr.remote_uri"))) {
+        run.mirroring = false;
+        reporter.warn(
+            "run "
+                + runId
+                + " is not on "
+                + remote.display()
+                + " yet: what is added to it stays in "
+                + local.root()
+                + " until `cxr runs sync`");
+      } else {
+        run.mirror(
+            () -> {
+              run.remoteArtifacts = remote.client().getRun(rid).getInfo().getArtifactUri();
+              run.remoteId = rid;
+            });
+      }
+    }
+    return run;
+  }
+
   /** One run, written locally and mirrored while the server answers. */
   private final class Run implements TrackedRun {
     private final String expId;
@@ -104,6 +143,7 @@ public final class MirroredTracker implements Tracker {
     private volatile String remoteArtifacts;
     private volatile boolean mirroring = remote != null;
     private volatile boolean ended;
+    private volatile boolean reopened;
 
     Run(String expId, String runId, String runName) {
       this.expId = expId;
@@ -217,6 +257,9 @@ public final class MirroredTracker implements Tracker {
       }
       ended = true;
       open.remove(this);
+      if (reopened) {
+        return;
+      }
       long end = System.currentTimeMillis();
       if (live()) {
         mirror(

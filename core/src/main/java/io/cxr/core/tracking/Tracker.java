@@ -16,6 +16,14 @@ public interface Tracker {
   TrackedRun start(String experiment, String runName, Map<String, String> tags, String parentRunId);
 
   /**
+   * Reopens an existing run to add to it (ending it keeps its status), or null when this tracker
+   * does not have it.
+   */
+  default TrackedRun reopen(String experimentId, String runId) {
+    return null;
+  }
+
+  /**
    * The tracked-run lifecycle in one place: starts a run, runs {@code body} with it, and ends it
    * FINISHED when the body returns or FAILED when it throws (the exception goes on). A body may end
    * the run itself first (a search trial that failed without throwing ends FAILED); a second end is
