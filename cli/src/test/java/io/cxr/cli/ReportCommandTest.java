@@ -204,6 +204,33 @@ class ReportCommandTest {
     assertTrue(bad.err().contains("--format: expected html or md, got 'pdf'"), bad.err());
   }
 
+  @Test
+  void evaluateOnAnExternalSetAddsExternalMetricsToTheModelsOwnRun() throws Exception {
+    JsonNode run = Json.JSON.readTree(tmp.resolve("models/run.json").toFile());
+    Path runDir =
+        tmp.resolve("mlruns")
+            .resolve(run.path("experiment_id").asText())
+            .resolve(run.path("run_id").asText());
+    String statusBefore = Files.readString(runDir.resolve("meta.yaml"));
+    // the model's own source is not external: nothing is added
+    Path kermany = Cli.sharedData().resolve("chest_xray_224/train");
+    Cli own = Cli.run(args("evaluate", "--data", kermany.toString(), "--split", "all"));
+    assertTrue(own.code() == 0 || own.code() == 1, own.toString());
+    assertFalse(Files.exists(runDir.resolve("metrics/external_auc")), "own source is not external");
+
+    Cli ext = Cli.run(args("evaluate", "--data", externalNpz().toString()));
+    assertTrue(ext.code() == 0 || ext.code() == 1, ext.toString());
+    assertTrue(ext.out().contains("external_* metrics added to the model's run"), ext.out());
+    JsonNode eval = Json.JSON.readTree(tmp.resolve("reports/evaluation.json").toFile());
+    for (String m : List.of("auc", "accuracy", "specificity", "sensitivity", "ece")) {
+      String[] line = Files.readString(runDir.resolve("metrics/external_" + m)).trim().split(" ");
+      assertEquals(eval.path("test_" + m).asDouble(), Double.parseDouble(line[1]), 1e-9, m);
+    }
+    assertTrue(
+        Files.readString(runDir.resolve("tags/cxr.external_data")).contains("pneumoniamnist"));
+    assertEquals(statusBefore, Files.readString(runDir.resolve("meta.yaml")), "status kept");
+  }
+
   private static int count(String s, String what) {
     int n = 0;
     for (int i = s.indexOf(what); i >= 0; i = s.indexOf(what, i + 1)) {
