@@ -219,10 +219,24 @@ public final class NpzSource implements DataSource {
 
   @Override
   public void load(Sample sample, int size, float[] out, int offset) {
-    float[] all = images.get(sample.split());
+    // the array the sample came from: its identity (split:row in the npz), never the split it
+    // was assigned to since (prepare moves samples to carved splits)
+    float[] all = images.get(origin(sample));
     int n = side * side;
     float[] px = Arrays.copyOfRange(all, sample.index() * n, (sample.index() + 1) * n);
     System.arraycopy(ImageDecoder.resizeGray(px, side, size), 0, out, offset, size * size);
+  }
+
+  /** The npz split whose arrays hold {@code sample} (from its id, {@code <split>:<row>}). */
+  private Split origin(Sample sample) {
+    String id = sample.id();
+    int colon = id.indexOf(':');
+    for (Split s : images.keySet()) {
+      if (colon > 0 && s.key().equals(id.substring(0, colon))) {
+        return s;
+      }
+    }
+    throw new CxrException("npz " + file + ": holds no sample '" + id + "'");
   }
 
   @Override
