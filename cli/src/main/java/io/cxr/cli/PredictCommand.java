@@ -5,6 +5,7 @@ import io.cxr.core.config.CxrConfig;
 import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.model.ModelBundle;
 import io.cxr.core.model.Prediction;
+import io.cxr.core.model.Saliency;
 import io.cxr.core.report.PredictionFormats;
 import io.cxr.core.stage.PredictStage;
 import java.nio.file.Path;
@@ -52,6 +53,15 @@ final class PredictCommand extends BaseCommand {
   Path explain;
 
   @Option(
+      names = "--explain-method",
+      paramLabel = "grad-cam|occlusion",
+      description =
+          "the map --explain draws: grad-cam (the CNN's default; class activation of the last"
+              + " convolutional block) or occlusion (the score drop when a patch is greyed; slower,"
+              + " any model, and the more faithful of the two on the default CNN: see the README)")
+  String explainMethod;
+
+  @Option(
       names = "--format",
       paramLabel = "table|csv|json",
       defaultValue = "table",
@@ -79,6 +89,12 @@ final class PredictCommand extends BaseCommand {
     CxrConfig cfg = config(overrides);
     Path m = modelPath(cfg, model);
     ModelBundle bundle = ModelBundle.load(m);
+    if (explainMethod != null) {
+      if (explain == null) {
+        throw new CxrException("--explain-method needs --explain <dir>");
+      }
+      Saliency.requireMethod(bundle, explainMethod);
+    }
     List<Prediction> preds =
         PredictStage.run(
             cfg, bundle, m.toString(), paths, strict, "table".equals(format), reporter());
@@ -87,7 +103,7 @@ final class PredictCommand extends BaseCommand {
       throw new CxrException(preds.get(0).error());
     }
     if (explain != null) {
-      List<Path> maps = PredictStage.explain(bundle, preds, explain, reporter());
+      List<Path> maps = PredictStage.explain(bundle, preds, explain, explainMethod, reporter());
       err().println("wrote " + maps.size() + " maps to " + explain);
     }
     String text = PredictionFormats.format(format, preds, bundle.card().threshold());

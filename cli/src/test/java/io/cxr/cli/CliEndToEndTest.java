@@ -333,6 +333,31 @@ class CliEndToEndTest {
     }
     // again into its own output: allowed; into a folder holding a user's file: refused, untouched
     assertEquals(0, Cli.run(args("predict", "--explain", maps.toString(), dir.toString())).code());
+    // the other method on request; an unknown one refused before any work
+    Cli occ =
+        Cli.run(
+            args(
+                "predict",
+                "--explain",
+                maps.toString(),
+                "--explain-method",
+                "occlusion",
+                dir.toString()));
+    assertEquals(0, occ.code(), occ.toString());
+    assertTrue(Files.isRegularFile(maps.resolve("person1000_bacteria_2931.jpeg.occlusion.png")));
+    Cli bogus =
+        Cli.run(
+            args(
+                "predict",
+                "--explain",
+                maps.toString(),
+                "--explain-method",
+                "lime",
+                dir.toString()));
+    assertEquals(2, bogus.code(), bogus.toString());
+    assertTrue(
+        bogus.err().contains("--explain-method: expected grad-cam or occlusion, got 'lime'"),
+        bogus.err());
     Path foreign = Files.createDirectories(tmp.resolve("user-folder"));
     Files.writeString(foreign.resolve("notes.txt"), "mine");
     Cli refused = Cli.run(args("predict", "--explain", foreign.toString(), dir.toString()));

@@ -1,5 +1,6 @@
 package io.cxr.core.model;
 
+import io.cxr.core.CxrException;
 import io.cxr.core.config.Normalization;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,6 +34,14 @@ public final class Saliency {
 
   /** Explains one image ({@code size x size} floats in [0, 1], the model's own size). */
   public static Map explain(ModelBundle model, float[] image) {
+    return explain(model, image, method(model));
+  }
+
+  /**
+   * Explains one image with a named method: {@code grad-cam} (CNN only) or {@code occlusion} (any
+   * model).
+   */
+  public static Map explain(ModelBundle model, float[] image, String method) {
     int size = model.card().imageSize();
     Normalization norm = Normalization.of(model.card().normalization());
     float[] x = new float[size * size];
@@ -43,10 +52,24 @@ public final class Saliency {
             net.output(Scorer.features(x, 1, size), false).getDouble(0, 1),
             model.card().temperatureOrOne(),
             model.card().calibrationBiasOrZero());
-    int last = lastActivation(net);
-    return last >= 0
-        ? new Map(gradCam(net, last, x, size), size, score, "grad-cam")
-        : new Map(occlusion(net, x, size), size, score, "occlusion");
+    requireMethod(model, method);
+    return "grad-cam".equals(method)
+        ? new Map(gradCam(net, lastActivation(net), x, size), size, score, method)
+        : new Map(occlusion(net, x, size), size, score, method);
+  }
+
+  /** Refuses (exit 2) a method that is unknown or that the model cannot be explained with. */
+  public static void requireMethod(ModelBundle model, String method) {
+    if (!"grad-cam".equals(method) && !"occlusion".equals(method)) {
+      throw new CxrException(
+          "--explain-method: expected grad-cam or occlusion, got '" + method + "'");
+    }
+    if ("grad-cam".equals(method) && lastActivation(model.network()) < 0) {
+      throw new CxrException(
+          "--explain-method grad-cam needs a convolutional network; this "
+              + model.card().modelType()
+              + " model has none (use occlusion)");
+    }
   }
 
   /**

@@ -93,9 +93,22 @@ public final class PredictStage {
    */
   public static List<Path> explain(
       ModelBundle model, List<Prediction> predictions, Path dir, Reporter reporter) {
+    return explain(model, predictions, dir, null, reporter);
+  }
+
+  /**
+   * As {@link #explain(ModelBundle, List, Path, Reporter)} with a named method ({@code grad-cam} or
+   * {@code occlusion}); null: the model's default.
+   */
+  public static List<Path> explain(
+      ModelBundle model,
+      List<Prediction> predictions,
+      Path dir,
+      String explainMethod,
+      Reporter reporter) {
     requireMapFolder(dir);
     int size = model.card().imageSize();
-    String method = Saliency.method(model);
+    String method = explainMethod == null ? Saliency.method(model) : explainMethod;
     List<Path> written = new ArrayList<>();
     List<Overlays.Panel> sheet = new ArrayList<>();
     java.util.Set<String> names = new java.util.HashSet<>();
@@ -108,7 +121,7 @@ public final class PredictStage {
         }
         float[] x = new float[size * size];
         ImageDecoder.forThread(size).decodeFile(p.file(), x, 0);
-        Saliency.Map map = Saliency.explain(model, x);
+        Saliency.Map map = Saliency.explain(model, x, method);
         String stem = p.file().getFileName().toString();
         String name = stem + "." + method + ".png";
         for (int k = 2; !names.add(name); k++) {

@@ -554,71 +554,88 @@ final class ReportSections {
                 rows)));
   }
 
-  /** The most confident false positives and false negatives of the test set, explained. */
+  /**
+   * The most confident false positives and false negatives of the test set (and of the first
+   * external set), each explained by every method the model allows: Grad-CAM and occlusion for a
+   * CNN (they disagree on this model; the README's "Explanations" measures which is faithful),
+   * occlusion for the dense model.
+   */
   private ReportDoc.Section errors(List<Scored> sets, Reporter reporter) {
     List<ReportDoc.Block> b = new ArrayList<>();
-    String method = Saliency.method(model);
+    List<String> methods =
+        "grad-cam".equals(Saliency.method(model))
+            ? List.of("grad-cam", "occlusion")
+            : List.of("occlusion");
     b.add(
         new ReportDoc.Text(
-            "The test images the model is most sure about and wrong on, with the "
-                + method
-                + " map of P(PNEUMONIA) over each (bright: raises the score). Calibrated"
-                + " P(PNEUMONIA) and the image's index in its split under each."));
+            "The images the model is most sure about and wrong on, with maps of the evidence for"
+                + " PNEUMONIA over each (bright: raises the score) by "
+                + String.join(" and by ", methods)
+                + ". Under each: the calibrated P(PNEUMONIA) and the image's index in its set."));
     List<Scored> explained = new ArrayList<>();
     explained.add(sets.get(1));
     sets.stream().filter(Scored::external).findFirst().ifPresent(explained::add);
     int n = 0;
     double threshold = model.card().threshold();
+    int px = size * size;
     for (Scored s : explained) {
-      for (int kind = 0; kind < 2; kind++) {
-        final int label = kind == 0 ? 0 : 1;
-        Comparator<Integer> order =
-            Comparator.comparingDouble(i -> label == 0 ? -s.scores()[i] : s.scores()[i]);
-        List<Integer> wrong =
-            IntStream.range(0, s.labels().length)
-                .filter(i -> s.labels()[i] == label)
-                .filter(i -> label == 0 ? s.scores()[i] >= threshold : s.scores()[i] < threshold)
-                .boxed()
-                .sorted(order)
-                .limit(ERRORS_PER_KIND)
-                .toList();
+      for (int label = 0; label < 2; label++) {
+        List<Integer> wrong = mostConfidentErrors(s, label, threshold);
         String what = label == 0 ? "false positives" : "false negatives";
         if (wrong.isEmpty()) {
           b.add(new ReportDoc.Text(s.name() + ": no " + what + "."));
           continue;
         }
-        List<Overlays.Panel> panels = new ArrayList<>();
-        int px = size * size;
-        for (int i : wrong) {
-          float[] img = Arrays.copyOfRange(s.x(), i * px, (i + 1) * px);
-          Saliency.Map map = Saliency.explain(model, img);
-          panels.add(
-              new Overlays.Panel(
-                  img,
-                  map.values(),
-                  size,
-                  String.format(Locale.ROOT, "P=%.3f  #%d", map.score(), i)));
+        List<ReportDoc.Figure> figures = new ArrayList<>();
+        for (String method : methods) {
+          List<Overlays.Panel> panels = new ArrayList<>();
+          for (int i : wrong) {
+            float[] img = Arrays.copyOfRange(s.x(), i * px, (i + 1) * px);
+            Saliency.Map map = Saliency.explain(model, img, method);
+            panels.add(
+                new Overlays.Panel(
+                    img,
+                    map.values(),
+                    size,
+                    String.format(Locale.ROOT, "P=%.3f  #%d", map.score(), i)));
+          }
+          String file = "errors_" + n++ + ".png";
+          Overlays.contactSheet(
+              panels,
+              panels.size(),
+              method + (panels.size() > 2 ? ": " + s.name() + ", most confident " + what : ""),
+              staging.resolve(file));
+          figures.add(
+              new ReportDoc.Figure(
+                  file,
+                  s.name()
+                      + ": the "
+                      + wrong.size()
+                      + " most confident "
+                      + what
+                      + (label == 0 ? " (NORMAL called PNEUMONIA)" : " (PNEUMONIA called NORMAL)")
+                      + ", "
+                      + method,
+                  Math.max(360, 1100 * panels.size() / ERRORS_PER_KIND)));
         }
-        String file = "errors_" + n++ + ".png";
-        Overlays.contactSheet(
-            panels,
-            panels.size(),
-            s.name() + ": most confident " + what + " (" + method + ")",
-            staging.resolve(file));
-        b.add(
-            new ReportDoc.Figure(
-                file,
-                s.name()
-                    + ": the "
-                    + wrong.size()
-                    + " most confident "
-                    + what
-                    + (label == 0 ? " (NORMAL called PNEUMONIA)" : " (PNEUMONIA called NORMAL)"),
-                Math.max(360, 1100 * panels.size() / ERRORS_PER_KIND)));
+        b.add(new ReportDoc.Gallery(figures));
       }
     }
-    reporter.info("report: explained " + n + " error sheet(s) with " + method);
+    reporter.info("report: " + n + " error sheet(s) explained by " + String.join(", ", methods));
     return new ReportDoc.Section("errors", "Most confident errors, explained", b);
+  }
+
+  /** The indices of {@code label}'s images called the other class, most confident first. */
+  static List<Integer> mostConfidentErrors(Scored s, int label, double threshold) {
+    Comparator<Integer> order =
+        Comparator.comparingDouble(i -> label == 0 ? -s.scores()[i] : s.scores()[i]);
+    return IntStream.range(0, s.labels().length)
+        .filter(i -> s.labels()[i] == label)
+        .filter(i -> label == 0 ? s.scores()[i] >= threshold : s.scores()[i] < threshold)
+        .boxed()
+        .sorted(order)
+        .limit(ERRORS_PER_KIND)
+        .toList();
   }
 
   // ---------------------------------------------------------------- provenance
