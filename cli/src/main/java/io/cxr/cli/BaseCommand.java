@@ -3,6 +3,7 @@ package io.cxr.cli;
 import io.cxr.core.Reporter;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.registry.ModelRefs;
+import io.cxr.core.stage.Workspace;
 import io.cxr.core.tracking.MirroredTracker;
 import io.cxr.core.tracking.Tracking;
 import java.io.PrintWriter;
@@ -76,6 +77,8 @@ abstract class BaseCommand implements Callable<Integer> {
 
   /** The resolved config; {@code extra} are overrides implied by options (e.g. --model). */
   CxrConfig config(List<String> positional, String... extra) {
-    return configOptions.resolve(overrides(positional, extra), List.of());
+    CxrConfig cfg = configOptions.resolve(overrides(positional, extra), List.of());
+    Workspace.removeOrphans(cfg, reporter()); // what a killed cxr process left behind
+    return cfg;
   }
 }

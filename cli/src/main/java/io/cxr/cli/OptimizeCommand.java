@@ -3,6 +3,7 @@ package io.cxr.cli;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.hpo.TrialState;
 import io.cxr.core.stage.OptimizeStage;
+import io.cxr.core.stage.Workspace;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -41,6 +42,7 @@ final class OptimizeCommand extends BaseCommand {
     List<String> overrides =
         model == null ? overrides(args) : overrides(args, "model.type=" + model);
     CxrConfig cfg = configOptions.resolve(overrides, List.of());
+    Workspace.removeOrphans(cfg, reporter());
     OptimizeStage.Result r =
         OptimizeStage.run(cfg, configOptions.file(), overrides, refit, tracker(cfg), reporter());
     long pruned = r.trials().stream().filter(t -> t.state() == TrialState.PRUNED).count();

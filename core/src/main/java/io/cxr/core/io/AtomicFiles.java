@@ -74,7 +74,10 @@ public final class AtomicFiles {
   static Path fresh(Path dir, String prefix, String suffix, boolean folder) throws IOException {
     java.security.SecureRandom rnd = new java.security.SecureRandom();
     for (int attempt = 0; ; attempt++) {
-      Path p = dir.resolve(prefix + Long.toUnsignedString(rnd.nextLong(), 36) + suffix);
+      // the owner in the name: a later command removes it if this process dies (Owner.sweep)
+      Path p =
+          dir.resolve(
+              prefix + Owner.tempTag() + "-" + Long.toUnsignedString(rnd.nextLong(), 36) + suffix);
       try {
         return folder ? Files.createDirectory(p) : Files.createFile(p);
       } catch (java.nio.file.FileAlreadyExistsException e) {
@@ -104,7 +107,9 @@ public final class AtomicFiles {
     try {
       Path old = null;
       if (Files.exists(abs)) {
-        old = abs.resolveSibling("." + abs.getFileName() + ".old-" + System.nanoTime());
+        old =
+            abs.resolveSibling(
+                "." + abs.getFileName() + "." + Owner.tempTag() + "-old" + System.nanoTime());
         Files.move(abs, old);
       }
       move(staged, abs);

@@ -4,6 +4,7 @@ import io.cxr.core.Reporter;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.tracking.FileStore;
 import io.cxr.core.tracking.MlflowRemote;
+import io.cxr.core.tracking.RunJanitor;
 import io.cxr.core.tracking.RunSync;
 import io.cxr.core.tracking.Tracking;
 import java.nio.file.Path;
@@ -22,6 +23,8 @@ public final class SyncStage {
   public static Result run(CxrConfig cfg, String to, Map<String, String> env, Reporter reporter) {
     FileStore local = new FileStore(Path.of(cfg.tracking().localDir()));
     try (MlflowRemote remote = Tracking.connect(to, env)) {
+      // a run a dead process left RUNNING is pushed as FAILED, not as RUNNING forever
+      RunJanitor.recover(local, null, reporter);
       return new Result(RunSync.sync(local, remote, reporter), local.root(), remote.display());
     }
   }

@@ -230,6 +230,27 @@ public final class FileStore {
         dir.resolve("artifacts"));
   }
 
+  /** The (experiment id, run id) of every run whose status is RUNNING (reads meta.yaml only). */
+  public List<String[]> runningRuns() {
+    List<String[]> out = new ArrayList<>();
+    for (Path meta : experimentMetas()) {
+      Path expDir = meta.getParent();
+      try (Stream<Path> s = Files.list(expDir)) {
+        for (Path runDir :
+            s.filter(p -> Files.isRegularFile(p.resolve("meta.yaml"))).sorted().toList()) {
+          if (yaml(runDir.resolve("meta.yaml")).path("status").asInt(0)
+              == RunStatus.RUNNING.code()) {
+            out.add(
+                new String[] {expDir.getFileName().toString(), runDir.getFileName().toString()});
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return out;
+  }
+
   private List<Path> experimentMetas() {
     if (!Files.isDirectory(root)) {
       return List.of();

@@ -65,6 +65,7 @@ public final class MirroredTracker implements Tracker {
     String expId = local.experimentId(experiment);
     String runId = local.createRun(expId, runName, start);
     Map<String, String> all = new LinkedHashMap<>(tags);
+    all.putAll(RunJanitor.ownerTags()); // so a later command can end it if this process dies
     if (parentRunId != null) {
       all.put("mlflow.parentRunId", parentRunId);
     }

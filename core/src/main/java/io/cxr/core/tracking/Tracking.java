@@ -27,11 +27,11 @@ public final class Tracking {
     String uri = uri(cfg, env);
     Path localDir = Path.of(cfg.tracking().localDir());
     if (uri.isEmpty()) {
-      return new MirroredTracker(new FileStore(localDir), null, reporter);
+      return recovered(new MirroredTracker(new FileStore(localDir), null, reporter), reporter);
     }
     if (uri.startsWith("file:")) {
       String p = uri.substring("file:".length()).replaceFirst("^//", "");
-      return new MirroredTracker(new FileStore(Path.of(p)), null, reporter);
+      return recovered(new MirroredTracker(new FileStore(Path.of(p)), null, reporter), reporter);
     }
     MlflowRemote remote;
     try {
@@ -52,9 +52,15 @@ public final class Tracking {
               + " instead (push later with `cxr runs sync --to "
               + remote.display()
               + "`)");
-      return new MirroredTracker(new FileStore(localDir), null, reporter);
+      return recovered(new MirroredTracker(new FileStore(localDir), null, reporter), reporter);
     }
-    return new MirroredTracker(new FileStore(localDir), remote, reporter);
+    return recovered(new MirroredTracker(new FileStore(localDir), remote, reporter), reporter);
+  }
+
+  /** Ends the runs a dead process left RUNNING before this command starts its own. */
+  private static MirroredTracker recovered(MirroredTracker t, Reporter reporter) {
+    RunJanitor.recover(t.local(), t.remote(), reporter);
+    return t;
   }
 
   /** Names the environment variable when the bad URI came from there, not from the config. */
