@@ -172,6 +172,56 @@ class CliEndToEndTest {
   }
 
   @Test
+  @Order(8)
+  void registerRefusesModelFilesThatAreNotOneSetAndMetricsOutsideTheirRange() throws Exception {
+    Path models = tmp.resolve("models");
+    String metrics = Files.readString(models.resolve("metrics.json"));
+    String run = Files.readString(models.resolve("run.json"));
+    JsonNode m = Json.JSON.readTree(metrics);
+    List<String[]> cases =
+        List.of(
+            // a corrupt figure that would block every later promotion
+            new String[] {
+              "metrics.json",
+              metrics.replaceFirst("\"test_f1\" : [0-9.]+", "\"test_f1\" : 5.0"),
+              "expected a number in [0, 1]"
+            },
+            // metrics.json of another model (in range, but not what model.zip was trained to)
+            new String[] {
+              "metrics.json",
+              metrics.replaceFirst("\"test_f1\" : [0-9.]+", "\"test_f1\" : 0.123"),
+              "the metrics belong to another model"
+            },
+            // run.json of another run (a train that stopped after replacing model.zip)
+            new String[] {
+              "run.json",
+              run.replace(
+                  Json.JSON.readTree(run).path("run_id").asText(),
+                  "0123456789abcdef0123456789abcdef"),
+              "the model files are not one set"
+            });
+    int k = 0;
+    for (String[] c : cases) {
+      Path copy = Files.createDirectories(tmp.resolve("tampered-" + k++));
+      try (var files = Files.list(models)) {
+        for (Path f : files.filter(Files::isRegularFile).toList()) {
+          Files.copy(f, copy.resolve(f.getFileName()));
+        }
+      }
+      Files.writeString(copy.resolve(c[0]), c[1]);
+      Cli reg = Cli.run(args(new String[] {"paths.models=" + copy}, "register"));
+      assertEquals(2, reg.code(), c[2] + ": " + reg);
+      assertTrue(reg.err().contains(c[2]), reg.err());
+      assertEquals(1, reg.err().lines().count(), reg.err());
+    }
+    // nothing was registered by the refusals: the next version is the third
+    Cli ok = Cli.run(args("register"));
+    assertEquals(0, ok.code(), ok.toString());
+    assertTrue(ok.out().contains("version 3"), ok.out());
+    assertTrue(m.get("test_f1").asDouble() <= 1);
+  }
+
+  @Test
   @Order(6)
   void badInputIsOneLineAndExitTwo() throws Exception {
     List<Cli> runs = new ArrayList<>();

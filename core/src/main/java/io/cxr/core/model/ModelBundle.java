@@ -54,7 +54,8 @@ public final class ModelBundle {
         });
   }
 
-  public static ModelBundle load(Path file) {
+  /** The model card of a model.zip, without restoring the network (cheap). */
+  public static ModelCard readCard(Path file) {
     if (!Files.isRegularFile(file)) {
       throw new CxrException(
           "model " + file + ": not found (expected a model.zip written by " + "`cxr train`)");
@@ -87,6 +88,11 @@ public final class ModelBundle {
       throw new CxrException(
           "model " + file + ": format '" + card.format() + "' (expected " + ModelCard.FORMAT + ")");
     }
+    return card;
+  }
+
+  public static ModelBundle load(Path file) {
+    ModelCard card = readCard(file);
     try {
       Backend.useHelpers();
       return new ModelBundle(ModelSerializer.restoreMultiLayerNetwork(file.toFile(), false), card);

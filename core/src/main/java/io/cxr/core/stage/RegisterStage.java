@@ -5,6 +5,9 @@ import io.cxr.core.CxrException;
 import io.cxr.core.Reporter;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.io.Json;
+import io.cxr.core.model.BundleFiles;
+import io.cxr.core.model.ModelBundle;
+import io.cxr.core.model.ModelCard;
 import io.cxr.core.registry.ModelRegistry;
 import io.cxr.core.registry.Promotion;
 import io.cxr.core.registry.Registries;
@@ -66,6 +69,7 @@ public final class RegisterStage {
       throw new CxrException(
           "model " + modelFile + ": not found (expected the model.zip of " + "`cxr train`)");
     }
+    checkOneSet(modelFile, metricsFile, metric, value);
     String runId = runOf(cfg, tracker, metricsFile, modelFile, reporter);
     ModelRegistry registry = Registries.of(tracker);
     String name = cfg.registry().name();
@@ -114,6 +118,54 @@ public final class RegisterStage {
         championValue);
   }
 
+  /** Metrics that are shares or areas: a value outside [0, 1] is a corrupt file, not a model. */
+  static final java.util.regex.Pattern BOUNDED =
+      java.util.regex.Pattern.compile(
+          "(.*_)?(accuracy|balanced_accuracy|f1|auc|average_precision|precision|sensitivity"
+              + "|specificity|ece)");
+
+  /**
+   * Refuses to register model files that are not one set: model.zip carries the id of the run that
+   * made it and that run's metrics; run.json and the metrics.json beside it must agree with it (a
+   * train that died after replacing model.zip but before the rest would otherwise register the new
+   * network under the old run's figures).
+   */
+  static void checkOneSet(Path modelFile, Path metricsFile, String metric, double value) {
+    ModelCard card = ModelBundle.readCard(modelFile);
+    Map<String, String> prov = card.provenance() == null ? Map.of() : card.provenance();
+    String madeBy = prov.get("tracking_run_id");
+    Path dir = modelFile.toAbsolutePath().getParent();
+    JsonNode run = RunInfo.read(dir);
+    if (madeBy != null && run != null && !madeBy.equals(run.path("run_id").asText())) {
+      throw new CxrException(
+          dir.resolve(RunInfo.RUN_FILE)
+              + ": names run "
+              + run.path("run_id").asText()
+              + " but "
+              + modelFile
+              + " was made by run "
+              + madeBy
+              + ": the model files are not one set (did a train stop half way?); re-run `cxr"
+              + " train`");
+    }
+    boolean ownMetrics =
+        metricsFile.toAbsolutePath().getParent().equals(dir)
+            && metricsFile.getFileName().toString().equals(BundleFiles.METRICS);
+    Double trained = card.metrics() == null ? null : card.metrics().get(metric);
+    if (ownMetrics && trained != null && Math.abs(trained - value) > 1e-5) {
+      throw new CxrException(
+          String.format(
+              Locale.ROOT,
+              "%s: %s is %.6f but %s was trained to %.6f: the metrics belong to another model;"
+                  + " re-run `cxr train`",
+              metricsFile,
+              metric,
+              value,
+              modelFile,
+              trained));
+    }
+  }
+
   private static double readMetric(Path metricsFile, String metric) {
     if (!Files.isRegularFile(metricsFile)) {
       throw new CxrException(
@@ -137,7 +189,19 @@ public final class RegisterStage {
               + metric
               + "' (registry.metric) to compare models by");
     }
-    return v.asDouble();
+    double d = v.asDouble();
+    if (!Double.isFinite(d) || (BOUNDED.matcher(metric).matches() && (d < 0 || d > 1))) {
+      throw new CxrException(
+          "metrics file "
+              + metricsFile
+              + ": '"
+              + metric
+              + "' is "
+              + v.asText()
+              + " (expected a number in [0, 1]); a model promoted on it would block every later"
+              + " one");
+    }
+    return d;
   }
 
   /** The run holding the model: the train run of run.json, or a new run that logs it. */
