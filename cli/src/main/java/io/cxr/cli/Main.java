@@ -53,8 +53,12 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    Integer relaunched = Utf8Relaunch.ifNeeded(args); // LC_ALL=C: restart with UTF-8 names
+    if (relaunched != null) {
+      System.exit(relaunched);
+    }
     System.setProperty("java.awt.headless", "true");
-    System.exit(execute(args));
+    System.exit(execute(Utf8Relaunch.arguments(args)));
   }
 
   /** Runs a command line and returns its exit code (for tests). */

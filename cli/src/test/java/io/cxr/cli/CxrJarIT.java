@@ -21,6 +21,11 @@ class CxrJarIT {
   record Run(int code, String out, String err) {}
 
   static Run cxr(Path cwd, String... args) throws Exception {
+    return cxr(cwd, java.util.Map.of(), args);
+  }
+
+  /** Runs the jar with extra environment variables (a value of null removes the variable). */
+  static Run cxr(Path cwd, java.util.Map<String, String> env, String... args) throws Exception {
     Path jar = Path.of(System.getProperty("cxr.jar", "target/cxr.jar")).toAbsolutePath();
     List<String> cmd =
         new ArrayList<>(
@@ -31,12 +36,20 @@ class CxrJarIT {
     cmd.addAll(List.of(args));
     Path out = Files.createTempFile("cxr", ".out");
     Path err = Files.createTempFile("cxr", ".err");
-    Process p =
+    ProcessBuilder pb =
         new ProcessBuilder(cmd)
             .directory(cwd.toFile())
             .redirectOutput(out.toFile())
-            .redirectError(err.toFile())
-            .start();
+            .redirectError(err.toFile());
+    env.forEach(
+        (k, v) -> {
+          if (v == null) {
+            pb.environment().remove(k);
+          } else {
+            pb.environment().put(k, v);
+          }
+        });
+    Process p = pb.start();
     assertTrue(p.waitFor(10, TimeUnit.MINUTES), "cxr " + String.join(" ", args) + " finished");
     return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
   }
@@ -77,6 +90,40 @@ class CxrJarIT {
     assertEquals(1, r.err().lines().count(), r.err());
     assertTrue(r.err().contains("data.image_size"), r.err());
     assertTrue(!Files.exists(tmp.resolve("data/prepared")));
+  }
+
+  @Test
+  void nonAsciiPathsWorkUnderTheCLocale() throws Exception {
+    Path root = tmp.resolve("Röntgen ünï");
+    for (String label : List.of("NORMAL", "PNEUMONIA")) {
+      Path dir = Files.createDirectories(root.resolve("train").resolve(label));
+      try (var s = Files.list(Cli.sharedData().resolve("chest_xray_224/train").resolve(label))) {
+        for (Path f : s.sorted().limit(150).toList()) {
+          Files.copy(f, dir.resolve(f.getFileName()));
+        }
+      }
+    }
+    Path some = root.resolve("train/NORMAL/IM-0115-0001.jpeg");
+    Files.move(some, some.resolveSibling("IM-0115-0001 é.jpeg"));
+    java.util.Map<String, String> cLocale = new java.util.HashMap<>();
+    cLocale.put("LC_ALL", "C");
+    cLocale.put("LANG", "C");
+    cLocale.put("LC_CTYPE", null);
+    Run r =
+        cxr(
+            tmp,
+            cLocale,
+            "prepare",
+            "--source",
+            root.toString(),
+            "paths.prepared=" + tmp.resolve("präpariert"),
+            "data.folder_image_size=16");
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(
+        Files.readString(tmp.resolve("präpariert/samples.csv")).contains("IM-0115-0001 é.jpeg"));
+    Run missing = cxr(tmp, cLocale, "prepare", "--source", root.resolve("fehlt-ü").toString());
+    assertEquals(2, missing.code(), missing.err());
+    assertTrue(missing.err().contains("fehlt-ü"), "the path named as given: " + missing.err());
   }
 
   /** The project venv's python (scripts/venv.sh); required under CI. */
