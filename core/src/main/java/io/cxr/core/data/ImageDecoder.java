@@ -101,6 +101,9 @@ public final class ImageDecoder implements AutoCloseable {
     return size;
   }
 
+  /** Source images smaller than this on a side are refused (a 1x1 JPEG is not an X-ray). */
+  public static final int MIN_SOURCE_SIDE = 16;
+
   /** The DCT-domain scale of the last image in eighths: 8 = full size, 5 = 5/8, 1 = 1/8. */
   public int lastScaleEighths() {
     return lastScale;
@@ -214,6 +217,21 @@ public final class ImageDecoder implements AutoCloseable {
     encoded.position(0).put(bytes, 0, length);
     if (!(turbo && decodeTurbo(bytes, length))) {
       decodeOpenCv(bytes, length, name);
+    }
+    // the source's size (the decoder may have scaled it down by lastScale/8 already)
+    int scale = Math.max(1, lastScale);
+    long w = (long) decoded.cols() * 8 / scale;
+    long h = (long) decoded.rows() * 8 / scale;
+    if (Math.min(w, h) < MIN_SOURCE_SIDE) {
+      throw new CxrException(
+          String.format(
+              java.util.Locale.ROOT,
+              "image %s: %dx%d pixels (expected at least %dx%d: too small to be an X-ray)",
+              name,
+              w,
+              h,
+              MIN_SOURCE_SIDE,
+              MIN_SOURCE_SIDE));
     }
     if (decoded.cols() == size && decoded.rows() == size) {
       return decoded;

@@ -139,4 +139,35 @@ class ImageDecoderTest {
     ImageIO.write(img, "png", out);
     return out.toByteArray();
   }
+
+  @Test
+  void imagesTooSmallToBeXraysAreRefusedNamingTheirSize() throws Exception {
+    for (int[] wh : new int[][] {{1, 1}, {15, 300}, {300, 3}}) {
+      for (String format : List.of("jpeg", "png")) {
+        BufferedImage img = new BufferedImage(wh[0], wh[1], BufferedImage.TYPE_BYTE_GRAY);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(img, format, out);
+        CxrException e =
+            assertThrows(
+                CxrException.class,
+                () -> ImageDecoder.decode(out.toByteArray(), 64, "tiny." + format));
+        assertTrue(
+            e.getMessage()
+                .contains(
+                    "tiny."
+                        + format
+                        + ": "
+                        + wh[0]
+                        + "x"
+                        + wh[1]
+                        + " pixels (expected at least 16x16"),
+            e.getMessage());
+      }
+    }
+    // the smallest side allowed decodes
+    BufferedImage ok = new BufferedImage(16, 16, BufferedImage.TYPE_BYTE_GRAY);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ImageIO.write(ok, "png", out);
+    assertEquals(64 * 64, ImageDecoder.decode(out.toByteArray(), 64, "ok.png").length);
+  }
 }
