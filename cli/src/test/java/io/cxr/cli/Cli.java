@@ -18,6 +18,21 @@ record Cli(int code, String out, String err) {
     return new Cli(code, out.toString(), err.toString());
   }
 
+  /**
+   * Overrides that keep a test's outputs, runs and registry inside {@code tmp} (local MLflow store,
+   * no server).
+   */
+  static String[] isolated(Path tmp) {
+    return new String[] {
+      "paths.prepared=" + tmp.resolve("prepared"),
+      "paths.models=" + tmp.resolve("models"),
+      "paths.artifacts=" + tmp.resolve("artifacts"),
+      "paths.reports=" + tmp.resolve("reports"),
+      "tracking.local_dir=" + tmp.resolve("mlruns"),
+      "tracking.uri="
+    };
+  }
+
   /** The real shared data beside the checkout (or CXR_SHARED_DATA). */
   static Path sharedData() {
     String env = System.getenv("CXR_SHARED_DATA");

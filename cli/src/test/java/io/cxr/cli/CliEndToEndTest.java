@@ -29,15 +29,7 @@ class CliEndToEndTest {
   @BeforeAll
   void setUp(@TempDir Path dir) {
     tmp = dir;
-    paths =
-        new String[] {
-          "paths.prepared=" + tmp.resolve("prepared"),
-          "paths.models=" + tmp.resolve("models"),
-          "paths.artifacts=" + tmp.resolve("artifacts"),
-          "paths.reports=" + tmp.resolve("reports"),
-          "tracking.local_dir=" + tmp.resolve("mlruns"),
-          "tracking.uri="
-        };
+    paths = Cli.isolated(tmp);
   }
 
   private String[] args(String... a) {
@@ -384,26 +376,20 @@ class CliEndToEndTest {
     // again into its own output: allowed; into a folder holding a user's file: refused, untouched
     assertEquals(0, Cli.run(args("predict", "--explain", maps.toString(), dir.toString())).code());
     // the other method on request; an unknown one refused before any work
-    Cli occ =
-        Cli.run(
-            args(
-                "predict",
-                "--explain",
-                maps.toString(),
-                "--explain-method",
-                "occlusion",
-                dir.toString()));
+    java.util.function.Function<String, Cli> explainWith =
+        method ->
+            Cli.run(
+                args(
+                    "predict",
+                    "--explain",
+                    maps.toString(),
+                    "--explain-method",
+                    method,
+                    dir.toString()));
+    Cli occ = explainWith.apply("occlusion");
     assertEquals(0, occ.code(), occ.toString());
     assertTrue(Files.isRegularFile(maps.resolve("person1000_bacteria_2931.jpeg.occlusion.png")));
-    Cli bogus =
-        Cli.run(
-            args(
-                "predict",
-                "--explain",
-                maps.toString(),
-                "--explain-method",
-                "lime",
-                dir.toString()));
+    Cli bogus = explainWith.apply("lime");
     assertEquals(2, bogus.code(), bogus.toString());
     assertTrue(
         bogus.err().contains("--explain-method: expected grad-cam or occlusion, got 'lime'"),

@@ -26,14 +26,7 @@ class CxrJarIT {
 
   /** Runs the jar with extra environment variables (a value of null removes the variable). */
   static Run cxr(Path cwd, java.util.Map<String, String> env, String... args) throws Exception {
-    Path jar = Path.of(System.getProperty("cxr.jar", "target/cxr.jar")).toAbsolutePath();
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar",
-                jar.toString()));
-    cmd.addAll(List.of(args));
+    List<String> cmd = command(args);
     Path out = Files.createTempFile("cxr", ".out");
     Path err = Files.createTempFile("cxr", ".err");
     ProcessBuilder pb =
@@ -52,6 +45,19 @@ class CxrJarIT {
     Process p = pb.start();
     assertTrue(p.waitFor(10, TimeUnit.MINUTES), "cxr " + String.join(" ", args) + " finished");
     return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+  }
+
+  /** {@code java -jar cli/target/cxr.jar <args>} with this JVM's java. */
+  static List<String> command(String... args) {
+    Path jar = Path.of(System.getProperty("cxr.jar", "target/cxr.jar")).toAbsolutePath();
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar",
+                jar.toString()));
+    cmd.addAll(List.of(args));
+    return cmd;
   }
 
   @Test

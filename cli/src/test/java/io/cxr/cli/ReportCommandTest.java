@@ -37,15 +37,7 @@ class ReportCommandTest {
   @BeforeAll
   void trainADefaultModelOnKermany(@TempDir Path dir) {
     tmp = dir;
-    paths =
-        new String[] {
-          "paths.prepared=" + tmp.resolve("prepared"),
-          "paths.models=" + tmp.resolve("models"),
-          "paths.artifacts=" + tmp.resolve("artifacts"),
-          "paths.reports=" + tmp.resolve("reports"),
-          "tracking.local_dir=" + tmp.resolve("mlruns"),
-          "tracking.uri="
-        };
+    paths = Cli.isolated(tmp);
     Path kermany = Cli.sharedData().resolve("chest_xray_224/train");
     Cli prep = Cli.run(args("prepare", "--source", kermany.toString(), "data.max_per_class=150"));
     assertEquals(0, prep.code(), prep.toString());

@@ -9,6 +9,8 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.internal.chartpart.Chart;
@@ -47,6 +49,22 @@ public final class Charts {
   public static XYChart xy(String title, String x, String y, int width, int height) {
     XYChart chart =
         new XYChartBuilder()
+            .width(width)
+            .height(height)
+            .title(title)
+            .xAxisTitle(x)
+            .yAxisTitle(y)
+            .build();
+    style(chart.getStyler());
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+    chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+    return chart;
+  }
+
+  /** A bar chart with titles, in the common style (legend below). */
+  public static CategoryChart category(String title, String x, String y, int width, int height) {
+    CategoryChart chart =
+        new CategoryChartBuilder()
             .width(width)
             .height(height)
             .title(title)

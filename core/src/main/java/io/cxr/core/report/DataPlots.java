@@ -5,9 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.style.Styler;
 
 /** The data plots of {@code cxr report}, in the {@link Charts} style. */
 public final class DataPlots {
@@ -19,16 +17,7 @@ public final class DataPlots {
   /** Grouped bars: images per class in each split. */
   public static void classBalance(Map<String, int[]> perSplit, String about, Path png) {
     CategoryChart chart =
-        new CategoryChartBuilder()
-            .width(560)
-            .height(400)
-            .title("Images per class and split: " + about)
-            .xAxisTitle("split")
-            .yAxisTitle("images")
-            .build();
-    Charts.style(chart.getStyler());
-    chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
-    chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+        Charts.category("Images per class and split: " + about, "split", "images", 560, 400);
     chart.getStyler().setLabelsVisible(true);
     List<String> splits = new ArrayList<>(perSplit.keySet());
     for (int c = 0; c < CLASSES.size(); c++) {
@@ -97,17 +86,7 @@ public final class DataPlots {
       hi = lo + 1;
       lo = lo - 1;
     }
-    CategoryChart chart =
-        new CategoryChartBuilder()
-            .width(640)
-            .height(400)
-            .title(title)
-            .xAxisTitle(xLabel)
-            .yAxisTitle("images")
-            .build();
-    Charts.style(chart.getStyler());
-    chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
-    chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+    CategoryChart chart = Charts.category(title, xLabel, "images", 640, 400);
     chart.getStyler().setOverlapped(true);
     chart.getStyler().setXAxisDecimalPattern("#");
     chart.getStyler().setXAxisMaxLabelCount(10);

@@ -54,7 +54,13 @@ final class ReportSections {
 
   /** A scored set: a name, its labels and calibrated scores, and the images (for explanations). */
   record Scored(
-      String name, String description, int[] labels, float[] scores, float[] x, boolean external) {}
+      String key,
+      String name,
+      String description,
+      int[] labels,
+      float[] scores,
+      float[] x,
+      boolean external) {}
 
   private final CxrConfig cfg;
   private final ModelBundle model;
@@ -335,9 +341,8 @@ final class ReportSections {
     int k = 0;
     for (Scored s : sets) {
       BinaryMetrics bm = BinaryMetrics.of(s.labels(), s.scores(), threshold);
-      String key = "set" + k;
-      metrics.putAll(bm.flat(key));
-      columns.add(key);
+      metrics.putAll(bm.flat(s.key()));
+      columns.add(s.key());
       rocs.put(s.name(), bm.roc());
       prs.put(s.name(), bm.pr());
       bins.put(s.name(), Calibration.bins(s.labels(), s.scores()));
@@ -483,7 +488,7 @@ final class ReportSections {
               Locale.ROOT,
               "%.4f before calibration, %.4f after",
               before,
-              metrics.getOrDefault(columns.get(0) + "_ece", Double.NaN)));
+              metrics.getOrDefault("val_ece", Double.NaN)));
     }
     b.add(new ReportDoc.Facts(facts));
     List<List<String>> rows = new ArrayList<>();
@@ -520,11 +525,10 @@ final class ReportSections {
 
   private ReportDoc.Section gate(Map<String, Double> metrics) {
     Map<String, Double> m = new LinkedHashMap<>();
-    // the gate reads test_* metrics: the prepared test split is set1
     metrics.forEach(
         (k, v) -> {
-          if (k.startsWith("set1_")) {
-            m.put("test_" + k.substring(5), v);
+          if (k.startsWith("test_")) { // the prepared test split, as evaluate scores it
+            m.put(k, v);
           }
         });
     Double trainF1 = model.card().metrics() == null ? null : model.card().metrics().get("train_f1");
@@ -573,7 +577,7 @@ final class ReportSections {
                 + String.join(" and by ", methods)
                 + ". Under each: the calibrated P(PNEUMONIA) and the image's index in its set."));
     List<Scored> explained = new ArrayList<>();
-    explained.add(sets.get(1));
+    sets.stream().filter(s -> s.key().equals("test")).forEach(explained::add);
     sets.stream().filter(Scored::external).findFirst().ifPresent(explained::add);
     int n = 0;
     double threshold = model.card().threshold();

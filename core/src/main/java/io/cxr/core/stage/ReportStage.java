@@ -6,6 +6,7 @@ import io.cxr.core.Reporter;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.data.ImageDecoder;
 import io.cxr.core.data.PreparedDataset;
+import io.cxr.core.data.Split;
 import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.io.Json;
 import io.cxr.core.model.ModelBundle;
@@ -19,6 +20,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -124,9 +127,7 @@ public final class ReportStage {
                   modelPath,
                   prepared,
                   manifest.path("source").path("path").asText("?"),
-                  java.time.OffsetDateTime.now()
-                      .withNano(0)
-                      .format(java.time.format.DateTimeFormatter.ISO_OFFSET_DATE_TIME)),
+                  OffsetDateTime.now().withNano(0).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)),
               all);
       int figures = countFigures(doc);
       Path written;
@@ -158,12 +159,13 @@ public final class ReportStage {
   private static List<ReportSections.Scored> score(
       CxrConfig cfg, ModelBundle model, PreparedDataset data, List<Path> externals, Reporter r) {
     List<ReportSections.Scored> sets = new ArrayList<>();
-    for (var s : List.of(io.cxr.core.data.Split.VAL, io.cxr.core.data.Split.TEST)) {
+    for (Split s : List.of(Split.VAL, Split.TEST)) {
       PreparedDataset.Images im = data.split(s);
       float[] p = Scorer.scores(model, im.x(), im.n());
       sets.add(
           new ReportSections.Scored(
-              s == io.cxr.core.data.Split.VAL ? "validation" : "test",
+              s.key(),
+              s == Split.VAL ? "validation" : "test",
               "prepared " + s.key() + " split",
               im.y(),
               p,
@@ -187,7 +189,13 @@ public final class ReportStage {
       float[] p = Scorer.scores(model, x, n);
       sets.add(
           new ReportSections.Scored(
-              "external: " + ext.getFileName(), set.name(), set.labels(), p, x, true));
+              "external" + sets.size(),
+              "external: " + ext.getFileName(),
+              set.name(),
+              set.labels(),
+              p,
+              x,
+              true));
     }
     return sets;
   }
