@@ -38,6 +38,15 @@ final class TrainCommand extends BaseCommand {
               + "falls below half, 4 when it does not (nothing is written, no run is recorded)")
   boolean check;
 
+  @Option(
+      names = "--resume",
+      description =
+          "continue a train that was stopped (kill, crash, power cut) from its last checkpoint"
+              + " (<paths.models>/checkpoint, written after every epoch), in the same MLflow run;"
+              + " the final metrics are those of an uninterrupted run. Same config and data"
+              + " required")
+  boolean resume;
+
   @Parameters(paramLabel = "key=value", description = "config overrides")
   List<String> overrides = new ArrayList<>();
 
@@ -100,7 +109,7 @@ final class TrainCommand extends BaseCommand {
             }
           }
         };
-    Trainer.Outcome o = TrainStage.run(cfg, lines, reporter, tracker(cfg));
+    Trainer.Outcome o = TrainStage.run(cfg, lines, reporter, tracker(cfg), resume);
     out().print(Reports.table(o.metrics(), List.of("train", "val", "test")));
     out()
         .printf(

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cxr.core.io.Owner;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -22,16 +20,10 @@ class CrashRecoveryIT {
   @TempDir Path tmp;
 
   @Test
-  void theNextCommandEndsADeadProcesssRunAndRemovesItsOrphansOnly() throws Exception {
+  void aSecondWriterIsRefusedAndAfterAKillTheNextCommandEndsTheRunAndRemovesOrphansOnly()
+      throws Exception {
     Path npz = Cli.sharedData().resolve("pneumoniamnist/pneumoniamnist.npz");
-    String[] paths = {
-      "paths.prepared=" + tmp.resolve("data/prepared"),
-      "paths.models=" + tmp.resolve("models"),
-      "paths.artifacts=" + tmp.resolve("artifacts"),
-      "paths.reports=" + tmp.resolve("reports"),
-      "tracking.local_dir=" + tmp.resolve("mlruns"),
-      "tracking.uri="
-    };
+    String[] paths = Cli.isolated(tmp);
     CxrJarIT.Run prep =
         CxrJarIT.cxr(
             tmp, concat(new String[] {"prepare", "--quiet", "--source", npz.toString()}, paths));
@@ -49,6 +41,15 @@ class CrashRecoveryIT {
     assertTrue(runDir != null, "the training run logged no epoch");
     assertTrue(Files.readString(runDir.resolve("meta.yaml")).contains("status: 1"), "RUNNING");
     long pid = train.pid();
+    // one writer per workspace: a second train on the same paths is refused, naming the holder
+    CxrJarIT.Run second = CxrJarIT.cxr(tmp, concat(new String[] {"train"}, paths));
+    assertEquals(2, second.code(), second.err());
+    assertTrue(
+        second
+            .err()
+            .contains(
+                "paths.models " + tmp.resolve("models") + ": in use by cxr train (pid " + pid),
+        second.err());
     train.destroyForcibly(); // SIGKILL: no shutdown hook runs
     assertTrue(train.waitFor(1, TimeUnit.MINUTES));
     assertTrue(
@@ -56,7 +57,7 @@ class CrashRecoveryIT {
 
     // what a killed process leaves: a half-written prepared folder and model temp, named by it;
     // beside them a live process's temp (ours) and a user's hidden files, which must stay
-    Path data = tmp.resolve("data");
+    Path data = tmp; // beside paths.prepared, where prepare stages its folder
     Path models = Files.createDirectories(tmp.resolve("models"));
     String host = tagOf(Owner.tempTag());
     Path deadDir =
@@ -70,6 +71,7 @@ class CrashRecoveryIT {
     Path user = Files.writeString(models.resolve(".model.zip.backup"), "mine");
 
     CxrJarIT.Run next = CxrJarIT.cxr(tmp, concat(new String[] {"train", "train.epochs=1"}, paths));
+    assertEquals(0, next.code(), "the killed process's lock died with it: " + next.err());
     String meta = Files.readString(runDir.resolve("meta.yaml"));
     assertTrue(meta.contains("status: 4"), "the dead process's run is FAILED: " + meta);
     assertTrue(
@@ -101,15 +103,7 @@ class CrashRecoveryIT {
   }
 
   private Process start(String... args) throws Exception {
-    Path jar = Path.of(System.getProperty("cxr.jar", "target/cxr.jar")).toAbsolutePath();
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar",
-                jar.toString()));
-    cmd.addAll(List.of(args));
-    return new ProcessBuilder(cmd)
+    return new ProcessBuilder(CxrJarIT.command(args))
         .directory(tmp.toFile())
         .redirectOutput(tmp.resolve("train.out").toFile())
         .redirectError(tmp.resolve("train.err").toFile())

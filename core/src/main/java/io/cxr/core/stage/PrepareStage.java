@@ -20,6 +20,7 @@ import io.cxr.core.data.SplitStats;
 import io.cxr.core.data.SplitWriter;
 import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.io.Hashing;
+import io.cxr.core.io.WorkspaceLock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -50,7 +51,15 @@ public final class PrepareStage {
       String manifestSha256,
       double seconds) {}
 
+  /** Prepares {@code source} into {@code outDir}, holding its lock (one writer at a time). */
   public static Result run(CxrConfig cfg, Path source, Path outDir, Reporter reporter) {
+    try (WorkspaceLock lock =
+        WorkspaceLock.acquire(outDir, false, "paths.prepared", "cxr prepare")) {
+      return prepare(cfg, source, outDir, reporter);
+    }
+  }
+
+  private static Result prepare(CxrConfig cfg, Path source, Path outDir, Reporter reporter) {
     long t0 = System.nanoTime();
     PreparedDataset.requireReplaceable(outDir);
     ImageDecoder.use(cfg.data().decoder());

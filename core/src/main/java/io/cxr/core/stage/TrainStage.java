@@ -1,5 +1,6 @@
 package io.cxr.core.stage;
 
+import io.cxr.core.CxrException;
 import io.cxr.core.Reporter;
 import io.cxr.core.config.ConfigLoader;
 import io.cxr.core.config.CxrConfig;
@@ -14,6 +15,7 @@ import io.cxr.core.eval.PrecisionRecallCurve;
 import io.cxr.core.eval.RocCurve;
 import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.io.Json;
+import io.cxr.core.io.WorkspaceLock;
 import io.cxr.core.model.BundleFiles;
 import io.cxr.core.model.ModelBundle;
 import io.cxr.core.model.ModelCard;
@@ -22,6 +24,7 @@ import io.cxr.core.tracking.RunInfo;
 import io.cxr.core.tracking.RunSpec;
 import io.cxr.core.tracking.TrackedRun;
 import io.cxr.core.tracking.Tracker;
+import io.cxr.core.train.Checkpoint;
 import io.cxr.core.train.EpochMetricsLogger;
 import io.cxr.core.train.Trainer;
 import io.cxr.core.train.TrainingListener;
@@ -61,14 +64,62 @@ public final class TrainStage {
   /** Trains and writes outputs, recording the run in {@code tracker}. */
   public static Trainer.Outcome run(
       CxrConfig cfg, TrainingListener listener, Reporter reporter, Tracker tracker) {
+    return run(cfg, listener, reporter, tracker, false);
+  }
+
+  /** The checkpoint folder of a config: {@code <paths.models>/checkpoint}. */
+  public static Path checkpointDir(CxrConfig cfg) {
+    return Path.of(cfg.paths().models()).resolve("checkpoint");
+  }
+
+  /**
+   * Trains, with a checkpoint after every epoch; with {@code resume}, continues the run a killed
+   * train left from its last checkpoint (same MLflow run, identical final metrics). The checkpoint
+   * is removed once the model files are written.
+   */
+  public static Trainer.Outcome run(
+      CxrConfig cfg,
+      TrainingListener listener,
+      Reporter reporter,
+      Tracker tracker,
+      boolean resume) {
+    Path models = Path.of(cfg.paths().models());
+    try (WorkspaceLock lock = WorkspaceLock.acquire(models, true, "paths.models", "cxr train")) {
+      return locked(cfg, listener, reporter, tracker, resume);
+    }
+  }
+
+  private static Trainer.Outcome locked(
+      CxrConfig cfg,
+      TrainingListener listener,
+      Reporter reporter,
+      Tracker tracker,
+      boolean resume) {
     PreparedDataset data = PreparedDataset.load(Path.of(cfg.paths().prepared()));
     String type = cfg.model().type();
+    Path ckpt = checkpointDir(cfg);
+    if (resume) {
+      Checkpoint.State st = Checkpoint.state(ckpt);
+      String exp = st.extra().get("experiment_id");
+      String id = st.extra().get("run_id");
+      TrackedRun run = exp == null || id == null ? null : tracker.resume(exp, id);
+      if (run == null) {
+        throw new CxrException(
+            "--resume: the checkpoint's run "
+                + id
+                + " is not in "
+                + tracker.describe()
+                + " (was tracking.local_dir changed?)");
+      }
+      return tracker.within(run, r -> train(cfg, data, listener, reporter, r, tracker, ckpt, true));
+    }
     RunSpec spec =
         RunSpec.of(
             cfg.experiment().name(),
             RunInfo.runName(cfg, "train", type),
             RunInfo.tags("train", type, data.manifestSha256()));
-    return tracker.within(spec, run -> train(cfg, data, listener, reporter, run, tracker));
+    return tracker.within(
+        spec, run -> train(cfg, data, listener, reporter, run, tracker, ckpt, false));
   }
 
   private static Trainer.Outcome train(
@@ -77,12 +128,23 @@ public final class TrainStage {
       TrainingListener listener,
       Reporter reporter,
       TrackedRun run,
-      Tracker tracker) {
+      Tracker tracker,
+      Path ckpt,
+      boolean resume) {
     reporter.info("tracking: run " + run.runId() + " in " + tracker.describe());
-    run.logParams(RunInfo.params(cfg));
+    if (!resume) {
+      run.logParams(RunInfo.params(cfg));
+    }
     TrainingListener both =
         TrainingListener.all(new EpochMetricsLogger(run, EpochMetricsLogger.TRAIN_KEYS), listener);
-    Trainer.Outcome outcome = Trainer.train(cfg, data, both, reporter);
+    Trainer.Outcome outcome =
+        Trainer.train(
+            cfg,
+            data,
+            both,
+            reporter,
+            true,
+            new Checkpoint.Plan(ckpt, resume, Checkpoint.runIds(run.experimentId(), run.runId())));
     Trainer.Outcome o =
         outcome.withModel(
             new ModelBundle(
@@ -97,6 +159,7 @@ public final class TrainStage {
       run.logArtifact(w.artifacts().resolve(f), "plots");
     }
     RunInfo.write(Path.of(cfg.paths().models()), run, tracker.describe());
+    AtomicFiles.deleteRecursively(ckpt); // the model is out: nothing left to resume
     return o;
   }
 

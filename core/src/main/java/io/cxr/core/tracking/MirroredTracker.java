@@ -69,7 +69,7 @@ public final class MirroredTracker implements Tracker {
     if (parentRunId != null) {
       all.put("mlflow.parentRunId", parentRunId);
     }
-    Run run = new Run(expId, runId, runName);
+    Run run = new Run(expId, runId, runName, start);
     all.forEach((k, v) -> local.setTag(expId, runId, k, v));
     if (remote != null) {
       run.mirror(
@@ -134,12 +134,44 @@ public final class MirroredTracker implements Tracker {
     return run;
   }
 
+  @Override
+  public TrackedRun resume(String experimentId, String runId) {
+    if (!Files.isRegularFile(local.runDir(experimentId, runId).resolve("meta.yaml"))) {
+      return null;
+    }
+    FileStore.StoredRun stored = local.read(experimentId, runId);
+    Run run = new Run(experimentId, runId, stored.runName(), stored.startTime());
+    local.writeRunMeta(experimentId, runId, stored.runName(), RunStatus.RUNNING, run.start, null);
+    Map<String, String> tags = new LinkedHashMap<>(RunJanitor.ownerTags());
+    tags.put("cxr.resumed", java.time.Instant.now().toString());
+    tags.forEach((k, v) -> local.setTag(experimentId, runId, k, v));
+    String rid = stored.tags().get("cxr.remote_run_id");
+    if (remote != null
+        && rid != null
+        && remote.display().equals(stored.tags().get("cxr.remote_uri"))) {
+      run.mirror(
+          () -> {
+            run.remoteArtifacts = remote.client().getRun(rid).getInfo().getArtifactUri();
+            run.remoteId = rid;
+            List<Service.RunTag> t = new ArrayList<>();
+            tags.forEach(
+                (k, v) -> t.add(Service.RunTag.newBuilder().setKey(k).setValue(v).build()));
+            remote.logBatch(rid, List.of(), List.of(), t);
+          });
+    } else if (remote != null) {
+      run.mirroring = false;
+      local.setTag(experimentId, runId, "cxr.sync_needed", "true");
+    }
+    open.add(run);
+    return run;
+  }
+
   /** One run, written locally and mirrored while the server answers. */
   private final class Run implements TrackedRun {
     private final String expId;
     private final String runId;
     private final String runName;
-    private final long start = System.currentTimeMillis();
+    private final long start;
     private volatile String remoteId;
     private volatile String remoteArtifacts;
     private volatile boolean mirroring = remote != null;
@@ -147,9 +179,14 @@ public final class MirroredTracker implements Tracker {
     private volatile boolean reopened;
 
     Run(String expId, String runId, String runName) {
+      this(expId, runId, runName, System.currentTimeMillis());
+    }
+
+    Run(String expId, String runId, String runName, long start) {
       this.expId = expId;
       this.runId = runId;
       this.runName = runName;
+      this.start = start;
     }
 
     void mirror(Runnable action) {

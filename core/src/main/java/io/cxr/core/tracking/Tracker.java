@@ -30,7 +30,19 @@ public interface Tracker {
    * a no-op.
    */
   default <T> T within(RunSpec spec, Function<TrackedRun, T> body) {
-    TrackedRun run = start(spec.experiment(), spec.runName(), spec.tags(), spec.parentRunId());
+    return within(start(spec.experiment(), spec.runName(), spec.tags(), spec.parentRunId()), body);
+  }
+
+  /**
+   * Continues a run that a killed process left (its checkpoint's run), or null when this tracker
+   * does not have it: RUNNING again, owned by this process, ended by this one.
+   */
+  default TrackedRun resume(String experimentId, String runId) {
+    return null;
+  }
+
+  /** The lifecycle of {@link #within(RunSpec, Function)} for a run already started or resumed. */
+  default <T> T within(TrackedRun run, Function<TrackedRun, T> body) {
     try {
       T result = body.apply(run);
       run.end(RunStatus.FINISHED);

@@ -61,4 +61,17 @@ public final class EarlyStopping implements TrainingListener {
   public int bestEpoch() {
     return bestEpoch;
   }
+
+  /** The best validation AUC so far (negative infinity before the first improvement). */
+  public double bestAuc() {
+    return bestAuc;
+  }
+
+  /** Takes up the state of a checkpoint (resume). */
+  void restore(double auc, int epoch, int staleEpochs, INDArray weights) {
+    this.bestAuc = auc;
+    this.bestEpoch = epoch;
+    this.stale = staleEpochs;
+    this.bestWeights = weights;
+  }
 }

@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Random;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The training loop: seeded shuffling and augmentation, class-weighted loss, validation AUC after
@@ -69,6 +70,20 @@ public final class Trainer {
       TrainingListener listener,
       Reporter reporter,
       boolean scoreTest) {
+    return train(cfg, data, listener, reporter, scoreTest, Checkpoint.Plan.NONE);
+  }
+
+  /**
+   * Trains, writing a checkpoint after every epoch into {@code plan.dir()} (when set), or
+   * continuing from the checkpoint there ({@code plan.resume()}).
+   */
+  public static Outcome train(
+      CxrConfig cfg,
+      PreparedDataset data,
+      TrainingListener listener,
+      Reporter reporter,
+      boolean scoreTest,
+      Checkpoint.Plan plan) {
     long t0 = System.nanoTime();
     ModelType type = cfg.model().modelType();
     CxrConfig.Train t = cfg.train();
@@ -76,7 +91,10 @@ public final class Trainer {
     PreparedDataset.Images val = data.split(Split.VAL);
     int size = data.imageSize();
     double[] weights = classWeights(t.classWeights(), train.y());
-    MultiLayerNetwork net = NetworkFactory.build(type.key(), cfg, size, weights);
+    Checkpoint.Loaded resumed =
+        plan.resume() ? Checkpoint.load(plan.dir(), cfg, data.manifestSha256()) : null;
+    MultiLayerNetwork net =
+        resumed != null ? resumed.network() : NetworkFactory.build(type.key(), cfg, size, weights);
     listener.onStart(type.key(), net.numParams(), train.n(), t.epochs());
     reporter.info(
         String.format(
@@ -95,14 +113,35 @@ public final class Trainer {
     EarlyStopping stopping =
         new EarlyStopping(
             t.earlyStopping().patience(), t.earlyStopping().minDelta(), () -> net.params().dup());
-    List<EpochRecord> history =
-        fit(
-            cfg,
-            net,
-            train,
-            val,
-            TrainingListener.all(stopping, listener, new CollapseGuard(cfg)),
-            stopping);
+    List<EpochRecord> history = new ArrayList<>();
+    double before = 0;
+    if (resumed != null) {
+      Checkpoint.State st = resumed.state();
+      stopping.restore(st.bestAuc(), st.bestEpoch(), st.stale(), resumed.bestWeights());
+      history.addAll(st.history());
+      before = st.seconds();
+      reporter.info(
+          String.format(
+              Locale.ROOT,
+              "resuming after epoch %d of %d (best epoch %d, val AUC %.4f) from %s",
+              st.epoch(),
+              t.epochs(),
+              st.bestEpoch(),
+              st.bestAuc(),
+              plan.dir()));
+    }
+    fit(
+        cfg,
+        net,
+        train,
+        val,
+        TrainingListener.all(stopping, listener, new CollapseGuard(cfg)),
+        stopping,
+        history,
+        plan,
+        data.manifestSha256(),
+        before,
+        t0);
     if (stopping.shouldStop()) {
       reporter.info(
           "early stop after epoch "
@@ -147,7 +186,7 @@ public final class Trainer {
     if (scoreTest) {
       splits.put(Split.TEST, BinaryMetrics.of(testLabels, testScores, threshold));
     }
-    double seconds = (System.nanoTime() - t0) / 1e9;
+    double seconds = before + (System.nanoTime() - t0) / 1e9;
     Map<String, Double> metrics =
         metrics(splits, threshold, bestEpoch, history, seconds, size, net);
     metrics.put("calibration_temperature", cal.temperature());
@@ -221,13 +260,18 @@ public final class Trainer {
   }
 
   /** The epochs: seeded shuffle and augmentation, one fit per batch, validation AUC after each. */
-  private static List<EpochRecord> fit(
+  private static void fit(
       CxrConfig cfg,
       MultiLayerNetwork net,
       PreparedDataset.Images train,
       PreparedDataset.Images val,
       TrainingListener listener,
-      EarlyStopping stopping) {
+      EarlyStopping stopping,
+      List<EpochRecord> history,
+      Checkpoint.Plan plan,
+      String manifest,
+      double secondsBefore,
+      long t0) {
     CxrConfig.Train t = cfg.train();
     int size = train.size();
     Augmenter augmenter =
@@ -235,11 +279,17 @@ public final class Trainer {
             ? new Augmenter(t.augment())
             : null;
     int[] order = new int[train.n()];
-    List<EpochRecord> history = new ArrayList<>();
     int batches = (train.n() + t.batchSize() - 1) / t.batchSize();
-    for (int epoch = 1; epoch <= t.epochs(); epoch++) {
+    if (stopping.shouldStop()) {
+      return; // resumed from the checkpoint of the epoch that stopped it
+    }
+    for (int epoch = history.size() + 1; epoch <= t.epochs(); epoch++) {
       long e0 = System.nanoTime();
-      Random rnd = new Random(cfg.seed() * 1_000_003L + epoch);
+      // every draw of an epoch (shuffle, augmentation, dropout) comes from generators seeded by
+      // (seed, epoch): a run resumed from a checkpoint continues exactly as it would have
+      long epochSeed = cfg.seed() * 1_000_003L + epoch;
+      Random rnd = new Random(epochSeed);
+      Nd4j.getRandom().setSeed(epochSeed);
       for (int i = 0; i < order.length; i++) {
         order[i] = i;
       }
@@ -272,11 +322,21 @@ public final class Trainer {
               CollapseGuard.spread(valScores));
       history.add(rec);
       listener.onEpoch(rec);
+      if (plan.dir() != null) {
+        Checkpoint.write(
+            plan.dir(),
+            net,
+            stopping,
+            history,
+            secondsBefore + (System.nanoTime() - t0) / 1e9,
+            cfg,
+            manifest,
+            plan.extra());
+      }
       if (stopping.shouldStop()) {
         break;
       }
     }
-    return history;
   }
 
   private static Map<String, Double> metrics(

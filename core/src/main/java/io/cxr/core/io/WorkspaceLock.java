@@ -1,0 +1,114 @@
+package io.cxr.core.io;
+
+import io.cxr.core.CxrException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+
+/**
+ * One writer per output: an exclusive OS file lock on {@code .<target>.cxr-lock} beside or inside
+ * the target, held while a command writes it. The operating system drops the lock when its process
+ * ends, however it ends, so a killed command never leaves the workspace locked. A second command on
+ * the same output is refused with a message naming the holder (read from the lock file).
+ */
+public final class WorkspaceLock implements AutoCloseable {
+  private final FileChannel channel;
+  private final FileLock lock;
+
+  private WorkspaceLock(FileChannel channel, FileLock lock) {
+    this.channel = channel;
+    this.lock = lock;
+  }
+
+  /**
+   * The lock file of {@code target}: beside it ({@code .<name>.cxr-lock}) for an output that is
+   * replaced as a whole (its parent must be writable anyway), inside it ({@code .cxr-lock}) for a
+   * folder that is written into.
+   */
+  public static Path fileOf(Path target, boolean inside) {
+    Path abs = target.toAbsolutePath();
+    return inside
+        ? abs.resolve(".cxr-lock")
+        : abs.resolveSibling("." + abs.getFileName() + ".cxr-lock");
+  }
+
+  /**
+   * Takes the lock of {@code target} for {@code command} (e.g. {@code cxr train}), or refuses.
+   *
+   * @param key the config key or option that named the target, for the message
+   * @param inside whether the lock file goes inside the target folder (see {@link #fileOf})
+   */
+  public static WorkspaceLock acquire(Path target, boolean inside, String key, String command) {
+    Path file = fileOf(target, inside);
+    FileChannel ch = null;
+    try {
+      Files.createDirectories(file.getParent());
+      ch =
+          FileChannel.open(
+              file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      FileLock l;
+      try {
+        l = ch.tryLock();
+      } catch (OverlappingFileLockException e) {
+        l = null; // held by this very process
+      }
+      if (l == null) {
+        String holder = holder(ch);
+        ch.close();
+        throw new CxrException(
+            key
+                + " "
+                + target
+                + ": in use by "
+                + (holder.isBlank() ? "another cxr command" : holder)
+                + "; wait for it to finish or write elsewhere");
+      }
+      String me =
+          command
+              + " (pid "
+              + Owner.pid()
+              + " on "
+              + Owner.host()
+              + ", since "
+              + Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+              + ")";
+      ch.truncate(0);
+      ch.write(ByteBuffer.wrap(me.getBytes(StandardCharsets.UTF_8)), 0);
+      ch.force(false);
+      return new WorkspaceLock(ch, l);
+    } catch (IOException e) {
+      if (ch != null) {
+        try {
+          ch.close();
+        } catch (IOException ignored) {
+          // nothing more to do
+        }
+      }
+      throw new CxrException(
+          key + " " + target + ": cannot lock " + file + " (" + e.getMessage() + ")", e);
+    }
+  }
+
+  private static String holder(FileChannel ch) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(512);
+    int n = ch.read(b, 0);
+    return n <= 0 ? "" : new String(b.array(), 0, n, StandardCharsets.UTF_8).trim();
+  }
+
+  @Override
+  public void close() {
+    try {
+      lock.release();
+      channel.close();
+    } catch (IOException ignored) {
+      // the lock dies with the channel or the process anyway
+    }
+  }
+}
