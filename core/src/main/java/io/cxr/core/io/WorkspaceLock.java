@@ -83,6 +83,10 @@ public final class WorkspaceLock implements AutoCloseable {
       ch.write(ByteBuffer.wrap(me.getBytes(StandardCharsets.UTF_8)), 0);
       ch.force(false);
       return new WorkspaceLock(ch, l);
+    } catch (java.nio.file.AccessDeniedException e) {
+      // a lock file another user made (a container running as root, say): go on unlocked rather
+      // than refuse work that is otherwise allowed
+      return new WorkspaceLock(null, null);
     } catch (IOException e) {
       if (ch != null) {
         try {
@@ -104,6 +108,9 @@ public final class WorkspaceLock implements AutoCloseable {
 
   @Override
   public void close() {
+    if (channel == null) {
+      return;
+    }
     try {
       lock.release();
       channel.close();
