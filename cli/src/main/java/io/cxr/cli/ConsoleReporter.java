@@ -43,12 +43,13 @@ public final class ConsoleReporter implements Reporter {
     @Override
     public void close() {
       if (total >= 1000) {
-        err.printf(
-            Locale.ROOT,
-            "%s: done, %,d in %.1f s%n",
-            task,
-            done,
-            (System.nanoTime() - start) / 1e9);
+        double secs = (System.nanoTime() - start) / 1e9;
+        if (done >= total) {
+          err.printf(Locale.ROOT, "%s: done, %,d in %.1f s%n", task, done, secs);
+        } else { // closed early: an error stopped the work
+          err.printf(
+              Locale.ROOT, "%s: stopped after %,d of %,d in %.1f s%n", task, done, total, secs);
+        }
         err.flush();
       }
     }

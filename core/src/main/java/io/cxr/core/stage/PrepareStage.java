@@ -1,5 +1,6 @@
 package io.cxr.core.stage;
 
+import io.cxr.core.CxrException;
 import io.cxr.core.Reporter;
 import io.cxr.core.config.ConfigLoader;
 import io.cxr.core.config.CxrConfig;
@@ -56,6 +57,15 @@ public final class PrepareStage {
     try (WorkspaceLock lock =
         WorkspaceLock.acquire(outDir, false, "paths.prepared", "cxr prepare")) {
       return prepare(cfg, source, outDir, reporter);
+    } catch (UncheckedIOException e) {
+      // a full disk, a read-only file system: say where, and that nothing was half-published
+      throw new CxrException(
+          "paths.prepared "
+              + outDir
+              + ": cannot write it ("
+              + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage())
+              + "); nothing was published, what was there before is unchanged",
+          e);
     }
   }
 
