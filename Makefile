@@ -9,7 +9,7 @@ ARGS  ?=
 
 .PHONY: help install venv jar download-data prepare train evaluate register optimize repro bench bench-smoke \
         test test-data test-post lint format mlflow push-data pull-data clean \
-        images image-cuda up down logs test-notebook test-dags test-e2e ci ci-act actionlint
+        images image-cuda up down logs test-notebook test-dags test-e2e ci ci-act actionlint mutation
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ repro: venv $(JAR) ## run the DVC pipeline (prepare -> train -> evaluate)
 
 test: ## the tests, exactly as CI runs them (Java, DAG and container tests)
 	scripts/test.sh
+
+mutation: ## PIT mutation testing of the fast packages; report in core/target/pit-reports/index.html
+	./mvnw -B -pl core -Pmutation test-compile org.pitest:pitest-maven:mutationCoverage
 
 test-notebook: ## the EDA notebook, executed with nbclient (needs the jar)
 	scripts/test.sh notebook
