@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -20,11 +21,7 @@ import picocli.CommandLine.Parameters;
           + "quality gate (exit 0 = passed, 1 = failed)."
     })
 final class EvaluateCommand extends BaseCommand {
-  @Option(
-      names = "--model",
-      paramLabel = "<zip|models:/name@alias>",
-      description = "model file or registry reference (default: <paths.models>/model.zip)")
-  String model;
+  @Mixin ModelOption model;
 
   @Option(
       names = "--data",
@@ -62,7 +59,7 @@ final class EvaluateCommand extends BaseCommand {
   @Override
   public Integer call() {
     CxrConfig cfg = config(overrides);
-    Path m = modelPath(cfg, model);
+    Path m = modelPath(cfg, model.ref);
     Path o = outDir != null ? outDir : Path.of(cfg.paths().reports());
     EvaluateStage.Result r =
         EvaluateStage.run(cfg, m, data, split, o, strict, reporter(), tracker(cfg));

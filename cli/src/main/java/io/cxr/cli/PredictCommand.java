@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -23,13 +24,7 @@ import picocli.CommandLine.Parameters;
         "Label images (files or folders) as NORMAL or PNEUMONIA with a saved model and "
             + "its threshold.")
 final class PredictCommand extends BaseCommand {
-  @Option(
-      names = "--model",
-      paramLabel = "<zip|models:/name@alias>",
-      description =
-          "model file or registry reference such as models:/cxr-pneumonia@champion "
-              + "(default: <paths.models>/model.zip)")
-  String model;
+  @Mixin ModelOption model;
 
   @Option(
       names = {"-o", "--output"},
@@ -87,7 +82,7 @@ final class PredictCommand extends BaseCommand {
       PredictStage.requireMapFolder(explain); // before the work, not after it
     }
     CxrConfig cfg = config(overrides);
-    Path m = modelPath(cfg, model);
+    Path m = modelPath(cfg, model.ref);
     ModelBundle bundle = ModelBundle.load(m);
     if (explainMethod != null) {
       if (explain == null) {

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -23,11 +24,7 @@ import picocli.CommandLine.Parameters;
           + " or Markdown with PNGs; logged to the model's MLflow run."
     })
 final class ReportCommand extends BaseCommand {
-  @Option(
-      names = "--model",
-      paramLabel = "<zip|models:/name@alias>",
-      description = "model file or registry reference (default: <paths.models>/model.zip)")
-  String model;
+  @Mixin ModelOption model;
 
   @Option(
       names = "--data",
@@ -68,7 +65,7 @@ final class ReportCommand extends BaseCommand {
   public Integer call() {
     CxrConfig cfg = config(overrides);
     ReportStage.Format f = ReportStage.Format.of(format);
-    Path m = modelPath(cfg, model);
+    Path m = modelPath(cfg, model.ref);
     Path prepared = data != null ? data : Path.of(cfg.paths().prepared());
     Path o = out != null ? out : ReportStage.defaultOut(cfg, f);
     ReportStage.Result r =

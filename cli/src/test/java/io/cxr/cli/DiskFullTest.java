@@ -44,18 +44,16 @@ class DiskFullTest {
       }
       Assumptions.abort(why);
     }
+    // shared isolated paths, with the models on the small file system (later overrides win)
     paths =
-        new String[] {
-          "paths.prepared=" + tmp.resolve("prepared"),
-          "paths.models=" + fs.resolve("models"),
-          "paths.artifacts=" + tmp.resolve("artifacts"),
-          "paths.reports=" + tmp.resolve("reports"),
-          "tracking.local_dir=" + tmp.resolve("mlruns"),
-          "tracking.uri=",
-          "train.epochs=1",
-          "model.cnn.filters=[8]",
-          "model.cnn.dense_units=16"
-        };
+        Stream.concat(
+                Stream.of(Cli.isolated(tmp)),
+                Stream.of(
+                    "paths.models=" + fs.resolve("models"),
+                    "train.epochs=1",
+                    "model.cnn.filters=[8]",
+                    "model.cnn.dense_units=16"))
+            .toArray(String[]::new);
   }
 
   @AfterAll

@@ -55,10 +55,7 @@ public final class Charts {
             .xAxisTitle(x)
             .yAxisTitle(y)
             .build();
-    style(chart.getStyler());
-    chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
-    chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
-    return chart;
+    return legendBelow(chart);
   }
 
   /** A bar chart with titles, in the common style (legend below). */
@@ -71,9 +68,15 @@ public final class Charts {
             .xAxisTitle(x)
             .yAxisTitle(y)
             .build();
-    style(chart.getStyler());
-    chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
-    chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+    return legendBelow(chart);
+  }
+
+  /** The common style with the legend in one row below the plot. */
+  private static <C extends Chart<?, ?>> C legendBelow(C chart) {
+    Styler s = chart.getStyler();
+    style(s);
+    s.setLegendPosition(Styler.LegendPosition.OutsideS);
+    s.setLegendLayout(Styler.LegendLayout.Horizontal);
     return chart;
   }
 
