@@ -69,12 +69,12 @@ public final class ConfigLoader {
         throw new CxrException("config file " + file + ": not found (expected a YAML file)");
       }
       JsonNode user;
-      try {
+      try (java.io.InputStream in = Files.newInputStream(file)) {
         user =
             Json.YAML
                 .reader()
                 .with(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
-                .readTree(Files.newInputStream(file));
+                .readTree(in);
       } catch (JsonProcessingException e) {
         String where =
             e.getLocation() == null
@@ -128,14 +128,23 @@ public final class ConfigLoader {
 
   /** Binds a complete tree (as written beside outputs) back to a record. */
   public static CxrConfig bind(JsonNode tree, String origin) {
+    CxrConfig bound;
     try {
-      return BINDER.treeToValue(tree, CxrConfig.class).validate();
+      bound = BINDER.treeToValue(tree, CxrConfig.class);
     } catch (UnrecognizedPropertyException e) {
       throw new CxrException(origin + ": unknown config key '" + path(e) + "'");
     } catch (JsonMappingException e) {
       throw new CxrException(origin + ": config key '" + path(e) + "': " + describe(e));
     } catch (JsonProcessingException e) {
       throw new CxrException(origin + ": " + firstLine(e.getOriginalMessage()));
+    }
+    try {
+      return bound.validate();
+    } catch (CxrException e) {
+      // say where the value came from (a file, or the defaults and overrides)
+      throw e.getMessage().startsWith(origin)
+          ? e
+          : new CxrException(origin + ": " + e.getMessage());
     }
   }
 
@@ -186,14 +195,14 @@ public final class ConfigLoader {
     for (int i = 0; i < parts.length - 1; i++) {
       JsonNode child = node.get(parts[i]);
       if (child == null || !child.isObject()) {
-        throw unknown(key, node, parts[i], join(parts, i));
+        throw unknown(override, key, node, parts[i], join(parts, i));
       }
       node = (ObjectNode) child;
     }
     String leaf = parts[parts.length - 1];
     JsonNode old = node.get(leaf);
     if (old == null) {
-      throw unknown(key, node, leaf, join(parts, parts.length - 1));
+      throw unknown(override, key, node, leaf, join(parts, parts.length - 1));
     }
     if (old.isObject()) {
       throw new CxrException(
@@ -252,9 +261,12 @@ public final class ConfigLoader {
     }
   }
 
-  private static CxrException unknown(String key, JsonNode parent, String part, String at) {
+  private static CxrException unknown(
+      String override, String key, JsonNode parent, String part, String at) {
     return new CxrException(
-        "unknown config key '"
+        "override '"
+            + override
+            + "': unknown config key '"
             + key
             + "' (no '"
             + part

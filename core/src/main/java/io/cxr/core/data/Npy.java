@@ -45,28 +45,47 @@ public final class Npy {
   /** The header of a .npy: dtype, shape, and its length in bytes. */
   public record Header(String dtype, int[] shape, int length) {}
 
-  /** Reads a whole array; {@code name} is used in error messages. */
+  /** The longest header cxr accepts (NumPy writes at most a few hundred bytes). */
+  static final int MAX_HEADER = 1 << 16;
+
+  /**
+   * Reads a whole array; {@code name} is used in error messages. Whatever the bytes, the result is
+   * an array or a {@link CxrException}: memory is allocated only for data that is really there (a
+   * header may declare any shape) and never beyond what the heap can hold.
+   */
   public static Array read(InputStream raw, String name) throws IOException {
     DataInputStream in = new DataInputStream(raw);
     Header h = readHeader(in, name);
-    long n = 1;
-    for (int d : h.shape()) {
-      n *= d;
-    }
+    long n = elements(h.shape(), name);
     int width = width(h.dtype(), name);
-    if (n * width > Integer.MAX_VALUE - 16) {
-      throw new CxrException(name + ": array " + Arrays.toString(h.shape()) + " too large");
+    long need = n * (width + Float.BYTES);
+    if (n * width > Integer.MAX_VALUE - 16 || need > headroom()) {
+      throw new CxrException(
+          name
+              + ": array "
+              + Arrays.toString(h.shape())
+              + " of "
+              + h.dtype()
+              + " too large ("
+              + need / (1 << 20)
+              + " MiB; the heap has "
+              + headroom() / (1 << 20)
+              + " MiB free: raise -Xmx or use smaller images)");
     }
-    byte[] bytes = new byte[(int) (n * width)];
-    try {
-      in.readFully(bytes);
-    } catch (EOFException e) {
+    // readNBytes grows its buffer with the data read: a short file that declares a huge shape
+    // costs what it holds, not what it claims
+    byte[] bytes = in.readNBytes((int) (n * width));
+    if (bytes.length < n * width) {
       throw new CxrException(
           name
               + ": truncated (header says shape "
               + Arrays.toString(h.shape())
               + " of "
               + h.dtype()
+              + ", "
+              + n * width
+              + " bytes; found "
+              + bytes.length
               + ")");
     }
     ByteBuffer buf =
@@ -92,28 +111,60 @@ public final class Npy {
     return new Array(h.dtype(), h.shape(), out);
   }
 
+  /** Bytes the heap can still give (max minus what is in use). */
+  private static long headroom() {
+    Runtime rt = Runtime.getRuntime();
+    return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+  }
+
+  /** The number of elements of a shape: no negative dimension, no overflow. */
+  static long elements(int[] shape, String name) {
+    long n = 1;
+    for (int d : shape) {
+      if (d < 0) {
+        throw new CxrException(
+            name + ": negative dimension in shape " + Arrays.toString(shape) + " of a .npy header");
+      }
+      n *= d;
+      if (n > Integer.MAX_VALUE) {
+        throw new CxrException(
+            name + ": shape " + Arrays.toString(shape) + " has more than 2^31 elements");
+      }
+    }
+    return n;
+  }
+
   /** Reads and checks the magic string and header dictionary. */
   public static Header readHeader(DataInputStream in, String name) throws IOException {
-    byte[] magic = new byte[6];
     try {
-      in.readFully(magic);
+      return parseHeader(in, name);
     } catch (EOFException e) {
-      throw new CxrException(name + ": not a .npy array (too short)");
+      throw new CxrException(name + ": not a .npy array (truncated header)");
     }
+  }
+
+  private static Header parseHeader(DataInputStream in, String name) throws IOException {
+    byte[] magic = new byte[6];
+    in.readFully(magic);
     if (!Arrays.equals(magic, MAGIC)) {
       throw new CxrException(name + ": not a .npy array (bad magic)");
     }
     int major = in.readUnsignedByte();
     in.readUnsignedByte();
-    int len;
+    long len;
     if (major == 1) {
       len = Short.toUnsignedInt(Short.reverseBytes(in.readShort()));
     } else if (major == 2 || major == 3) {
-      len = Integer.reverseBytes(in.readInt());
+      len = Integer.toUnsignedLong(Integer.reverseBytes(in.readInt()));
     } else {
-      throw new CxrException(name + ": unsupported .npy version " + major);
+      throw new CxrException(
+          name + ": unsupported .npy version " + major + " (expected 1, 2 or 3)");
     }
-    byte[] hb = new byte[len];
+    if (len > MAX_HEADER) {
+      throw new CxrException(
+          name + ": .npy header of " + len + " bytes (expected at most " + MAX_HEADER + ")");
+    }
+    byte[] hb = new byte[(int) len];
     in.readFully(hb);
     String header =
         new String(hb, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
@@ -121,7 +172,7 @@ public final class Npy {
     Matcher f = FORTRAN.matcher(header);
     Matcher s = SHAPE.matcher(header);
     if (!d.find() || !f.find() || !s.find()) {
-      throw new CxrException(name + ": malformed .npy header " + header.trim());
+      throw new CxrException(name + ": malformed .npy header " + oneLine(header));
     }
     if ("True".equals(f.group(1))) {
       throw new CxrException(name + ": Fortran-order arrays are not supported (expected C order)");
@@ -129,6 +180,13 @@ public final class Npy {
     String dtype = d.group(1);
     if (dtype.length() == 2) {
       dtype = "|" + dtype;
+    }
+    if (dtype.length() != 3 || "<>|=".indexOf(dtype.charAt(0)) < 0) {
+      throw new CxrException(
+          name
+              + ": unsupported dtype '"
+              + oneLine(dtype)
+              + "' (expected an integer, bool or float array)");
     }
     width(dtype, name);
     String[] dims = s.group(1).split(",");
@@ -141,11 +199,18 @@ public final class Npy {
                   try {
                     return Integer.parseInt(x.replace("L", ""));
                   } catch (NumberFormatException e) {
-                    throw new CxrException(name + ": bad shape in .npy header " + header.trim());
+                    throw new CxrException(name + ": bad shape in .npy header " + oneLine(header));
                   }
                 })
             .toArray();
-    return new Header(dtype, shape, 10 + len);
+    elements(shape, name);
+    return new Header(dtype, shape, (int) ((major == 1 ? 10 : 12) + len));
+  }
+
+  /** Header text for a one-line message: control characters shown as '?', at most 200 chars. */
+  private static String oneLine(String text) {
+    String t = text.trim().replaceAll("\\p{Cntrl}", "?");
+    return t.length() > 200 ? t.substring(0, 200) + "..." : t;
   }
 
   private static int width(String dtype, String name) {

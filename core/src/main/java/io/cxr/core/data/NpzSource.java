@@ -74,6 +74,9 @@ public final class NpzSource implements DataSource {
       }
     } catch (ZipException e) {
       throw new CxrException(name + ": not a valid npz/zip archive (" + e.getMessage() + ")");
+    } catch (IllegalArgumentException e) {
+      // the JDK's zip reader on a malformed entry name
+      throw new CxrException(name + ": not a valid npz/zip archive (malformed entry name)");
     } catch (IOException e) {
       throw new CxrException(name + ": cannot read (" + e.getMessage() + ")");
     }

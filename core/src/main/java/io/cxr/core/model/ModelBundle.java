@@ -75,7 +75,8 @@ public final class ModelBundle {
       try (InputStream in = zip.getInputStream(e)) {
         card = Json.JSON.readValue(in, ModelCard.class);
       }
-    } catch (ZipException e) {
+    } catch (ZipException | IllegalArgumentException e) {
+      // IllegalArgumentException: the JDK's zip reader on a malformed entry name
       throw new CxrException(
           "model "
               + file
@@ -93,6 +94,7 @@ public final class ModelBundle {
 
   public static ModelBundle load(Path file) {
     ModelCard card = readCard(file);
+    ArchiveCheck.check(file);
     try {
       Backend.useHelpers();
       return new ModelBundle(ModelSerializer.restoreMultiLayerNetwork(file.toFile(), false), card);
