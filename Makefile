@@ -9,7 +9,7 @@ ARGS  ?=
 
 .PHONY: help install venv jar download-data prepare train evaluate register optimize repro bench bench-smoke \
         test test-data test-post lint format mlflow push-data pull-data clean \
-        images image-cuda up down logs test-notebook test-dags test-e2e ci ci-act actionlint mutation
+        images image-cuda up down logs test-notebook test-dags test-e2e ci ci-act actionlint mutation fuzz
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ test: ## the tests, exactly as CI runs them (Java, DAG and container tests)
 
 mutation: ## PIT mutation testing of the fast packages; report in core/target/pit-reports/index.html
 	./mvnw -B -pl core -Pmutation test-compile org.pitest:pitest-maven:mutationCoverage
+
+fuzz: ## Jazzer fuzzing of the readers, SECONDS_PER_TARGET (default 60); findings in core/target/fuzz
+	scripts/fuzz.sh $${SECONDS_PER_TARGET:-60}
 
 test-notebook: ## the EDA notebook, executed with nbclient (needs the jar)
 	scripts/test.sh notebook

@@ -34,6 +34,14 @@ final class OptimizeCommand extends BaseCommand {
       description = "retrain the best config on train + val and evaluate it on test")
   boolean refit;
 
+  @Option(
+      names = "--resume",
+      description =
+          "continue a search that was killed: same parent run, the trials it finished are taken"
+              + " from its journal (artifacts/<experiment>/hpo/journal.json), not run again; give"
+              + " the same config and overrides as the killed search")
+  boolean resume;
+
   @Parameters(paramLabel = "key=value", description = "config overrides (e.g. hpo.trials=10)")
   List<String> args = new ArrayList<>();
 
@@ -44,7 +52,8 @@ final class OptimizeCommand extends BaseCommand {
     CxrConfig cfg = configOptions.resolve(overrides, List.of());
     Workspace.removeOrphans(cfg, reporter());
     OptimizeStage.Result r =
-        OptimizeStage.run(cfg, configOptions.file(), overrides, refit, tracker(cfg), reporter());
+        OptimizeStage.run(
+            cfg, configOptions.file(), overrides, refit, resume, tracker(cfg), reporter());
     long pruned = r.trials().stream().filter(t -> t.state() == TrialState.PRUNED).count();
     out()
         .printf(

@@ -3,7 +3,10 @@ package io.cxr.core.hpo;
 import io.cxr.core.config.CxrConfig;
 import java.util.Map;
 
-/** One search trial: its sampled params, how it ended, its validation AUC and its run. */
+/**
+ * One search trial: its sampled params, how it ended, its validation AUC, its run, and its
+ * best-so-far validation AUC per epoch (what the median pruner compares).
+ */
 public record Trial(
     int number,
     Map<String, Object> params,
@@ -14,4 +17,5 @@ public record Trial(
     double threshold,
     double seconds,
     String runId,
-    CxrConfig config) {}
+    CxrConfig config,
+    double[] curve) {}

@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 import org.deeplearning4j.arbiter.optimize.api.Candidate;
 import org.deeplearning4j.arbiter.optimize.api.CandidateGenerator;
 import org.deeplearning4j.arbiter.optimize.api.OptimizationResult;
@@ -29,6 +30,22 @@ public final class TrialLoop {
   /** Runs the trials and returns them in trial order. */
   public static List<Trial> run(
       CxrConfig.Hpo hpo, CandidateGenerator gen, TrialRunner runner, Reporter reporter) {
+    return run(hpo, gen, runner, reporter, Map.of(), t -> {});
+  }
+
+  /**
+   * Runs the trials, taking those in {@code journal} (a killed search's finished trials, by number)
+   * from it instead of training them again: the seeded generator proposes the same candidates in
+   * the same order, and each journal result goes back to it as before. {@code finished} sees every
+   * newly finished trial, in the order they finish.
+   */
+  public static List<Trial> run(
+      CxrConfig.Hpo hpo,
+      CandidateGenerator gen,
+      TrialRunner runner,
+      Reporter reporter,
+      Map<Integer, SearchJournal.Entry> journal,
+      Consumer<Trial> finished) {
     long t0 = System.nanoTime();
     long deadline = hpo.maxMinutes() > 0 ? t0 + (long) (hpo.maxMinutes() * 60e9) : Long.MAX_VALUE;
     ExecutorService pool =
@@ -59,6 +76,14 @@ public final class TrialLoop {
           @SuppressWarnings("unchecked")
           Map<String, Object> sample = (Map<String, Object>) c.getValue();
           int number = ++started;
+          SearchJournal.Entry before = journal.get(number);
+          if (before != null) {
+            Trial t = runner.replayed(number, sample, before);
+            trials.add(t);
+            gen.reportResults(new OptimizationResult(c, t.score(), c.getIndex(), null, null, null));
+            report(hpo, t, reporter, " (journal)");
+            continue;
+          }
           inFlight.put(number, c);
           done.submit(() -> runner.run(number, sample));
         }
@@ -69,17 +94,8 @@ public final class TrialLoop {
         Candidate<?> c = inFlight.remove(t.number());
         trials.add(t);
         gen.reportResults(new OptimizationResult(c, t.score(), c.getIndex(), null, null, null));
-        reporter.info(
-            String.format(
-                Locale.ROOT,
-                "trial %2d/%d  %-8s val_auc %.4f  epochs %2d  %5.1fs  %s",
-                t.number(),
-                hpo.trials(),
-                t.state(),
-                t.score(),
-                t.epochs(),
-                t.seconds(),
-                TrialReports.describe(t.params())));
+        finished.accept(t);
+        report(hpo, t, reporter, "");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -93,5 +109,20 @@ public final class TrialLoop {
     }
     trials.sort(Comparator.comparingInt(Trial::number));
     return trials;
+  }
+
+  private static void report(CxrConfig.Hpo hpo, Trial t, Reporter reporter, String from) {
+    reporter.info(
+        String.format(
+            Locale.ROOT,
+            "trial %2d/%d  %-8s val_auc %.4f  epochs %2d  %5.1fs  %s%s",
+            t.number(),
+            hpo.trials(),
+            t.state(),
+            t.score(),
+            t.epochs(),
+            t.seconds(),
+            TrialReports.describe(t.params()),
+            from));
   }
 }

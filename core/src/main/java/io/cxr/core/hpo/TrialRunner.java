@@ -74,6 +74,41 @@ public final class TrialRunner {
     }
   }
 
+  /**
+   * A trial a killed search finished, from its journal: the same params must come back from the
+   * seeded generator (else the search changed and cannot be resumed); a completed trial's curve
+   * goes back to the pruner.
+   */
+  public Trial replayed(int number, Map<String, Object> sample, SearchJournal.Entry e) {
+    Map<String, String> now = new LinkedHashMap<>();
+    sample.forEach((k, v) -> now.put(k, SearchSpace.flow(v)));
+    if (!now.equals(e.params())) {
+      throw new io.cxr.core.CxrException(
+          "--resume: trial "
+              + number
+              + " ran with "
+              + e.params()
+              + " but the search now proposes "
+              + now
+              + " (the search changed; start a new one without --resume)");
+    }
+    if (e.state() == TrialState.COMPLETE) {
+      pruner.complete(e.curve());
+    }
+    return new Trial(
+        number,
+        sample,
+        e.state(),
+        e.score(),
+        e.epochs(),
+        e.bestEpoch(),
+        e.threshold(),
+        e.seconds(),
+        e.runId(),
+        space.trialConfig(sample, configFile, baseOverrides),
+        e.curve());
+  }
+
   public Trial run(int number, Map<String, Object> sample) {
     long t0 = System.nanoTime();
     CxrConfig cfg = space.trialConfig(sample, configFile, baseOverrides);
@@ -127,7 +162,8 @@ public final class TrialRunner {
           o.metrics().get("threshold"),
           seconds(t0),
           run.runId(),
-          cfg);
+          cfg,
+          curve.stream().mapToDouble(Double::doubleValue).toArray());
     } catch (Pruned p) {
       double score = curve.get(curve.size() - 1);
       run.logMetrics(Map.of("val_auc", score), 0);
@@ -142,7 +178,8 @@ public final class TrialRunner {
           Double.NaN,
           seconds(t0),
           run.runId(),
-          cfg);
+          cfg,
+          curve.stream().mapToDouble(Double::doubleValue).toArray());
     } catch (RuntimeException e) {
       reporter.warn("trial " + number + " failed: " + e.getMessage());
       run.setTags(Map.of("trial_state", TrialState.FAILED.name()));
@@ -157,7 +194,8 @@ public final class TrialRunner {
           Double.NaN,
           seconds(t0),
           run.runId(),
-          cfg);
+          cfg,
+          curve.stream().mapToDouble(Double::doubleValue).toArray());
     }
   }
 

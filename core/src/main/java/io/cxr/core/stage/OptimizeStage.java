@@ -10,6 +10,7 @@ import io.cxr.core.data.PreparedDataset;
 import io.cxr.core.eval.MetricMaps;
 import io.cxr.core.hpo.Candidates;
 import io.cxr.core.hpo.MedianPruner;
+import io.cxr.core.hpo.SearchJournal;
 import io.cxr.core.hpo.SearchSpace;
 import io.cxr.core.hpo.Trial;
 import io.cxr.core.hpo.TrialLoop;
@@ -17,6 +18,7 @@ import io.cxr.core.hpo.TrialReports;
 import io.cxr.core.hpo.TrialRunner;
 import io.cxr.core.hpo.TrialState;
 import io.cxr.core.io.AtomicFiles;
+import io.cxr.core.io.Hashing;
 import io.cxr.core.io.Json;
 import io.cxr.core.tracking.RunInfo;
 import io.cxr.core.tracking.RunSpec;
@@ -25,6 +27,7 @@ import io.cxr.core.tracking.Tracker;
 import io.cxr.core.train.Trainer;
 import io.cxr.core.train.TrainingListener;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -32,6 +35,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 /**
  * {@code cxr optimize}: Arbiter proposes candidates (random, grid or genetic), cxr's trainer runs
@@ -59,20 +64,74 @@ public final class OptimizeStage {
       boolean refit,
       Tracker tracker,
       Reporter reporter) {
+    return run(base, configFile, baseOverrides, refit, false, tracker, reporter);
+  }
+
+  /**
+   * Runs a search; with {@code resume}, continues the one a killed process left (its journal in
+   * {@link #journal}): same parent run, finished trials taken from the journal, not re-run.
+   */
+  public static Result run(
+      CxrConfig base,
+      Path configFile,
+      List<String> baseOverrides,
+      boolean refit,
+      boolean resume,
+      Tracker tracker,
+      Reporter reporter) {
     long t0 = System.nanoTime();
     SearchSpace space = SearchSpace.of(base, baseOverrides, configFile);
     PreparedDataset data = PreparedDataset.load(Path.of(base.paths().prepared()));
     String type = base.model().type();
-    RunSpec spec =
-        RunSpec.of(
-            base.experiment().name(),
-            RunInfo.runName(base, "optimize", type),
-            RunInfo.tags("optimize", type, data.manifestSha256()));
-    return tracker.within(
-        spec,
+    Path journalFile = journal(base);
+    String signature = Hashing.sha256(ConfigLoader.toYaml(base));
+    SearchJournal prior = null;
+    TrackedRun resumed = null;
+    if (resume) {
+      prior = SearchJournal.read(journalFile);
+      if (!prior.signature().equals(signature)) {
+        throw new CxrException(
+            "--resume: the search journal "
+                + journalFile
+                + " is of another search (its config or overrides differ from these); give the"
+                + " killed search's command line again, or start a new search without --resume");
+      }
+      resumed = tracker.resume(prior.experimentId(), prior.parentRunId());
+      if (resumed == null) {
+        throw new CxrException(
+            "--resume: the search's parent run "
+                + prior.parentRunId()
+                + " is not in "
+                + tracker.describe()
+                + " (was tracking.local_dir changed?)");
+      }
+      reporter.info(
+          "resuming the search of parent run "
+              + prior.parentRunId()
+              + ": "
+              + prior.trials().size()
+              + " finished trial(s) from "
+              + journalFile);
+    } else if (Files.isRegularFile(journalFile)) {
+      reporter.warn(
+          "an unfinished search's journal ("
+              + journalFile
+              + ") is replaced by this new search; `cxr optimize --resume` would have continued it");
+    }
+    SearchJournal start = prior;
+    Function<TrackedRun, Result> body =
         parent -> {
           reporter.info(describe(base.hpo(), space, parent.runId(), tracker));
-          parent.logParams(RunInfo.params(base));
+          if (start == null) {
+            parent.logParams(RunInfo.params(base));
+          }
+          AtomicReference<SearchJournal> journal =
+              new AtomicReference<>(
+                  start != null
+                      ? start
+                      : new SearchJournal(
+                          signature, parent.experimentId(), parent.runId(), List.of()));
+          journal.get().save(journalFile);
           CxrConfig.Hpo hpo = base.hpo();
           MedianPruner pruner =
               new MedianPruner(
@@ -88,7 +147,13 @@ public final class OptimizeStage {
                   parent.runId(),
                   reporter);
           List<Trial> trials =
-              TrialLoop.run(hpo, Candidates.generator(base, space), runner, reporter);
+              TrialLoop.run(
+                  hpo,
+                  Candidates.generator(base, space),
+                  runner,
+                  reporter,
+                  journal.get().byNumber(),
+                  t -> journal.updateAndGet(j -> j.with(t)).save(journalFile));
           Trial best =
               trials.stream()
                   .filter(t -> t.state() == TrialState.COMPLETE)
@@ -113,9 +178,30 @@ public final class OptimizeStage {
                     "refit_test_f1", refitMetrics.get("test_f1")),
                 0);
           }
+          // the search is over: nothing is left to resume
+          try {
+            Files.deleteIfExists(journalFile);
+          } catch (java.io.IOException e) {
+            reporter.warn(
+                "cannot remove the search journal " + journalFile + ": " + e.getMessage());
+          }
           return new Result(
               trials, best, out, (System.nanoTime() - t0) / 1e9, parent.runId(), refitMetrics);
-        });
+        };
+    if (resumed != null) {
+      return tracker.within(resumed, body);
+    }
+    RunSpec spec =
+        RunSpec.of(
+            base.experiment().name(),
+            RunInfo.runName(base, "optimize", type),
+            RunInfo.tags("optimize", type, data.manifestSha256()));
+    return tracker.within(spec, body);
+  }
+
+  /** Where a search keeps its journal (for {@code --resume}) while it runs. */
+  public static Path journal(CxrConfig base) {
+    return base.experimentArtifacts().resolve("hpo").resolve("journal.json");
   }
 
   private static String describe(

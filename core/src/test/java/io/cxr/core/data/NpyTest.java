@@ -3,6 +3,7 @@ package io.cxr.core.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cxr.core.CxrException;
 import java.io.ByteArrayInputStream;
@@ -36,7 +37,74 @@ class NpyTest {
         assertThrows(
             CxrException.class,
             () -> Npy.read(new ByteArrayInputStream(b.toByteArray()), "short.npy"));
-    assertEquals("short.npy: truncated (header says shape [10] of |u1)", e.getMessage());
+    assertEquals(
+        "short.npy: truncated (header says shape [10] of |u1, 10 bytes; found 5)", e.getMessage());
+  }
+
+  // found by fuzzing (NpyFuzzTest): each threw another exception or allocated the declared size
+
+  @Test
+  void aHugeDeclaredShapeInAShortFileCostsOnlyWhatTheFileHolds() throws Exception {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    Npy.writeHeader(b, "|u1", 10_000, 10_000); // 100 MB declared, 3 bytes there
+    b.write(new byte[3]);
+    long before = allocated();
+    CxrException e = assertThrows(CxrException.class, () -> read(b.toByteArray()));
+    assertEquals(
+        "bomb.npy: truncated (header says shape [10000, 10000] of |u1, 100000000 bytes; found 3)",
+        e.getMessage());
+    assertTrue(
+        allocated() - before < 64L << 20,
+        "no 100 MB buffer (and its 400 MB of floats) for a 131-byte file");
+  }
+
+  @Test
+  void negativeAndOverflowingDimensionsAreRefused() throws Exception {
+    assertEquals(
+        "bomb.npy: negative dimension in shape [3, -2] of a .npy header",
+        assertThrows(CxrException.class, () -> read(header("|u1", "(3, -2)"))).getMessage());
+    assertEquals(
+        "bomb.npy: shape [65536, 65536] has more than 2^31 elements",
+        assertThrows(CxrException.class, () -> read(header("|u1", "(65536, 65536)"))).getMessage());
+  }
+
+  @Test
+  void truncatedHeadersAndHeaderLengthsBeyondTheFileAreOneLineErrors() {
+    byte[] magic = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0, -1, -1, -1, -1};
+    assertEquals(
+        "bomb.npy: .npy header of 4294967295 bytes (expected at most 65536)",
+        assertThrows(CxrException.class, () -> read(magic)).getMessage());
+    assertEquals(
+        "bomb.npy: not a .npy array (truncated header)",
+        assertThrows(CxrException.class, () -> read(java.util.Arrays.copyOf(magic, 7)))
+            .getMessage());
+  }
+
+  @Test
+  void aMalformedDtypeIsRefused() {
+    assertEquals(
+        "bomb.npy: unsupported dtype '<' (expected an integer, bool or float array)",
+        assertThrows(CxrException.class, () -> read(header("<", "(1,)"))).getMessage());
+  }
+
+  private static byte[] header(String descr, String shape) {
+    String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+    byte[] d = dict.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    ByteBuffer b = ByteBuffer.allocate(10 + d.length).order(ByteOrder.LITTLE_ENDIAN);
+    b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
+    b.putShort((short) d.length);
+    b.put(d);
+    return b.array();
+  }
+
+  private static Npy.Array read(byte[] bytes) throws java.io.IOException {
+    return Npy.read(new ByteArrayInputStream(bytes), "bomb.npy");
+  }
+
+  private static long allocated() {
+    return ((com.sun.management.ThreadMXBean)
+            java.lang.management.ManagementFactory.getThreadMXBean())
+        .getCurrentThreadAllocatedBytes();
   }
 
   @Test
