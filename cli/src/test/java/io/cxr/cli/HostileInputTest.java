@@ -293,7 +293,62 @@ class HostileInputTest {
             "train",
             "--resume",
             "paths.models={d}/m"));
+    c.add(
+        new Case(
+            "models folder holding a file cxr did not write",
+            2,
+            "holds config.yaml, which cxr did not write",
+            d -> {
+              copyTree(prepared, d.resolve("p"));
+              Files.writeString(
+                  Files.createDirectories(d.resolve("m")).resolve("config.yaml"), "mine");
+            },
+            "train",
+            "paths.prepared={d}/p",
+            "paths.models={d}/m"));
+    c.add(
+        new Case(
+            "artifacts folder holding a file cxr did not write",
+            2,
+            "holds roc_curve.png, which cxr did not write",
+            d -> {
+              copyTree(prepared, d.resolve("p"));
+              Files.writeString(
+                  Files.createDirectories(d.resolve("a/cxr")).resolve("roc_curve.png"), "mine");
+            },
+            "train",
+            "paths.prepared={d}/p",
+            "paths.models={d}/m",
+            "paths.artifacts={d}/a"));
     // --- evaluate
+    c.add(
+        new Case(
+            "evaluate -o a folder holding a file cxr did not write",
+            2,
+            "holds evaluation.md, which cxr did not write",
+            d ->
+                Files.writeString(
+                    Files.createDirectories(d.resolve("out")).resolve("evaluation.md"), "mine"),
+            "evaluate",
+            "--model",
+            "{model}",
+            "--data",
+            "{npz}",
+            "-o",
+            "{d}/out"));
+    c.add(
+        new Case(
+            "evaluate -o a file",
+            2,
+            "{d}/out: is a file",
+            d -> Files.writeString(d.resolve("out"), "mine"),
+            "evaluate",
+            "--model",
+            "{model}",
+            "--data",
+            "{npz}",
+            "-o",
+            "{d}/out"));
     c.add(
         new Case("model missing", 2, "{d}/none.zip", none, "evaluate", "--model", "{d}/none.zip"));
     c.add(

@@ -17,6 +17,7 @@ import io.cxr.core.eval.MetricMaps;
 import io.cxr.core.eval.QualityGate;
 import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.io.Json;
+import io.cxr.core.io.OutputFolder;
 import io.cxr.core.model.ModelBundle;
 import io.cxr.core.model.PixelCheck;
 import io.cxr.core.model.Scorer;
@@ -207,6 +208,7 @@ public final class EvaluateStage {
     metrics.put("threshold", model.card().threshold());
     QualityGate.Result gate = QualityGate.check(cfg.gate(), metrics);
 
+    OutputFolder.claim(out, outputs(), "output folder");
     Plots.confusionMatrix(
         bm.confusion(),
         String.format(Locale.ROOT, "Confusion matrix (threshold %.3f)", model.card().threshold()),

@@ -15,6 +15,7 @@ import io.cxr.core.eval.PrecisionRecallCurve;
 import io.cxr.core.eval.RocCurve;
 import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.io.Json;
+import io.cxr.core.io.OutputFolder;
 import io.cxr.core.io.WorkspaceLock;
 import io.cxr.core.model.BundleFiles;
 import io.cxr.core.model.ModelBundle;
@@ -51,6 +52,7 @@ public final class TrainStage {
           "roc_curve.png",
           "pr_curve.png",
           "training_curves.png",
+          "reliability.png",
           "history.csv",
           "roc_test.csv",
           "pr_test.csv",
@@ -100,6 +102,7 @@ public final class TrainStage {
     Path ckpt = checkpointDir(cfg);
     if (resume) {
       Checkpoint.State st = Checkpoint.state(ckpt);
+      claimOutputs(cfg);
       String exp = st.extra().get("experiment_id");
       String id = st.extra().get("run_id");
       TrackedRun run = exp == null || id == null ? null : tracker.resume(exp, id);
@@ -113,6 +116,7 @@ public final class TrainStage {
       }
       return tracker.within(run, r -> train(cfg, data, listener, reporter, r, tracker, ckpt, true));
     }
+    claimOutputs(cfg);
     RunSpec spec =
         RunSpec.of(
             cfg.experiment().name(),
@@ -164,7 +168,34 @@ public final class TrainStage {
   }
 
   /** Writes the plots, plot data and the model files of an outcome. */
+  /**
+   * Refuses, before any training, to write over files in {@code paths.models} or the artifacts
+   * folder that cxr did not write ({@link OutputFolder}).
+   */
+  public static void claimOutputs(CxrConfig cfg) {
+    Path models = Path.of(cfg.paths().models());
+    // both checked before either is marked: a refusal leaves nothing behind
+    boolean markModels = OutputFolder.check(models, MODEL_FILES, "paths.models");
+    boolean markArtifacts =
+        OutputFolder.check(cfg.experimentArtifacts(), PLOT_FILES, "paths.artifacts");
+    if (markModels) {
+      OutputFolder.mark(models, MODEL_FILES, "paths.models");
+    }
+    if (markArtifacts) {
+      OutputFolder.mark(cfg.experimentArtifacts(), PLOT_FILES, "paths.artifacts");
+    }
+  }
+
+  private static final List<String> MODEL_FILES =
+      List.of(
+          BundleFiles.MODEL,
+          BundleFiles.METRICS,
+          BundleFiles.TIMING,
+          BundleFiles.CONFIG,
+          BundleFiles.RUN);
+
   public static Written write(CxrConfig cfg, Trainer.Outcome o) {
+    claimOutputs(cfg);
     Path art = cfg.experimentArtifacts();
     writePlots(art, o);
     // the model last among the model files: metrics.json never describes a model not written

@@ -1,0 +1,69 @@
+package io.cxr.core.io;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cxr.core.CxrException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OutputFolderTest {
+  @TempDir Path tmp;
+
+  @Test
+  void aNewFolderIsCreatedAndMarked() {
+    Path dir = tmp.resolve("reports");
+    OutputFolder.claim(dir, List.of("evaluation.json"), "paths.reports");
+    assertTrue(Files.isRegularFile(dir.resolve(OutputFolder.MARKER)));
+  }
+
+  @Test
+  void anUnmarkedFolderWithoutTheNamedFilesIsClaimedAndItsFilesKept() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("home"));
+    Files.writeString(dir.resolve("notes.txt"), "mine");
+    OutputFolder.claim(dir, List.of("evaluation.json"), "-o");
+    assertTrue(Files.isRegularFile(dir.resolve(OutputFolder.MARKER)));
+    assertEquals("mine", Files.readString(dir.resolve("notes.txt")));
+  }
+
+  @Test
+  void aFileCxrWouldReplaceInAnUnmarkedFolderIsRefusedAndKept() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("conf"));
+    Files.writeString(dir.resolve("config.yaml"), "mine");
+    CxrException e =
+        assertThrows(
+            CxrException.class,
+            () -> OutputFolder.claim(dir, List.of("evaluation.json", "config.yaml"), "-o"));
+    assertEquals(
+        "-o "
+            + dir
+            + ": holds config.yaml, which cxr did not write (no .cxr-outputs marker in the"
+            + " folder); refusing to replace it: move it away or choose another folder",
+        e.getMessage());
+    assertEquals("mine", Files.readString(dir.resolve("config.yaml")));
+    assertFalse(Files.exists(dir.resolve(OutputFolder.MARKER)), "not claimed");
+  }
+
+  @Test
+  void aMarkedFolderIsCxrsToWriteIn() throws Exception {
+    Path dir = tmp.resolve("models");
+    OutputFolder.claim(dir, List.of("model.zip"), "paths.models");
+    Files.writeString(dir.resolve("model.zip"), "an earlier model");
+    OutputFolder.claim(dir, List.of("model.zip"), "paths.models"); // no exception
+  }
+
+  @Test
+  void aFileWhereTheFolderShouldBeIsRefused() throws Exception {
+    Path f = Files.writeString(tmp.resolve("reports"), "mine");
+    CxrException e =
+        assertThrows(
+            CxrException.class, () -> OutputFolder.claim(f, List.of("a.json"), "paths.reports"));
+    assertTrue(e.getMessage().startsWith("paths.reports " + f + ": is a file"), e.getMessage());
+    assertEquals("mine", Files.readString(f));
+  }
+}
