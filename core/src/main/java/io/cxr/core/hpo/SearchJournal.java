@@ -56,7 +56,7 @@ public record SearchJournal(
   }
 
   public SearchJournal {
-    trials = List.copyOf(trials);
+    trials = trials == null ? null : List.copyOf(trials);
   }
 
   /** A new journal with one more finished trial. */
