@@ -81,6 +81,15 @@ public final class Downloader {
       reporter.info(out + " is present and its MD5 matches; nothing to download");
       return new Result(out, true, size(out));
     }
+    if (Files.exists(out)) {
+      // cxr verifies a download before it takes this name: a file here that fails the check is
+      // not one cxr wrote
+      throw new CxrException(
+          out
+              + ": exists and is not the record's file (MD5 differs from "
+              + md5
+              + "); refusing to replace it: move it away, or set download.target");
+    }
     http.download(api.resolve(link), Map.of(), out, HttpFetcher.md5(md5), reporter);
     reporter.info("downloaded " + key + " (MD5 " + md5 + " verified) to " + out);
     return new Result(out, false, size(out));
@@ -102,6 +111,14 @@ public final class Downloader {
     if (Files.isRegularFile(done)) {
       reporter.info(folder + " is already extracted; nothing to download");
       return new Result(folder, true, 0);
+    }
+    if (Files.exists(folder)) {
+      throw new CxrException(
+          folder
+              + ": exists without the "
+              + done.getFileName()
+              + " marker of a finished cxr download; refusing to replace it: move it away, or"
+              + " set download.target");
     }
     String name = dataset.substring(dataset.indexOf('/') + 1) + ".zip";
     Path zip = target.resolve(name);

@@ -167,6 +167,20 @@ class DownloaderTest {
   }
 
   @Test
+  void aFileOfTheSameNameThatCxrDidNotWriteIsNotReplaced() throws Exception {
+    Path mine =
+        Files.createDirectories(tmp.resolve("raw/pneumoniamnist")).resolve("pneumoniamnist.npz");
+    Files.writeString(mine, "my own array");
+    CxrException e =
+        assertThrows(
+            CxrException.class, () -> Downloader.fetch(cfg(), Map.of(), null, Reporter.SILENT));
+    assertTrue(
+        e.getMessage().startsWith(mine + ": exists and is not the record's file"), e.getMessage());
+    assertEquals("my own array", Files.readString(mine));
+    assertEquals(0, npzRequests.get(), "nothing downloaded");
+  }
+
+  @Test
   void interruptedDownloadResumesWithRange() throws Exception {
     cutFirstNpzAt.set(1_000_000); // then the server stalls: the watchdog must cut it
     Downloader.Result r =
@@ -203,6 +217,19 @@ class DownloaderTest {
     assertEquals(List.of("null"), authSeenOnStorage, "no credentials sent to another origin");
     assertFalse(Files.exists(tmp.resolve("raw/kermany/__MACOSX")));
     assertFalse(KaggleCredentials.resolve(env, null).toString().contains(KEY));
+  }
+
+  @Test
+  void aKermanyFolderCxrDidNotExtractIsNotReplaced() throws Exception {
+    Map<String, String> env = Map.of("KAGGLE_USERNAME", USER, "KAGGLE_KEY", KEY);
+    Path mine = Files.createDirectories(tmp.resolve("raw/kermany/train/NORMAL"));
+    Files.writeString(mine.resolve("notes.txt"), "mine");
+    CxrException e =
+        assertThrows(
+            CxrException.class,
+            () -> Downloader.fetch(cfg("download.dataset=kermany"), env, null, Reporter.SILENT));
+    assertTrue(e.getMessage().contains("refusing to replace it"), e.getMessage());
+    assertEquals("mine", Files.readString(mine.resolve("notes.txt")));
   }
 
   @Test
