@@ -41,6 +41,66 @@ class NpyTest {
         "short.npy: truncated (header says shape [10] of |u1, 10 bytes; found 5)", e.getMessage());
   }
 
+  @Test
+  void everyDtypeReadsItsValuesInItsByteOrder() throws Exception {
+    assertArrayEquals(
+        new float[] {65535f, 1f},
+        values("<u2", ByteOrder.LITTLE_ENDIAN, 2, b -> b.putShort((short) -1).putShort((short) 1)));
+    assertArrayEquals(
+        new float[] {-1f, 2f},
+        values("<i2", ByteOrder.LITTLE_ENDIAN, 2, b -> b.putShort((short) -1).putShort((short) 2)));
+    assertArrayEquals(
+        new float[] {-3f, 70000f},
+        values(">i4", ByteOrder.BIG_ENDIAN, 4, b -> b.putInt(-3).putInt(70000)));
+    assertArrayEquals(
+        new float[] {4294967295f, 5f},
+        values("<u4", ByteOrder.LITTLE_ENDIAN, 4, b -> b.putInt(-1).putInt(5)));
+    assertArrayEquals(
+        new float[] {-7f, 1e12f},
+        values("<i8", ByteOrder.LITTLE_ENDIAN, 8, b -> b.putLong(-7).putLong(1_000_000_000_000L)));
+    assertArrayEquals(
+        new float[] {0.25f, -2.5f},
+        values(">f8", ByteOrder.BIG_ENDIAN, 8, b -> b.putDouble(0.25).putDouble(-2.5)));
+    assertArrayEquals(
+        new float[] {-1f, 127f},
+        values("|i1", ByteOrder.LITTLE_ENDIAN, 1, b -> b.put((byte) -1).put((byte) 127)));
+    assertArrayEquals(
+        new float[] {255f, 1f},
+        values("|u1", ByteOrder.LITTLE_ENDIAN, 1, b -> b.put((byte) -1).put((byte) 1)));
+  }
+
+  @Test
+  void theHeaderLengthIsWhatWriteHeaderWrites() throws Exception {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    Npy.writeHeader(b, "<f4", 3, 28, 28);
+    assertEquals(b.size(), Npy.headerLength("<f4", 3, 28, 28));
+    assertEquals(128, Npy.header("<f4", 100, 3).length, "padded to at least 100, in 64s");
+    Npy.Array a =
+        Npy.read(new ByteArrayInputStream(join(Npy.header("|u1", 300, 2), new byte[] {7, 9})), "x");
+    assertEquals("|u1[2]", a.toString());
+    assertEquals(2, a.size());
+  }
+
+  private interface Fill {
+    void into(ByteBuffer b);
+  }
+
+  private static float[] values(String dtype, ByteOrder order, int width, Fill fill)
+      throws Exception {
+    ByteBuffer data = ByteBuffer.allocate(2 * width).order(order);
+    fill.into(data);
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    Npy.writeHeader(b, dtype, 2);
+    b.write(data.array());
+    return Npy.read(new ByteArrayInputStream(b.toByteArray()), dtype).data();
+  }
+
+  private static byte[] join(byte[] a, byte[] b) {
+    byte[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
+  }
+
   // found by fuzzing (NpyFuzzTest): each threw another exception or allocated the declared size
 
   @Test

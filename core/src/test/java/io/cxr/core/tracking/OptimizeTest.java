@@ -151,7 +151,25 @@ class OptimizeTest extends MlflowFixture {
                 + " {key: model.cnn.filters, type: choice, values: [[8, 16]]}]");
     OptimizeStage.Result r = search(o);
     assertEquals(List.of(1, 2, 3), r.trials().stream().map(Trial::number).toList());
-    assertEquals(4, new FileStore(work.resolve("mlruns")).runs().size(), "parent + 3 trials");
+    List<FileStore.StoredRun> runs = new FileStore(work.resolve("mlruns")).runs();
+    assertEquals(4, runs.size(), "parent + 3 trials");
+    FileStore.StoredRun one = trialRun(runs, "trial-01");
+    FileStore.StoredRun two = trialRun(runs, "trial-02");
+    // with two at once, trials 1 and 2 start together: their runs overlap in time
+    assertTrue(
+        one.startTime() < two.endTime() && two.startTime() < one.endTime(),
+        "trial 1 ran "
+            + one.startTime()
+            + ".."
+            + one.endTime()
+            + ", trial 2 "
+            + two.startTime()
+            + ".."
+            + two.endTime());
+  }
+
+  private static FileStore.StoredRun trialRun(List<FileStore.StoredRun> runs, String name) {
+    return runs.stream().filter(r -> name.equals(r.runName())).findFirst().orElseThrow();
   }
 
   @Test

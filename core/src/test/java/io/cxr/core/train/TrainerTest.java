@@ -125,10 +125,15 @@ class TrainerTest {
             PreparedDataset.load(tmp.resolve("prepared")),
             new TrainingListener() {},
             Reporter.SILENT);
-    for (String k :
-        List.of("val_auc", "test_auc", "test_f1", "test_accuracy", "threshold", "train_f1")) {
-      assertEquals(first.metrics().get(k), again.metrics().get(k), 5e-4, k);
+    // exactly the same figures, as the README promises (metrics.json byte for byte); only the
+    // wall times differ
+    java.util.Map<String, Double> a = new java.util.TreeMap<>(first.metrics());
+    java.util.Map<String, Double> b = new java.util.TreeMap<>(again.metrics());
+    for (String k : List.of("train_seconds", "train_images_per_second")) {
+      a.remove(k);
+      b.remove(k);
     }
+    assertEquals(a, b);
   }
 
   @Test
