@@ -251,6 +251,18 @@ class CliEndToEndTest {
       assertEquals(0, r.code(), r.toString());
       assertTrue(r.out().contains("--config"), cmd + ": " + r.out());
     }
+    for (String cmd : List.of("optimize", "report")) {
+      Cli r = Cli.run(cmd, "--help");
+      assertEquals(0, r.code(), r.toString());
+      assertTrue(r.out().contains("--config") && r.out().contains("Usage: cxr " + cmd), r.out());
+    }
+    Cli runs = Cli.run("runs", "--help");
+    assertEquals(0, runs.code(), runs.toString());
+    assertTrue(runs.out().contains("sync"), runs.out());
+    Cli sync = Cli.run("runs", "sync", "--help");
+    assertEquals(0, sync.code(), sync.toString());
+    assertTrue(sync.out().contains("Usage: cxr runs sync"), sync.out());
+    assertTrue(Cli.run("optimize", "--help").out().contains("--resume"));
     Cli top = Cli.run("--help");
     assertTrue(top.out().contains("prepare") && top.out().contains("Exit codes"), top.out());
   }
