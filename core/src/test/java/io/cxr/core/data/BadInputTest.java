@@ -168,6 +168,34 @@ class BadInputTest {
   }
 
   @Test
+  void duplicatesAcrossSplitsCanBeKeptWithAWarning() {
+    cfg = TestData.config(tmp, "data.validation.cross_split_duplicates=warn");
+    java.util.List<String> warned = new java.util.ArrayList<>();
+    Reporter r =
+        new Reporter() {
+          @Override
+          public void info(String message) {}
+
+          @Override
+          public void warn(String message) {
+            warned.add(message);
+          }
+
+          @Override
+          public Progress progress(String task, long total) {
+            return Progress.NONE;
+          }
+        };
+    PrepareStage.Result res = PrepareStage.run(cfg, TestData.npz(), tmp.resolve("prepared"), r);
+    // nothing dropped: all 4,708 official train images stay, and the duplicates are named
+    assertEquals(4708, res.stats().get(Split.TRAIN).count());
+    assertEquals(0, res.stats().get(Split.TRAIN).droppedDuplicates());
+    assertTrue(warned.stream().anyMatch(w -> w.contains("duplicate")), "warned: " + warned);
+    assertTrue(
+        res.warnings().stream().anyMatch(w -> w.contains("duplicate")), res.warnings().toString());
+  }
+
+  @Test
   void tooFewOfAClassIsAnError() {
     cfg = TestData.config(tmp, "data.validation.min_class_fraction=0.45");
     src = TestData.npz();

@@ -168,6 +168,23 @@ class OptimizeTest extends MlflowFixture {
             + two.endTime());
   }
 
+  @Test
+  void noTrialStartsAfterMaxMinutes() {
+    Path work = tmp.resolve("max-minutes");
+    // 0.001 min = 60 ms: the first trial starts, and by its end the time is up
+    List<String> o =
+        overrides(
+            work,
+            "hpo.trials=5",
+            "hpo.max_minutes=0.001",
+            "train.epochs=1",
+            "hpo.space.cnn=[{key: model.cnn.filters, type: choice, values: [[8]]}]");
+    OptimizeStage.Result r = search(o);
+    assertEquals(1, r.trials().size(), "one trial of 5, then no further");
+    assertEquals(
+        2, new FileStore(work.resolve("mlruns")).runs().size(), "the parent and its one trial");
+  }
+
   private static FileStore.StoredRun trialRun(List<FileStore.StoredRun> runs, String name) {
     return runs.stream().filter(r -> name.equals(r.runName())).findFirst().orElseThrow();
   }
