@@ -251,6 +251,50 @@ class MlflowTrackingTest extends MlflowFixture {
     }
   }
 
+  @Test
+  void aSearchThatNeverReachedTheServerSyncsWithItsTrialsUnderTheRemoteParent() throws Exception {
+    Path work = tmp.resolve("offline-search");
+    List<String> o =
+        new ArrayList<>(
+            List.of(
+                "paths.prepared=" + prepared,
+                "paths.models=" + work.resolve("models"),
+                "paths.artifacts=" + work.resolve("artifacts"),
+                "tracking.local_dir=" + work.resolve("mlruns"),
+                "tracking.uri=",
+                "experiment.name=offline-search",
+                "hpo.output=" + work.resolve("best.yaml"),
+                "hpo.trials=2",
+                "train.epochs=1",
+                "hpo.space.cnn=[{key: model.cnn.filters, type: choice, values: [[8], [16]]}]"));
+    CxrConfig cfg = io.cxr.core.config.ConfigLoader.load(null, o);
+    io.cxr.core.stage.OptimizeStage.Result r =
+        io.cxr.core.stage.OptimizeStage.run(
+            cfg, null, o, false, Tracking.open(cfg, Map.of(), Reporter.SILENT), Reporter.SILENT);
+    try (MlflowRemote remote = Tracking.connect(server.uri(), Map.of())) {
+      RunSync.sync(new FileStore(work.resolve("mlruns")), remote, Reporter.SILENT);
+    }
+    JsonNode runs = runsOf("offline-search");
+    assertEquals(3, runs.size(), "the parent and its two trials");
+    String remoteParent = null;
+    List<String> parentsOfTrials = new ArrayList<>();
+    for (JsonNode run : runs) {
+      Map<String, String> tags = MlflowServer.kv(run.path("data").path("tags"));
+      assertEquals("FINISHED", run.path("info").path("status").asText());
+      if (tags.containsKey("mlflow.parentRunId")) {
+        parentsOfTrials.add(tags.get("mlflow.parentRunId"));
+      } else {
+        remoteParent = run.path("info").path("run_id").asText();
+      }
+    }
+    assertTrue(remoteParent != null, "one run without a parent");
+    // the trials point at the server's id of the parent, whatever the local id was
+    assertEquals(
+        List.of(remoteParent, remoteParent),
+        parentsOfTrials,
+        "nested under the parent (local parent id " + r.parentRunId() + ")");
+  }
+
   private static JsonNode runsOfOn(MlflowServer s, String experiment) throws Exception {
     String id =
         s.get("experiments/get-by-name?experiment_name=" + experiment)
