@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,12 +27,37 @@ final class MlflowServer implements AutoCloseable {
   private Process process;
   private final HttpClient http = HttpClient.newHttpClient();
 
+  /** Admin credentials when the server runs MLflow's basic-auth app, else null. */
+  private final String[] admin;
+
   MlflowServer(Path dir) throws IOException {
+    this(dir, null, null);
+  }
+
+  /**
+   * With {@code adminUser} set, the server runs MLflow's own basic-auth app ({@code --app-name
+   * basic-auth}): every request needs HTTP basic credentials; the admin is created from its config.
+   */
+  MlflowServer(Path dir, String adminUser, String adminPassword) throws IOException {
     this.dir = dir;
+    this.admin = adminUser == null ? null : new String[] {adminUser, adminPassword};
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       this.port = s.getLocalPort();
     }
     start();
+  }
+
+  private HttpRequest.Builder authorized(HttpRequest.Builder b) {
+    if (admin != null) {
+      b.header(
+          "Authorization",
+          "Basic "
+              + java.util.Base64.getEncoder()
+                  .encodeToString(
+                      (admin[0] + ":" + admin[1])
+                          .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+    return b;
   }
 
   String uri() {
@@ -58,6 +84,25 @@ final class MlflowServer implements AutoCloseable {
                 "1")
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()));
+    if (admin != null) {
+      Path ini = dir.resolve("basic_auth.ini");
+      Files.writeString(
+          ini,
+          "[mlflow]\n"
+              + "default_permission = READ\n"
+              + "database_uri = sqlite:///"
+              + dir.resolve("basic_auth.db")
+              + "\n"
+              + "admin_username = "
+              + admin[0]
+              + "\nadmin_password = "
+              + admin[1]
+              + "\nauthorization_function = mlflow.server.auth:authenticate_request_basic_auth\n");
+      pb.command().addAll(List.of("--app-name", "basic-auth"));
+      pb.environment().put("MLFLOW_AUTH_CONFIG_PATH", ini.toString());
+      // the auth app's CSRF protection needs a fixed key (a test value, loopback only)
+      pb.environment().put("MLFLOW_FLASK_SERVER_SECRET_KEY", "cxr-test-only-" + port);
+    }
     pb.environment().put("MLFLOW_DISABLE_TELEMETRY", "true");
     pb.environment().put("DO_NOT_TRACK", "1");
     process = pb.start();
@@ -70,7 +115,7 @@ final class MlflowServer implements AutoCloseable {
       try {
         HttpResponse<String> r =
             http.send(
-                HttpRequest.newBuilder(URI.create(uri() + "/health"))
+                authorized(HttpRequest.newBuilder(URI.create(uri() + "/health")))
                     .timeout(Duration.ofSeconds(2))
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -106,7 +151,8 @@ final class MlflowServer implements AutoCloseable {
   JsonNode get(String apiPath) throws Exception {
     HttpResponse<String> r =
         http.send(
-            HttpRequest.newBuilder(URI.create(uri() + "/api/2.0/mlflow/" + apiPath)).build(),
+            authorized(HttpRequest.newBuilder(URI.create(uri() + "/api/2.0/mlflow/" + apiPath)))
+                .build(),
             HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
       throw new AssertionError("GET " + apiPath + " -> " + r.statusCode() + " " + r.body());
@@ -117,7 +163,7 @@ final class MlflowServer implements AutoCloseable {
   JsonNode post(String apiPath, String json) throws Exception {
     HttpResponse<String> r =
         http.send(
-            HttpRequest.newBuilder(URI.create(uri() + "/api/2.0/mlflow/" + apiPath))
+            authorized(HttpRequest.newBuilder(URI.create(uri() + "/api/2.0/mlflow/" + apiPath)))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json))
                 .build(),
