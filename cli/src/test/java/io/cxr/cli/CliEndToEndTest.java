@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -212,6 +213,53 @@ class CliEndToEndTest {
     assertEquals(0, ok.code(), ok.toString());
     assertTrue(ok.out().contains("version 3"), ok.out());
     assertTrue(m.get("test_f1").asDouble() <= 1);
+  }
+
+  @Test
+  @Order(9)
+  void failedTrainEvaluateAndRegisterLeaveEarlierOutputsByteIdentical() throws Exception {
+    Map<String, String> before = digests("models", "reports", "artifacts");
+    // a training that diverges stops as collapsed (exit 4) and writes nothing
+    Cli collapsed =
+        Cli.run(
+            args(
+                "train",
+                "train.optimizer=sgd",
+                "train.learning_rate=9.0",
+                "train.epochs=8",
+                "train.early_stopping.patience=8",
+                "model.cnn.filters=[8, 16]",
+                "model.cnn.dense_units=32",
+                "experiment.name=e2e"));
+    assertEquals(4, collapsed.code(), collapsed.toString());
+    // an evaluate of a model that is no model (exit 2)
+    Path fake = Files.writeString(tmp.resolve("fake-model.zip"), "no");
+    Cli eval = Cli.run(args("evaluate", "--model", fake.toString()));
+    assertEquals(2, eval.code(), eval.toString());
+    // a register of it (exit 2)
+    Cli reg = Cli.run(args("register", "--model", fake.toString()));
+    assertEquals(2, reg.code(), reg.toString());
+    assertEquals(before, digests("models", "reports", "artifacts"), "byte for byte");
+  }
+
+  /** SHA-256 of every file under the folders (lock files aside), by relative path. */
+  private Map<String, String> digests(String... folders) throws Exception {
+    Map<String, String> m = new java.util.TreeMap<>();
+    for (String f : folders) {
+      Path dir = tmp.resolve(f);
+      if (!Files.isDirectory(dir)) {
+        continue;
+      }
+      try (Stream<Path> s = Files.walk(dir)) {
+        for (Path p : s.filter(Files::isRegularFile).toList()) {
+          if (!p.getFileName().toString().endsWith("cxr-lock")) {
+            m.put(tmp.relativize(p).toString(), io.cxr.core.io.Hashing.sha256(p));
+          }
+        }
+      }
+    }
+    assertTrue(m.keySet().stream().anyMatch(k -> k.endsWith("model.zip")), m.toString());
+    return m;
   }
 
   @Test

@@ -141,14 +141,22 @@ public final class TrainStage {
     }
     TrainingListener both =
         TrainingListener.all(new EpochMetricsLogger(run, EpochMetricsLogger.TRAIN_KEYS), listener);
-    Trainer.Outcome outcome =
-        Trainer.train(
-            cfg,
-            data,
-            both,
-            reporter,
-            true,
-            new Checkpoint.Plan(ckpt, resume, Checkpoint.runIds(run.experimentId(), run.runId())));
+    Trainer.Outcome outcome;
+    try {
+      outcome =
+          Trainer.train(
+              cfg,
+              data,
+              both,
+              reporter,
+              true,
+              new Checkpoint.Plan(
+                  ckpt, resume, Checkpoint.runIds(run.experimentId(), run.runId())));
+    } catch (io.cxr.core.train.TrainingCollapsed e) {
+      // a diverged run is nothing to resume: its checkpoint goes with it
+      AtomicFiles.deleteRecursively(ckpt);
+      throw e;
+    }
     Trainer.Outcome o =
         outcome.withModel(
             new ModelBundle(
