@@ -1,0 +1,60 @@
+package io.cxr.core.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cxr.core.CxrException;
+import io.cxr.core.tracking.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The local registry (MLflow's file-store layout): versions, aliases, tags, run metrics. */
+class FileStoreRegistryTest {
+  @TempDir Path tmp;
+
+  @Test
+  void versionsCountUpAndAnAliasPointsAtOne() {
+    FileStore store = new FileStore(tmp.resolve("mlruns"));
+    FileStoreRegistry reg = new FileStoreRegistry(store);
+    ModelRegistry.Version v1 = reg.createVersion("cxr", "run-a", Map.of("k", "1"));
+    ModelRegistry.Version v2 = reg.createVersion("cxr", "run-b", Map.of());
+    assertEquals("1", v1.version());
+    assertEquals("2", v2.version());
+    assertEquals("runs:/run-b/model", v2.source());
+    assertEquals(Optional.empty(), reg.byAlias("cxr", "champion"));
+    reg.setAlias("cxr", "champion", "1");
+    assertEquals("run-a", reg.byAlias("cxr", "champion").orElseThrow().runId());
+    reg.setAlias("cxr", "champion", "2");
+    assertEquals("2", reg.byAlias("cxr", "champion").orElseThrow().version());
+    reg.setVersionTags("cxr", "2", Map.of("gate", "passed"));
+    assertEquals(Map.of("gate", "passed"), reg.version("cxr", "2").orElseThrow().tags());
+    assertEquals(Map.of("k", "1"), reg.version("cxr", "1").orElseThrow().tags());
+    assertEquals(Optional.empty(), reg.version("cxr", "3"));
+    assertTrue(reg.describe().contains(tmp.resolve("mlruns/models").toString()));
+  }
+
+  @Test
+  void theRunsLastMetricValueAndItsModelFileAreFound() throws Exception {
+    FileStore store = new FileStore(tmp.resolve("mlruns"));
+    String exp = store.experimentId("e");
+    String run = store.createRun(exp, "train", 1L);
+    store.logMetric(exp, run, "test_f1", new FileStore.MetricPoint(1L, 0.8, 0));
+    store.logMetric(exp, run, "test_f1", new FileStore.MetricPoint(2L, 0.9, 1));
+    Path zip = Files.writeString(tmp.resolve("model.zip"), "zip");
+    store.logArtifact(exp, run, zip, "model");
+    FileStoreRegistry reg = new FileStoreRegistry(store);
+    assertEquals(Optional.of(0.9), reg.runMetric(run, "test_f1"));
+    assertEquals(Optional.empty(), reg.runMetric(run, "test_auc"));
+    assertEquals(Optional.empty(), reg.runMetric("no-such-run", "test_f1"));
+    ModelRegistry.Version v = reg.createVersion("cxr", run, Map.of());
+    assertEquals("zip", Files.readString(reg.fetchModel(v, tmp)));
+    ModelRegistry.Version orphan = reg.createVersion("cxr", "gone", Map.of());
+    CxrException e = assertThrows(CxrException.class, () -> reg.fetchModel(orphan, tmp));
+    assertTrue(e.getMessage().contains("run gone has no model/model.zip"), e.getMessage());
+  }
+}
