@@ -89,19 +89,29 @@ public class TrainingBenchmark {
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
     }
-    int px = size * size;
-    batches = new DataSet[Inputs.TENSOR_IMAGES / BATCH];
-    for (int b = 0; b < batches.length; b++) {
-      float[] fx = new float[BATCH * px];
-      System.arraycopy(x, b * BATCH * px, fx, 0, fx.length);
-      batches[b] =
-          new DataSet(
-              Scorer.features(fx, BATCH, size), Batches.oneHot(labels, order, b * BATCH, BATCH));
-    }
+    batches = batches(x, labels, size);
     augmenter = new Augmenter(cfg.train().augment());
     if (size == 64) {
       System.out.println(BackendInfo.describe(net));
     }
+  }
+
+  /** The benchmark's fixed batches of {@link #BATCH} images, in order, built once. */
+  static DataSet[] batches(float[] x, int[] labels, int size) {
+    int px = size * size;
+    int[] order = new int[labels.length];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    DataSet[] out = new DataSet[labels.length / BATCH];
+    for (int b = 0; b < out.length; b++) {
+      float[] fx = new float[BATCH * px];
+      System.arraycopy(x, b * BATCH * px, fx, 0, fx.length);
+      out[b] =
+          new DataSet(
+              Scorer.features(fx, BATCH, size), Batches.oneHot(labels, order, b * BATCH, BATCH));
+    }
+    return out;
   }
 
   @Benchmark

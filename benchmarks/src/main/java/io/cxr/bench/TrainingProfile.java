@@ -3,8 +3,6 @@ package io.cxr.bench;
 import io.cxr.core.config.ConfigLoader;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.model.NetworkFactory;
-import io.cxr.core.model.Scorer;
-import io.cxr.core.train.Batches;
 import java.util.List;
 import java.util.Locale;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -41,21 +39,11 @@ public final class TrainingProfile {
     CxrConfig cfg = ConfigLoader.load(null, List.of("train.batch_size=" + batch));
     MultiLayerNetwork net = NetworkFactory.build("cnn", cfg, size, new double[] {1.4, 0.8});
     net.setCacheMode(cache);
-    float[] x = Inputs.tensors(size);
-    int[] labels = Inputs.kermanyLabels(Inputs.kermany224().subList(0, Inputs.TENSOR_IMAGES));
-    int[] order = new int[Inputs.TENSOR_IMAGES];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
-    }
-    int px = size * size;
-    DataSet[] batches = new DataSet[Inputs.TENSOR_IMAGES / batch];
-    for (int b = 0; b < batches.length; b++) {
-      float[] fx = new float[batch * px];
-      System.arraycopy(x, b * batch * px, fx, 0, fx.length);
-      batches[b] =
-          new DataSet(
-              Scorer.features(fx, batch, size), Batches.oneHot(labels, order, b * batch, batch));
-    }
+    DataSet[] batches =
+        TrainingBenchmark.batches(
+            Inputs.tensors(size),
+            Inputs.kermanyLabels(Inputs.kermany224().subList(0, Inputs.TENSOR_IMAGES)),
+            size);
     System.out.println(BackendInfo.describe(net));
     for (int i = 0; i < 20; i++) { // warm-up: JIT, oneDNN primitive caches, workspaces
       net.fit(batches[i % batches.length]);

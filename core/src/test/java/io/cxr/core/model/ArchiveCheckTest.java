@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ArchiveCheckTest {
   private static final String SEED =
-      "/io/cxr/core/model/ModelBundleFuzzTestInputs/readsAnyModelFileOrRefusesWithOneLine/dense-4px.zip";
+      "/io/cxr/core/model/ModelBundleFuzzTestInputs/readsAnyModelFileOrRefusesWithOneLine/dense-4px-model";
 
   @TempDir Path tmp;
 
