@@ -175,7 +175,6 @@ public final class TrainStage {
     return o;
   }
 
-  /** Writes the plots, plot data and the model files of an outcome. */
   /**
    * Refuses, before any training, to write over files in {@code paths.models} or the artifacts
    * folder that cxr did not write ({@link OutputFolder}).
@@ -202,6 +201,7 @@ public final class TrainStage {
           BundleFiles.CONFIG,
           BundleFiles.RUN);
 
+  /** Writes the plots, plot data and the model files of an outcome. */
   public static Written write(CxrConfig cfg, Trainer.Outcome o) {
     claimOutputs(cfg);
     Path art = cfg.experimentArtifacts();
