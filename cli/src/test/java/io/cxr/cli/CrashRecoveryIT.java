@@ -26,11 +26,12 @@ class CrashRecoveryIT {
     String[] paths = Cli.isolated(tmp);
     CxrJarIT.Run prep =
         CxrJarIT.cxr(
-            tmp, concat(new String[] {"prepare", "--quiet", "--source", npz.toString()}, paths));
+            tmp,
+            Cli.concat(new String[] {"prepare", "--quiet", "--source", npz.toString()}, paths));
     assertEquals(0, prep.code(), prep.err());
 
     // a long training, killed with SIGKILL once its run has logged an epoch
-    Process train = start(concat(new String[] {"train", "train.epochs=200"}, paths));
+    Process train = start(Cli.concat(new String[] {"train", "train.epochs=200"}, paths));
     Path mlruns = tmp.resolve("mlruns");
     Path runDir = null;
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
@@ -42,7 +43,7 @@ class CrashRecoveryIT {
     assertTrue(Files.readString(runDir.resolve("meta.yaml")).contains("status: 1"), "RUNNING");
     long pid = train.pid();
     // one writer per workspace: a second train on the same paths is refused, naming the holder
-    CxrJarIT.Run second = CxrJarIT.cxr(tmp, concat(new String[] {"train"}, paths));
+    CxrJarIT.Run second = CxrJarIT.cxr(tmp, Cli.concat(new String[] {"train"}, paths));
     assertEquals(2, second.code(), second.err());
     assertTrue(
         second
@@ -70,7 +71,8 @@ class CrashRecoveryIT {
         Files.writeString(models.resolve(".model.zip.cxr-00000000-" + pid + "-c3.tmp"), "x");
     Path user = Files.writeString(models.resolve(".model.zip.backup"), "mine");
 
-    CxrJarIT.Run next = CxrJarIT.cxr(tmp, concat(new String[] {"train", "train.epochs=1"}, paths));
+    CxrJarIT.Run next =
+        CxrJarIT.cxr(tmp, Cli.concat(new String[] {"train", "train.epochs=1"}, paths));
     assertEquals(0, next.code(), "the killed process's lock died with it: " + next.err());
     String meta = Files.readString(runDir.resolve("meta.yaml"));
     assertTrue(meta.contains("status: 4"), "the dead process's run is FAILED: " + meta);
@@ -108,9 +110,5 @@ class CrashRecoveryIT {
         .redirectOutput(tmp.resolve("train.out").toFile())
         .redirectError(tmp.resolve("train.err").toFile())
         .start();
-  }
-
-  private static String[] concat(String[] a, String[] b) {
-    return Stream.concat(Stream.of(a), Stream.of(b)).toArray(String[]::new);
   }
 }

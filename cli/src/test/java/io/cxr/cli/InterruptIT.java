@@ -25,27 +25,22 @@ class InterruptIT {
   void ctrlCDuringTrainingEndsTheRunKilledAndKeepsTheCheckpoint() throws Exception {
     Path npz = Cli.sharedData().resolve("pneumoniamnist/pneumoniamnist.npz");
     String[] common =
-        Stream.concat(
-                Stream.of(Cli.isolated(tmp)),
-                Stream.of(
-                    "train.epochs=40",
-                    "train.early_stopping.patience=40",
-                    "model.cnn.filters=[8, 16]",
-                    "model.cnn.dense_units=32"))
-            .toArray(String[]::new);
+        Cli.concat(
+            Cli.isolated(tmp),
+            "train.epochs=40",
+            "train.early_stopping.patience=40",
+            "model.cnn.filters=[8, 16]",
+            "model.cnn.dense_units=32");
     CxrJarIT.Run prep =
         CxrJarIT.cxr(
             tmp,
-            Stream.concat(
-                    Stream.of("prepare", "--quiet", "--source", npz.toString()),
-                    Stream.concat(Stream.of(common), Stream.of("data.max_per_class=300")))
-                .toArray(String[]::new));
+            Cli.concat(
+                Cli.concat(new String[] {"prepare", "--quiet", "--source", npz.toString()}, common),
+                "data.max_per_class=300"));
     assertEquals(0, prep.code(), prep.err());
 
     Process p =
-        new ProcessBuilder(
-                CxrJarIT.command(
-                    Stream.concat(Stream.of("train"), Stream.of(common)).toArray(String[]::new)))
+        new ProcessBuilder(CxrJarIT.command(Cli.concat(new String[] {"train"}, common)))
             .directory(tmp.toFile())
             .redirectOutput(tmp.resolve("train.out").toFile())
             .redirectError(tmp.resolve("train.err").toFile())

@@ -31,7 +31,7 @@ class OptimizeResumeIT {
       throws Exception {
     Path npz = Cli.sharedData().resolve("pneumoniamnist/pneumoniamnist.npz");
     String[] common =
-        concat(
+        Cli.concat(
             Cli.isolated(tmp),
             "hpo.trials=4",
             "hpo.parallel=1",
@@ -40,29 +40,29 @@ class OptimizeResumeIT {
     CxrJarIT.Run prep =
         CxrJarIT.cxr(
             tmp,
-            concat(
-                concat(new String[] {"prepare", "--quiet", "--source", npz.toString()}, common),
+            Cli.concat(
+                Cli.concat(new String[] {"prepare", "--quiet", "--source", npz.toString()}, common),
                 "data.max_per_class=200"));
     assertEquals(0, prep.code(), prep.err());
 
     CxrJarIT.Run whole =
         CxrJarIT.cxr(
             tmp,
-            concat(
-                concat(new String[] {"optimize"}, common),
+            Cli.concat(
+                Cli.concat(new String[] {"optimize"}, common),
                 "paths.artifacts=" + tmp.resolve("whole"),
                 "hpo.output=" + tmp.resolve("whole/best.yaml")));
     assertEquals(0, whole.code(), whole.err());
     assertFalse(Files.exists(tmp.resolve("whole/cxr/hpo/journal.json")), "removed at the end");
 
     String[] killed =
-        concat(
+        Cli.concat(
             common,
             "paths.artifacts=" + tmp.resolve("killed"),
             "hpo.output=" + tmp.resolve("killed/best.yaml"));
     Path journal = tmp.resolve("killed/cxr/hpo/journal.json");
     Process p =
-        new ProcessBuilder(CxrJarIT.command(concat(new String[] {"optimize"}, killed)))
+        new ProcessBuilder(CxrJarIT.command(Cli.concat(new String[] {"optimize"}, killed)))
             .directory(tmp.toFile())
             .redirectOutput(tmp.resolve("killed.out").toFile())
             .redirectError(tmp.resolve("killed.err").toFile())
@@ -79,7 +79,8 @@ class OptimizeResumeIT {
         "killed after " + finished + " trials: " + Files.readString(tmp.resolve("killed.out")));
     String parent = Json.JSON.readTree(journal.toFile()).path("parentRunId").asText();
 
-    CxrJarIT.Run resumed = CxrJarIT.cxr(tmp, concat(new String[] {"optimize", "--resume"}, killed));
+    CxrJarIT.Run resumed =
+        CxrJarIT.cxr(tmp, Cli.concat(new String[] {"optimize", "--resume"}, killed));
     assertEquals(0, resumed.code(), resumed.out() + resumed.err());
     assertTrue(
         resumed.out().contains(finished + " finished trial(s)"), resumed.out() + resumed.err());
@@ -104,7 +105,8 @@ class OptimizeResumeIT {
     assertEquals("3", status(parentDir), "the parent run continued and FINISHED");
     assertTrue(Files.exists(parentDir.resolve("tags/cxr.resumed")));
 
-    CxrJarIT.Run again = CxrJarIT.cxr(tmp, concat(new String[] {"optimize", "--resume"}, killed));
+    CxrJarIT.Run again =
+        CxrJarIT.cxr(tmp, Cli.concat(new String[] {"optimize", "--resume"}, killed));
     assertEquals(2, again.code(), again.err());
     assertTrue(again.err().contains("no search journal"), again.err());
   }
@@ -158,9 +160,5 @@ class OptimizeResumeIT {
     } catch (IOException e) {
       return "";
     }
-  }
-
-  private static String[] concat(String[] a, String... b) {
-    return Stream.concat(Stream.of(a), Stream.of(b)).toArray(String[]::new);
   }
 }

@@ -25,7 +25,7 @@ class ResumeIT {
   void aTrainKilledAfterItsSecondEpochResumesToTheMetricsOfAnUninterruptedRun() throws Exception {
     Path npz = Cli.sharedData().resolve("pneumoniamnist/pneumoniamnist.npz");
     String[] common =
-        concat(
+        Cli.concat(
             Cli.isolated(tmp),
             "train.epochs=5",
             "model.cnn.filters=[8, 16]",
@@ -34,21 +34,23 @@ class ResumeIT {
     CxrJarIT.Run prep =
         CxrJarIT.cxr(
             tmp,
-            concat(
-                concat(new String[] {"prepare", "--quiet", "--source", npz.toString()}, common),
+            Cli.concat(
+                Cli.concat(new String[] {"prepare", "--quiet", "--source", npz.toString()}, common),
                 "data.max_per_class=300"));
     assertEquals(0, prep.code(), prep.err());
 
     CxrJarIT.Run whole =
         CxrJarIT.cxr(
             tmp,
-            concat(concat(new String[] {"train"}, common), "paths.models=" + tmp.resolve("whole")));
+            Cli.concat(
+                Cli.concat(new String[] {"train"}, common),
+                "paths.models=" + tmp.resolve("whole")));
     assertEquals(0, whole.code(), whole.err());
     assertFalse(Files.exists(tmp.resolve("whole/checkpoint")), "removed once the model is out");
 
-    String[] killed = concat(common, "paths.models=" + tmp.resolve("killed"));
+    String[] killed = Cli.concat(common, "paths.models=" + tmp.resolve("killed"));
     Process p =
-        new ProcessBuilder(CxrJarIT.command(concat(new String[] {"train"}, killed)))
+        new ProcessBuilder(CxrJarIT.command(Cli.concat(new String[] {"train"}, killed)))
             .directory(tmp.toFile())
             .redirectOutput(tmp.resolve("killed.out").toFile())
             .redirectError(tmp.resolve("killed.err").toFile())
@@ -66,7 +68,8 @@ class ResumeIT {
         "killed after epoch " + at + ": " + Files.readString(tmp.resolve("killed.out")));
     assertFalse(Files.exists(tmp.resolve("killed/model.zip")), "no model from the killed run");
 
-    CxrJarIT.Run resumed = CxrJarIT.cxr(tmp, concat(new String[] {"train", "--resume"}, killed));
+    CxrJarIT.Run resumed =
+        CxrJarIT.cxr(tmp, Cli.concat(new String[] {"train", "--resume"}, killed));
     assertEquals(0, resumed.code(), resumed.out() + resumed.err());
     assertTrue(resumed.out().contains("resuming after epoch " + at + " of 5"), resumed.out());
     assertEquals(
@@ -95,7 +98,7 @@ class ResumeIT {
     assertEquals(5, epochs, "one epoch_val_auc step per epoch, before and after the kill");
 
     // the checkpoint is gone once the model is out: nothing to resume
-    CxrJarIT.Run again = CxrJarIT.cxr(tmp, concat(new String[] {"train", "--resume"}, killed));
+    CxrJarIT.Run again = CxrJarIT.cxr(tmp, Cli.concat(new String[] {"train", "--resume"}, killed));
     assertEquals(2, again.code(), again.err());
     assertTrue(again.err().contains("no checkpoint"), again.err());
   }
@@ -108,9 +111,5 @@ class ResumeIT {
     } catch (Exception e) {
       return 0; // being replaced
     }
-  }
-
-  private static String[] concat(String[] a, String... b) {
-    return Stream.concat(Stream.of(a), Stream.of(b)).toArray(String[]::new);
   }
 }

@@ -170,22 +170,8 @@ class BadInputTest {
   @Test
   void duplicatesAcrossSplitsCanBeKeptWithAWarning() {
     cfg = TestData.config(tmp, "data.validation.cross_split_duplicates=warn");
-    java.util.List<String> warned = new java.util.ArrayList<>();
-    Reporter r =
-        new Reporter() {
-          @Override
-          public void info(String message) {}
-
-          @Override
-          public void warn(String message) {
-            warned.add(message);
-          }
-
-          @Override
-          public Progress progress(String task, long total) {
-            return Progress.NONE;
-          }
-        };
+    io.cxr.core.WarningRecorder r = new io.cxr.core.WarningRecorder();
+    List<String> warned = r.warnings;
     PrepareStage.Result res = PrepareStage.run(cfg, TestData.npz(), tmp.resolve("prepared"), r);
     // nothing dropped: all 4,708 official train images stay, and the duplicates are named
     assertEquals(4708, res.stats().get(Split.TRAIN).count());

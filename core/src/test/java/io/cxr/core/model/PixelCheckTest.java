@@ -5,9 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cxr.core.CxrException;
-import io.cxr.core.Reporter;
+import io.cxr.core.WarningRecorder;
 import io.cxr.core.data.ImageDecoder;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,22 +14,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class PixelCheckTest {
-  private final List<String> warnings = new ArrayList<>();
-  private final Reporter reporter =
-      new Reporter() {
-        @Override
-        public void info(String message) {}
-
-        @Override
-        public void warn(String message) {
-          warnings.add(message);
-        }
-
-        @Override
-        public Progress progress(String task, long total) {
-          return Progress.NONE;
-        }
-      };
+  private final WarningRecorder reporter = new WarningRecorder();
+  private final List<String> warnings = reporter.warnings;
 
   @AfterEach
   void autoDecoder() {
