@@ -18,16 +18,16 @@ record Cli(int code, String out, String err) {
     return new Cli(code, out.toString(), err.toString());
   }
 
-  /**
-   * Overrides that keep a test's outputs, runs and registry inside {@code tmp} (local MLflow store,
-   * no server).
-   */
   /** {@code a} followed by {@code b}, for building command lines. */
   static String[] concat(String[] a, String... b) {
     return java.util.stream.Stream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b))
         .toArray(String[]::new);
   }
 
+  /**
+   * Overrides that keep a test's outputs, runs and registry inside {@code tmp} (local MLflow store,
+   * no server).
+   */
   static String[] isolated(Path tmp) {
     return new String[] {
       "paths.prepared=" + tmp.resolve("prepared"),

@@ -24,8 +24,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Hostile input, one row each: the exit code, an error message that names the offending file, key
  * or value, exactly one error line, and no file left behind in the case's folder (MLflow's run
- * records and lock files excepted). Every command is covered; the model and prepared data the rows
- * need are made once, on real PneumoniaMNIST and Kermany images.
+ * records and lock files excepted). Every command is covered; the rows read the model and prepared
+ * data of the shared {@link TrainedWorkspace} (real Kermany images) and never write into them.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HostileInputTest {
@@ -48,29 +48,10 @@ class HostileInputTest {
   }
 
   @BeforeAll
-  void trainOnce(@TempDir Path dir) {
+  void sharedModel(@TempDir Path dir) {
     base = dir;
-    prepared = dir.resolve("prepared");
-    Path npz = Cli.sharedData().resolve("pneumoniamnist/pneumoniamnist.npz");
-    String[] iso = Cli.isolated(dir);
-    Cli p =
-        Cli.run(
-            Stream.concat(
-                    Stream.of("prepare", "--quiet", "--source", npz.toString()), Stream.of(iso))
-                .toArray(String[]::new));
-    assertEquals(0, p.code(), p.toString());
-    Cli t =
-        Cli.run(
-            Stream.concat(
-                    Stream.of(
-                        "train",
-                        "train.epochs=1",
-                        "model.cnn.filters=[8]",
-                        "model.cnn.dense_units=16"),
-                    Stream.of(iso))
-                .toArray(String[]::new));
-    assertEquals(0, t.code(), t.toString());
-    model = dir.resolve("models/model.zip");
+    prepared = TrainedWorkspace.prepared();
+    model = TrainedWorkspace.model();
   }
 
   static Stream<Case> cases() {

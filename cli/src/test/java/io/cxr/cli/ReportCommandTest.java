@@ -20,29 +20,22 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code cxr report} on the real Kermany folder and a model of the default architecture (2 epochs
  * on a subset, so the test stays short), rendered in headless Chromium.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ReportCommandTest {
   Path tmp;
   String[] paths;
 
-  @BeforeAll
-  void trainADefaultModelOnKermany(@TempDir Path dir) {
+  @BeforeEach
+  void ownCopyOfTheTrainedWorkspace(@TempDir Path dir) throws Exception {
     tmp = dir;
-    paths = Cli.isolated(tmp);
-    Path kermany = Cli.sharedData().resolve("chest_xray_224/train");
-    Cli prep = Cli.run(args("prepare", "--source", kermany.toString(), "data.max_per_class=150"));
-    assertEquals(0, prep.code(), prep.toString());
-    Cli train = Cli.run(args("train", "train.epochs=2"));
-    assertEquals(0, train.code(), train.toString());
+    paths = TrainedWorkspace.copy(tmp);
   }
 
   private String[] args(String... a) {
@@ -205,7 +198,7 @@ class ReportCommandTest {
             .resolve(run.path("run_id").asText());
     String statusBefore = Files.readString(runDir.resolve("meta.yaml"));
     // the model's own source is not external: nothing is added
-    Path kermany = Cli.sharedData().resolve("chest_xray_224/train");
+    Path kermany = TrainedWorkspace.source();
     Cli own = Cli.run(args("evaluate", "--data", kermany.toString(), "--split", "all"));
     assertTrue(own.code() == 0 || own.code() == 1, own.toString());
     assertFalse(Files.exists(runDir.resolve("metrics/external_auc")), "own source is not external");
