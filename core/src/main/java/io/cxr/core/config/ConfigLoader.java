@@ -296,26 +296,32 @@ public final class ConfigLoader {
 
   private static String describe(JsonMappingException e) {
     String m = firstLine(e.getOriginalMessage());
+    JsonNode d = defaults();
+    for (String part : path(e).replaceAll("\\[\\d+]$", "").split("\\.")) {
+      d = d.path(part);
+    }
     if (m.contains("Cannot coerce") || m.contains("Cannot deserialize value of type")) {
-      String key = path(e).replaceAll("\\[\\d+]$", "");
-      JsonNode d = defaults();
-      for (String part : key.split("\\.")) {
-        d = d.path(part);
-      }
       String got = m.replaceAll(".* from ([^(]*?) value.*", "$1").trim();
       String value = m.replaceAll(".*\\(\"([^\"]*)\"\\).*", "$1");
-      return "expected "
-          + kind(d)
-          + ", got "
-          + (value.equals(m) ? "a " + got.toLowerCase(java.util.Locale.ROOT) : "'" + value + "'");
+      return "expected " + kind(d) + ", got " + (value.equals(m) ? noun(got) : "'" + value + "'");
     }
-    if (e.getCause() != null && e.getCause() instanceof IllegalArgumentException iae) {
+    if (e.getCause() instanceof IllegalArgumentException iae) {
       return iae.getMessage();
     }
-    if (m.contains("Null value") || m.contains("Missing")) {
-      return "expected a value, got none";
+    if (m.contains("Null value") || m.contains("Missing") || m.contains("Cannot map `null`")) {
+      return "expected " + kind(d) + ", got none";
     }
     return m;
+  }
+
+  /** Jackson's name of a YAML node type, as the user wrote it. */
+  private static String noun(String jacksonType) {
+    return switch (jacksonType.toLowerCase(java.util.Locale.ROOT)) {
+      case "array" -> "a list";
+      case "object" -> "a mapping";
+      case "integer" -> "an integer";
+      default -> "a " + jacksonType.toLowerCase(java.util.Locale.ROOT);
+    };
   }
 
   /** What a default value's kind asks for, in words. */
@@ -334,7 +340,7 @@ public final class ConfigLoader {
     if (d.isNumber()) {
       return "a number";
     }
-    return "a value";
+    return d.isTextual() ? "a string" : "a value";
   }
 
   private static String firstLine(String s) {

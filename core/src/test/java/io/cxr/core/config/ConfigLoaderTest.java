@@ -136,7 +136,18 @@ class ConfigLoaderTest {
         "train.learning_rate=x|expected a number, got 'x'",
         "train.augment.enabled=maybe|expected true or false, got 'maybe'",
         "model.cnn.filters=[8, x]|expected a list of integers such as [16,32,64], got 'x'",
-        "model.cnn.filters=abc|expected a list of integers such as [16,32,64], got a string"
+        "model.cnn.filters=abc|expected a list of integers such as [16,32,64], got a string",
+        "model.cnn.filters=[[1]]|expected a list of integers such as [16,32,64], got a list",
+        "train.epochs=~|expected an integer, got none",
+        "train.epochs={a: 1}|expected an integer, got a mapping",
+        "experiment.name=null|expected a string, got none",
+        "experiment.name=[a, b]|expected a string, got a list",
+        "model.type=resnet|expected one of cnn, dense, got 'resnet'",
+        "train.normalization=zzz|expected one of per_image, none, got 'zzz'",
+        "tracking.local_dir=|expected a folder, got ''",
+        "hpo.space.cnn=[{key: train.l2, type: uniform, low: x, high: 1}]|expected a number, got 'x'",
+        "hpo.space.cnn=[{key: train.l2, kind: uniform}]|unknown field 'kind' (expected key, type,"
+            + " low, high, values)"
       })
   void aWrongTypeOnTheCommandLineBlamesTheOverrideAndSaysWhatWasExpected(
       String override, String expected) {
@@ -170,5 +181,37 @@ class ConfigLoaderTest {
     assertTrue(
         e.getMessage().startsWith("config file " + f + ": not valid YAML at line 2"),
         e.getMessage());
+  }
+
+  @Test
+  void aTextKeyKeepsAnOverrideAsTypedEvenWhenYamlWouldReadANumberOrABoolean() {
+    assertEquals(
+        "007", ConfigLoader.load(null, List.of("experiment.name=007")).experiment().name());
+    assertEquals(
+        "true", ConfigLoader.load(null, List.of("experiment.name=true")).experiment().name());
+    assertEquals(
+        7, ConfigLoader.load(null, List.of("train.epochs=007")).train().epochs(), "numbers stay");
+  }
+
+  @Test
+  void anOverrideWithoutAKeyOrAtTheTopLevelSaysWhatIsKnownThere() {
+    assertEquals(
+        "override '=5': expected section.key=value",
+        assertThrows(CxrException.class, () -> ConfigLoader.load(null, List.of("=5")))
+            .getMessage());
+    assertEquals(
+        "override 'bogus=1': unknown config key 'bogus' (no 'bogus' in the top level; known: seed,"
+            + " experiment, paths, data, model, train, gate, hpo, tracking, registry, download)",
+        assertThrows(CxrException.class, () -> ConfigLoader.load(null, List.of("bogus=1")))
+            .getMessage());
+  }
+
+  @Test
+  void aBadValueInAFileIsAttributedToTheFileOnce(@org.junit.jupiter.api.io.TempDir Path tmp)
+      throws Exception {
+    Path f = java.nio.file.Files.writeString(tmp.resolve("c.yaml"), "train:\n  epochs: 0\n");
+    assertEquals(
+        "config file " + f + ": config key 'train.epochs': expected a positive integer, got '0'",
+        assertThrows(CxrException.class, () -> ConfigLoader.load(f, List.of())).getMessage());
   }
 }
