@@ -112,10 +112,9 @@ public final class WorkspaceLock implements AutoCloseable {
       return;
     }
     try {
-      lock.release();
-      channel.close();
+      channel.close(); // releases the lock
     } catch (IOException ignored) {
-      // the lock dies with the channel or the process anyway
+      // the lock dies with the process anyway
     }
   }
 }

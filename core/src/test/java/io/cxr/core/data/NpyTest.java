@@ -168,6 +168,119 @@ class NpyTest {
   }
 
   @Test
+  void theTruncationMessageCountsBytesOfTheDtypesWidth() throws Exception {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    Npy.writeHeader(b, "<f4", 10);
+    b.write(new byte[5]);
+    assertEquals(
+        "bomb.npy: truncated (header says shape [10] of <f4, 40 bytes; found 5)",
+        assertThrows(CxrException.class, () -> read(b.toByteArray())).getMessage());
+  }
+
+  @Test
+  void anArrayBeyondTheHeapIsRefusedBySizeBeforeAnyRead() {
+    // 2^30 doubles: 8 GiB of bytes and 4 GiB of floats, declared by a 70-byte file
+    String msg =
+        assertThrows(CxrException.class, () -> read(header("<f8", "(1073741824,)"))).getMessage();
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile(
+                "bomb\\.npy: array \\[1073741824\\] of <f8 too large \\(12288 MiB; the heap has"
+                    + " (\\d+) MiB free: raise -Xmx or use smaller images\\)")
+            .matcher(msg);
+    assertTrue(m.matches(), msg);
+    Runtime rt = Runtime.getRuntime();
+    long free = Long.parseLong(m.group(1));
+    assertTrue(free <= rt.maxMemory() >> 20, "free " + free + " MiB is at most the heap");
+    assertTrue(
+        free >= ((rt.maxMemory() - rt.totalMemory()) >> 20) - 1,
+        "free " + free + " MiB is at least what the heap has not yet taken");
+  }
+
+  @Test
+  void aShapeOfExactly2To31MinusOneElementsIsCountedNotRefused() {
+    assertEquals(
+        Integer.MAX_VALUE, Npy.elements(new int[] {Integer.MAX_VALUE, 1}, "x"), "the bound itself");
+    assertEquals(0, Npy.elements(new int[] {0, Integer.MAX_VALUE}, "x"));
+    assertEquals(1, Npy.elements(new int[0], "x"), "a scalar");
+  }
+
+  @Test
+  void aScalarHasAnEmptyShapeAndOneValue() throws Exception {
+    Npy.Array a = read(join(header("<i2", "()"), new byte[] {7, 0}));
+    assertArrayEquals(new int[0], a.shape());
+    assertArrayEquals(new float[] {7}, a.data());
+  }
+
+  @Test
+  void aOneDimensionalShapeWithItsTrailingCommaReads() throws Exception {
+    Npy.Array a = read(join(header("|u1", "(3,)"), new byte[] {1, 0, 1}));
+    assertArrayEquals(new int[] {3}, a.shape());
+    assertArrayEquals(new float[] {1, 0, 1}, a.data());
+  }
+
+  @Test
+  void versionTwoAndThreeHeadersReadAndTheirLengthCountsTheLongerPrefix() throws Exception {
+    for (int version : new int[] {1, 2, 3}) {
+      byte[] h = header(version, "<i2", "(2,)", 0);
+      byte[] file = join(h, new byte[] {5, 0, -1, -1});
+      Npy.Header parsed =
+          Npy.readHeader(new java.io.DataInputStream(new ByteArrayInputStream(file)), "v.npy");
+      assertEquals(h.length, parsed.length(), "version " + version + ": magic, length and dict");
+      assertArrayEquals(new float[] {5, -1}, read(file).data(), "version " + version);
+    }
+  }
+
+  @Test
+  void aHeaderOfExactlyTheLargestAllowedLengthReads() throws Exception {
+    byte[] h = header(2, "|u1", "(1,)", 65536);
+    assertEquals(12 + 65536, h.length);
+    assertArrayEquals(new float[] {9}, read(join(h, new byte[] {9})).data());
+  }
+
+  @Test
+  void aMalformedHeaderIsQuotedWholeUpTo200CharactersAndCutAfter() {
+    String of200 = "x".repeat(200);
+    assertEquals(
+        "bomb.npy: malformed .npy header " + of200,
+        assertThrows(CxrException.class, () -> read(raw(of200))).getMessage());
+    assertEquals(
+        "bomb.npy: malformed .npy header " + of200 + "...",
+        assertThrows(CxrException.class, () -> read(raw(of200 + "y"))).getMessage());
+  }
+
+  /** A version-1 file whose header is {@code text} as it is. */
+  private static byte[] raw(String text) {
+    byte[] d = text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    ByteBuffer b = ByteBuffer.allocate(10 + d.length).order(ByteOrder.LITTLE_ENDIAN);
+    b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
+    b.putShort((short) d.length);
+    b.put(d);
+    return b.array();
+  }
+
+  /**
+   * A header of {@code version} (1: 2-byte length, 2 and 3: 4-byte length), its dictionary padded
+   * with spaces to {@code length} bytes (0: unpadded), as numpy writes it.
+   */
+  private static byte[] header(int version, String descr, String shape, int length) {
+    String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+    if (length > 0) {
+      dict = dict + " ".repeat(length - dict.length() - 1) + "\n";
+    }
+    byte[] d = dict.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    int prefix = version == 1 ? 10 : 12;
+    ByteBuffer b = ByteBuffer.allocate(prefix + d.length).order(ByteOrder.LITTLE_ENDIAN);
+    b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', (byte) version, 0});
+    if (version == 1) {
+      b.putShort((short) d.length);
+    } else {
+      b.putInt(d.length);
+    }
+    b.put(d);
+    return b.array();
+  }
+
+  @Test
   void notAnArrayIsAnError() {
     assertThrows(
         CxrException.class,

@@ -124,4 +124,13 @@ class BinaryMetricsTest {
     assertEquals(
         0.2, ThresholdSelector.choose("f1", 0.5, new int[] {1, 1}, new float[] {0.8f, 0.4f}), 1e-6);
   }
+
+  @Test
+  void ofTwoEquallyGoodThresholdsTheHigherIsChosen() {
+    // J = 0.5 after 0.9 (half the positives, no negative) and after 0.7 (all positives, half the
+    // negatives): the first, stricter one wins
+    int[] y = {1, 0, 1, 0};
+    float[] p = {0.9f, 0.8f, 0.7f, 0.6f};
+    assertEquals((0.9 + 0.8) / 2, ThresholdSelector.choose("youden", 0.5, y, p), 1e-6);
+  }
 }

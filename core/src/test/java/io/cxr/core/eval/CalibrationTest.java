@@ -94,6 +94,52 @@ class CalibrationTest {
   }
 
   @Test
+  void plattScalingReturnsTheMaximumLikelihoodFitNotJustANearbyOne() {
+    float[] shifted = new float[N];
+    for (int i = 0; i < N; i++) {
+      shifted[i] = (float) Temperature.apply(honest[i], 0.5, -1.5);
+    }
+    Calibration.Fit fit = Calibration.fitPlatt(labels, shifted);
+    // at the optimum the log-likelihood's gradient in (1/T, b) vanishes
+    double a = 1 / fit.temperature();
+    double ga = 0;
+    double gb = 0;
+    for (int i = 0; i < N; i++) {
+      double z = Calibration.logit(shifted[i]);
+      double r = Temperature.sigmoid(a * z + fit.bias()) - labels[i];
+      ga += r * z / N;
+      gb += r / N;
+    }
+    assertEquals(0, ga, 1e-6, "d NLL / d(1/T)");
+    assertEquals(0, gb, 1e-6, "d NLL / d b");
+  }
+
+  @Test
+  void plattScalingOfSeparableScoresStaysInsideTheTemperatureRange() {
+    int[] y = {0, 0, 0, 1, 1, 1};
+    float[] p = {0.2f, 0.3f, 0.4f, 0.6f, 0.7f, 0.8f};
+    Calibration.Fit fit = Calibration.fitPlatt(y, p);
+    assertTrue(
+        fit.temperature() >= Calibration.MIN_T && fit.temperature() < 1,
+        "sharpened, within range: " + fit);
+    assertTrue(Double.isFinite(fit.bias()) && Math.abs(fit.bias()) < 1e-3, "symmetric: " + fit);
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Calibration.fitPlatt(new int[] {1, 0}, new float[] {0.5f}));
+  }
+
+  @Test
+  void theNegativeLogLikelihoodIsAMeanOverImages() {
+    double[] zero = {0, 0, 0, 0};
+    assertEquals(Math.log(2), Calibration.nll(new int[] {1, 0, 1, 0}, zero, 1.0), 1e-12);
+    double[] logits = {2, -2};
+    // softplus(-1) for the positive at z = 2 / 2, softplus(-1) for the negative at z = -1
+    assertEquals(Math.log1p(Math.exp(-1)), Calibration.nll(new int[] {1, 0}, logits, 2.0), 1e-12);
+    assertEquals(40.0, Calibration.softplus(40.0), 0.0, "large arguments are themselves");
+    assertEquals(Math.log1p(Math.exp(29.0)), Calibration.softplus(29.0), 1e-12);
+  }
+
+  @Test
   void mismatchedOrEmptyInputIsRefused() {
     assertThrows(
         IllegalArgumentException.class,

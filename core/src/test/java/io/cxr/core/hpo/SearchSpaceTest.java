@@ -116,4 +116,43 @@ class SearchSpaceTest {
     CxrException e = assertThrows(CxrException.class, () -> space(override));
     assertTrue(e.getMessage().contains(part), e.getMessage());
   }
+
+  @Test
+  void uniformValuesAreNotExponentiatedAndLogUniformOnesAre() {
+    SearchSpace s =
+        space(
+            "hpo.space.cnn=[{key: train.learning_rate, type: log_uniform, low: 0.0001, high: 0.01},"
+                + " {key: model.cnn.dropout, type: uniform, low: 0.1, high: 0.5}]");
+    int i = 0;
+    for (var leaf : s.collectLeaves()) {
+      leaf.setIndices(i++);
+    }
+    assertEquals(2, s.collectLeaves().size());
+    assertEquals(s.keys(), List.copyOf(s.getNestedSpaces().keySet()));
+    assertTrue(!s.isLeaf(), "a space of leaves");
+    Map<String, Object> lo = s.getValue(new double[] {0, 0});
+    Map<String, Object> hi = s.getValue(new double[] {1, 1});
+    assertEquals(0.0001, (Double) lo.get("train.learning_rate"), 1e-15);
+    assertEquals(0.01, (Double) hi.get("train.learning_rate"), 1e-15);
+    assertEquals(0.1, (Double) lo.get("model.cnn.dropout"), 0);
+    assertEquals(0.5, (Double) hi.get("model.cnn.dropout"), 0);
+    // values are rounded to 6 significant digits, so that they read back exactly from YAML
+    assertEquals(
+        0.233333, (Double) s.getValue(new double[] {0, 1.0 / 3}).get("model.cnn.dropout"), 0);
+  }
+
+  @Test
+  void aRangeWhoseUpperEndIsNotAValidValueIsRefusedBeforeTheSearch() {
+    CxrException e =
+        assertThrows(
+            CxrException.class,
+            () ->
+                space(
+                    "hpo.space.cnn=[{key: model.cnn.dropout, type: uniform, low: 0.5, high:"
+                        + " 1.5}]"));
+    assertTrue(
+        e.getMessage().contains("config key 'model.cnn.dropout'")
+            && e.getMessage().contains("got '1.5'"),
+        e.getMessage());
+  }
 }

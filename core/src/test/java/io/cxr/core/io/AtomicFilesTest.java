@@ -37,4 +37,18 @@ class AtomicFilesTest {
       assertFalse(s.anyMatch(p -> p.getFileName().toString().endsWith(".tmp")));
     }
   }
+
+  @Test
+  void publishingAFolderOverAnEarlierOneLeavesOnlyTheNewOne() throws Exception {
+    Path target = tmp.resolve("prepared");
+    for (String content : new String[] {"first", "second"}) {
+      Path staged = AtomicFiles.tempDirBeside(target);
+      Files.writeString(Files.createDirectories(staged.resolve("sub")).resolve("x.npy"), content);
+      AtomicFiles.publishDir(staged, target);
+    }
+    assertEquals("second", Files.readString(target.resolve("sub/x.npy")));
+    try (Stream<Path> s = Files.list(tmp)) {
+      assertEquals(java.util.List.of(target), s.toList(), "no staged or old folder left");
+    }
+  }
 }

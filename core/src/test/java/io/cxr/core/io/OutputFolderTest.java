@@ -66,4 +66,12 @@ class OutputFolderTest {
     assertTrue(e.getMessage().startsWith("paths.reports " + f + ": is a file"), e.getMessage());
     assertEquals("mine", Files.readString(f));
   }
+
+  @Test
+  void checkSaysWhetherTheFolderStillNeedsItsMarker() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("out"));
+    assertTrue(OutputFolder.check(dir, List.of("a.json"), "-o"), "unmarked");
+    OutputFolder.claim(dir, List.of("a.json"), "-o");
+    assertFalse(OutputFolder.check(dir, List.of("a.json"), "-o"), "marked");
+  }
 }

@@ -52,4 +52,28 @@ class OwnerTest {
     assertTrue(Files.exists(staged), "this process's own staging folder stays");
     assertTrue(Files.exists(keep1) && Files.exists(keep2) && Files.exists(dir.resolve("out.txt")));
   }
+
+  @Test
+  void anOwnerWhoseStartIsUnknownOrUnreadableOrLaterIsNotGone() {
+    String later = java.time.Instant.now().plusSeconds(3600).toString();
+    assertFalse(Owner.gone(Owner.host(), Owner.pid(), ""), "alive, start unknown");
+    assertFalse(Owner.gone(Owner.host(), Owner.pid(), "yesterday"), "unreadable start");
+    assertFalse(Owner.gone(Owner.host(), Owner.pid(), later), "started before the owner said");
+    assertFalse(Owner.gone(Owner.host(), 0, ""), "pid 0 is no owner");
+    java.time.Instant started = java.time.Instant.parse(Owner.started());
+    assertTrue(started.isBefore(java.time.Instant.now()), started.toString());
+  }
+
+  @Test
+  void aSweepRemovesADeadOwnersStagingFolderWithItsContents(@TempDir Path dir) throws Exception {
+    String host = Owner.tempTag().split("-")[1];
+    long dead = deadPid();
+    Path orphan = Files.createDirectories(dir.resolve(".models.cxr-" + host + "-" + dead + "-q"));
+    Files.writeString(Files.createDirectories(orphan.resolve("sub")).resolve("model.zip"), "x");
+    List<String> said = new ArrayList<>();
+    assertEquals(List.of(orphan), Owner.sweep(List.of(dir), said::add));
+    assertFalse(Files.exists(orphan));
+    assertEquals(
+        List.of("removed " + orphan + ", left by cxr process " + dead + " which is gone"), said);
+  }
 }

@@ -1,5 +1,6 @@
 package io.cxr.core.io;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,6 +31,41 @@ class WorkspaceLockTest {
     Path prepared = tmp.resolve("data/prepared");
     try (WorkspaceLock l = WorkspaceLock.acquire(prepared, false, "paths.prepared", "x")) {
       assertTrue(Files.isRegularFile(tmp.resolve("data/.prepared.cxr-lock")), "beside");
+    }
+  }
+
+  @Test
+  void aRefusedWriterLeavesNoOpenFileAndAClosedLockCanBeTakenAgainInTheSameProcess(
+      @TempDir Path tmp) throws Exception {
+    Path models = tmp.resolve("models");
+    WorkspaceLock first = WorkspaceLock.acquire(models, true, "paths.models", "cxr train");
+    long before = openFiles();
+    for (int i = 0; i < 5; i++) {
+      assertThrows(
+          CxrException.class, () -> WorkspaceLock.acquire(models, true, "paths.models", "x"));
+    }
+    assertEquals(before, openFiles(), "each refusal closes the file it opened");
+    first.close();
+    WorkspaceLock.acquire(models, true, "paths.models", "cxr train").close();
+  }
+
+  @Test
+  void aLockFileThatCannotBeOpenedIsOneLineNamingIt(@TempDir Path tmp) throws Exception {
+    Path models = tmp.resolve("models");
+    Files.createDirectories(models.resolve(".cxr-lock")); // a folder where the lock file goes
+    CxrException e =
+        assertThrows(
+            CxrException.class,
+            () -> WorkspaceLock.acquire(models, true, "paths.models", "cxr train"));
+    assertTrue(
+        e.getMessage()
+            .startsWith("paths.models " + models + ": cannot lock " + models.resolve(".cxr-lock")),
+        e.getMessage());
+  }
+
+  private static long openFiles() throws Exception {
+    try (var s = Files.list(Path.of("/proc/self/fd"))) {
+      return s.count();
     }
   }
 }

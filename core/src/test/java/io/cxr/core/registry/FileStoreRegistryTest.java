@@ -57,4 +57,19 @@ class FileStoreRegistryTest {
     CxrException e = assertThrows(CxrException.class, () -> reg.fetchModel(orphan, tmp));
     assertTrue(e.getMessage().contains("run gone has no model/model.zip"), e.getMessage());
   }
+
+  @Test
+  void theRegisteredModelsMetaListsEveryAliasForMlflowsUi() throws Exception {
+    FileStoreRegistry reg = new FileStoreRegistry(new FileStore(tmp.resolve("mlruns")));
+    reg.createVersion("cxr", "run-a", Map.of());
+    reg.createVersion("cxr", "run-b", Map.of());
+    reg.setAlias("cxr", "champion", "1");
+    reg.setAlias("cxr", "challenger", "2");
+    reg.setAlias("cxr", "champion", "2");
+    com.fasterxml.jackson.databind.JsonNode meta =
+        io.cxr.core.io.Json.YAML.readTree(tmp.resolve("mlruns/models/cxr/meta.yaml").toFile());
+    assertEquals("cxr", meta.path("name").asText(), "the other fields are kept");
+    assertEquals("2", meta.path("aliases").path("champion").asText());
+    assertEquals("2", meta.path("aliases").path("challenger").asText(), "earlier aliases kept");
+  }
 }

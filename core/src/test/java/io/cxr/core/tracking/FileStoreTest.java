@@ -61,4 +61,72 @@ class FileStoreTest {
     assertEquals(1, s.runs().size());
     assertEquals(s.runDir(exp, run), tmp.resolve("mlruns").resolve(exp).resolve(run));
   }
+
+  @Test
+  void aNewStoreGetsMlflowsDefaultExperimentOnceAndIdsInMlflowsRange() throws Exception {
+    Path root = tmp.resolve("mlruns");
+    FileStore s = new FileStore(root);
+    for (int i = 0; i < 40; i++) {
+      String id = s.experimentId("e" + i);
+      // MLflow's file store: 18-digit positive ids, never 0 (the Default experiment's)
+      assertTrue(id.matches("[1-8][0-9]{17}"), id);
+    }
+    Path meta = root.resolve("0/meta.yaml");
+    assertTrue(Files.readString(meta).contains("name: Default"), Files.readString(meta));
+    Files.writeString(meta, Files.readString(meta).replace("Default", "Renamed by the user"));
+    s.experimentId("another");
+    assertTrue(Files.readString(meta).contains("Renamed by the user"), "written once, not again");
+  }
+
+  @Test
+  void aRunStartsWithMlflowsStandardTags() {
+    FileStore s = new FileStore(tmp.resolve("mlruns"));
+    String exp = s.experimentId("e");
+    FileStore.StoredRun r = s.read(exp, s.createRun(exp, "train-7", 5L));
+    assertEquals("train-7", r.tags().get("mlflow.runName"));
+    assertEquals("LOCAL", r.tags().get("mlflow.source.type"));
+    assertEquals("cxr", r.tags().get("mlflow.source.name"));
+    assertEquals(System.getProperty("user.name", "cxr"), r.tags().get("mlflow.user"));
+  }
+
+  @Test
+  void theRegistryAndHiddenFoldersAreNotExperiments() throws Exception {
+    Path root = tmp.resolve("mlruns");
+    FileStore s = new FileStore(root);
+    String real = s.experimentId("real");
+    for (String folder : List.of("models", ".trash")) {
+      Files.createDirectories(root.resolve(folder));
+      Files.writeString(
+          root.resolve(folder).resolve("meta.yaml"),
+          "experiment_id: '" + folder + "'\nlifecycle_stage: active\nname: decoy\n");
+    }
+    Files.createDirectories(root.resolve("stray-folder-without-meta"));
+    assertNotEquals("models", s.experimentId("decoy"));
+    assertNotEquals(".trash", s.experimentId("decoy"));
+    assertEquals(real, s.experimentId("real"));
+  }
+
+  @Test
+  void runsListParentsBeforeNestedRunsThenByStartTime() {
+    FileStore s = new FileStore(tmp.resolve("mlruns"));
+    String exp = s.experimentId("e");
+    String child = s.createRun(exp, "trial-0", 100L);
+    String parent = s.createRun(exp, "search", 300L);
+    String earlier = s.createRun(exp, "train", 200L);
+    s.setTag(exp, child, "mlflow.parentRunId", parent);
+    List<String> order = s.runs().stream().map(FileStore.StoredRun::runId).toList();
+    assertEquals(List.of(earlier, parent, child), order);
+  }
+
+  @Test
+  void aMetricLineWithoutAStepReadsAsStepZero() throws Exception {
+    FileStore s = new FileStore(tmp.resolve("mlruns"));
+    String exp = s.experimentId("e");
+    String run = s.createRun(exp, "r", 1L);
+    // older MLflow versions wrote "timestamp value" without a step
+    Files.writeString(s.runDir(exp, run).resolve("metrics/test_auc"), "1700 0.5\n1800 0.75 3\n");
+    assertEquals(
+        List.of(new FileStore.MetricPoint(1700, 0.5, 0), new FileStore.MetricPoint(1800, 0.75, 3)),
+        s.read(exp, run).metrics().get("test_auc"));
+  }
 }
