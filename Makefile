@@ -49,8 +49,9 @@ repro: venv $(JAR) ## run the DVC pipeline (prepare -> train -> evaluate)
 test: ## the tests, exactly as CI runs them (Java, DAG and container tests)
 	scripts/test.sh
 
-mutation: ## PIT mutation testing of the fast packages; report in core/target/pit-reports/index.html
+mutation: ## PIT mutation testing of the fast packages (incremental), then every survivor held to core/pit-survivors.tsv; report in core/target/pit-reports/index.html
 	./mvnw -B -pl core -Pmutation test-compile org.pitest:pitest-maven:mutationCoverage
+	python3 scripts/pit_survivors.py core/target/pit-reports/mutations.xml core/pit-survivors.tsv
 
 fuzz: ## Jazzer fuzzing of the readers, SECONDS_PER_TARGET (default 60); findings in core/target/fuzz
 	scripts/fuzz.sh $${SECONDS_PER_TARGET:-60}
