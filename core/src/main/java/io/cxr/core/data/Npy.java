@@ -54,12 +54,27 @@ public final class Npy {
    * header may declare any shape) and never beyond what the heap can hold.
    */
   public static Array read(InputStream raw, String name) throws IOException {
+    return read(raw, name, -1);
+  }
+
+  /** Bytes decoded at a time when the stream's length is known. */
+  private static final int CHUNK = 1 << 20;
+
+  /**
+   * {@link #read(InputStream, String)} of a stream whose length is known ({@code size} bytes, the
+   * header included; -1 when unknown). With the length known, a truncated array is refused before
+   * any allocation and the values are decoded a chunk at a time, so reading an array costs its
+   * floats and 1 MiB, not its bytes as well (for a 224 px training split, 0.7 GB less at its peak).
+   */
+  public static Array read(InputStream raw, String name, long size) throws IOException {
     DataInputStream in = new DataInputStream(raw);
     Header h = readHeader(in, name);
     long n = elements(h.shape(), name);
     int width = width(h.dtype(), name);
-    long need = n * (width + Float.BYTES);
-    if (n * width > Integer.MAX_VALUE - 16 || need > headroom()) {
+    long bytes = n * width;
+    boolean streamed = size >= 0;
+    long need = n * Float.BYTES + (streamed ? Math.min(bytes, CHUNK) : bytes);
+    if (bytes > Integer.MAX_VALUE - 16 || need > headroom()) {
       throw new CxrException(
           name
               + ": array "
@@ -72,29 +87,59 @@ public final class Npy {
               + headroom() / (1 << 20)
               + " MiB free: raise -Xmx or use smaller images)");
     }
-    // readNBytes grows its buffer with the data read: a short file that declares a huge shape
-    // costs what it holds, not what it claims
-    byte[] bytes = in.readNBytes((int) (n * width));
-    if (bytes.length < n * width) {
-      throw new CxrException(
-          name
-              + ": truncated (header says shape "
-              + Arrays.toString(h.shape())
-              + " of "
-              + h.dtype()
-              + ", "
-              + n * width
-              + " bytes; found "
-              + bytes.length
-              + ")");
-    }
-    ByteBuffer buf =
-        ByteBuffer.wrap(bytes)
-            .order(h.dtype().startsWith(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
-    float[] out = new float[(int) n];
+    ByteOrder order = h.dtype().startsWith(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
     String t = h.dtype().substring(1);
-    for (int i = 0; i < n; i++) {
-      out[i] =
+    if (!streamed) {
+      // readNBytes grows its buffer with the data read: a short file that declares a huge shape
+      // costs what it holds, not what it claims
+      byte[] all = in.readNBytes((int) bytes);
+      if (all.length < bytes) {
+        throw truncated(name, h, bytes, all.length);
+      }
+      float[] out = new float[(int) n];
+      decode(t, ByteBuffer.wrap(all).order(order), all, out, 0, (int) n);
+      return new Array(h.dtype(), h.shape(), out);
+    }
+    long present = Math.max(0, size - h.length());
+    if (present < bytes) {
+      throw truncated(name, h, bytes, present);
+    }
+    float[] out = new float[(int) n];
+    byte[] chunk = new byte[(int) Math.min(bytes, CHUNK)];
+    ByteBuffer buf = ByteBuffer.wrap(chunk).order(order);
+    int at = 0;
+    for (long left = bytes; left > 0; ) {
+      int len = (int) Math.min(chunk.length, left);
+      int got = in.readNBytes(chunk, 0, len);
+      if (got < len) {
+        throw truncated(name, h, bytes, bytes - left + got);
+      }
+      decode(t, buf, chunk, out, at, len / width);
+      at += len / width;
+      left -= len;
+    }
+    return new Array(h.dtype(), h.shape(), out);
+  }
+
+  private static CxrException truncated(String name, Header h, long bytes, long found) {
+    return new CxrException(
+        name
+            + ": truncated (header says shape "
+            + Arrays.toString(h.shape())
+            + " of "
+            + h.dtype()
+            + ", "
+            + bytes
+            + " bytes; found "
+            + found
+            + ")");
+  }
+
+  /** Decodes the first {@code count} values of {@code bytes} (viewed as {@code buf}) into out. */
+  private static void decode(
+      String t, ByteBuffer buf, byte[] bytes, float[] out, int at, int count) {
+    for (int i = 0; i < count; i++) {
+      out[at + i] =
           switch (t) {
             case "u1", "b1" -> bytes[i] & 0xff;
             case "i1" -> bytes[i];
@@ -108,7 +153,6 @@ public final class Npy {
             default -> throw new IllegalStateException(t);
           };
     }
-    return new Array(h.dtype(), h.shape(), out);
   }
 
   /** Bytes the heap can still give (max minus what is in use). */

@@ -185,7 +185,8 @@ public final class NpzSource implements DataSource {
 
   private static Npy.Array read(ZipFile zip, ZipEntry e, String name) throws IOException {
     try (InputStream in = zip.getInputStream(e)) {
-      return Npy.read(in, name + " key '" + e.getName().replace(".npy", "") + "'");
+      // the central directory's size (-1 when it has none) lets the array stream in chunks
+      return Npy.read(in, name + " key '" + e.getName().replace(".npy", "") + "'", e.getSize());
     }
   }
 

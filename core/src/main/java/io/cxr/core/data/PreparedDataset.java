@@ -165,8 +165,8 @@ public final class PreparedDataset {
         InputStream yin =
             new java.security.DigestInputStream(
                 new BufferedInputStream(Files.newInputStream(yf)), ymd)) {
-      x = Npy.read(in, xf.toString());
-      y = Npy.read(yin, yf.toString());
+      x = Npy.read(in, xf.toString(), Files.size(xf));
+      y = Npy.read(yin, yf.toString(), Files.size(yf));
       in.transferTo(OutputStream.nullOutputStream()); // trailing bytes count too
       yin.transferTo(OutputStream.nullOutputStream());
     } catch (IOException e) {

@@ -281,6 +281,53 @@ class NpyTest {
   }
 
   @Test
+  void aStreamOfKnownLengthDecodesChunkByChunkToTheSameValues() throws Exception {
+    int n = 300_000; // 1.2 MB of floats: more than one 1 MiB chunk
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    Npy.writeHeader(b, "<f4", n);
+    ByteBuffer data = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < n; i++) {
+      data.putFloat(i * 0.5f);
+    }
+    b.write(data.array());
+    b.write(new byte[] {1, 2, 3}); // trailing bytes are not the array's
+    byte[] file = b.toByteArray();
+    Npy.Array whole = Npy.read(new ByteArrayInputStream(file), "x.npy");
+    Npy.Array streamed = Npy.read(new ByteArrayInputStream(file), "x.npy", file.length);
+    assertArrayEquals(whole.data(), streamed.data());
+    assertEquals(149_999.5f, streamed.data()[n - 1]);
+    assertArrayEquals(new int[] {n}, streamed.shape());
+  }
+
+  @Test
+  void aStreamOfKnownLengthTooShortForItsShapeIsRefusedBeforeAllocating() throws Exception {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    Npy.writeHeader(b, "<f4", 10_000, 10_000); // 400 MB declared
+    b.write(new byte[8]);
+    byte[] file = b.toByteArray();
+    long before = allocated();
+    CxrException e =
+        assertThrows(
+            CxrException.class,
+            () -> Npy.read(new ByteArrayInputStream(file), "bomb.npy", file.length));
+    assertEquals(
+        "bomb.npy: truncated (header says shape [10000, 10000] of <f4, 400000000 bytes; found 8)",
+        e.getMessage());
+    assertTrue(allocated() - before < 16L << 20, "no 400 MB of floats for an 8-byte array");
+    // a length that overstates the stream: the missing bytes are found while reading
+    ByteArrayOutputStream c = new ByteArrayOutputStream();
+    Npy.writeHeader(c, "<i2", 4);
+    c.write(new byte[] {1, 0, 2, 0});
+    byte[] shortFile = c.toByteArray();
+    assertEquals(
+        "s.npy: truncated (header says shape [4] of <i2, 8 bytes; found 4)",
+        assertThrows(
+                CxrException.class,
+                () -> Npy.read(new ByteArrayInputStream(shortFile), "s.npy", shortFile.length + 4L))
+            .getMessage());
+  }
+
+  @Test
   void notAnArrayIsAnError() {
     assertThrows(
         CxrException.class,
