@@ -61,9 +61,12 @@ public final class Scorer {
         System.arraycopy(x, (from + i) * px, img, 0, px);
         InputNormalizer.apply(normalization, img, batch, i * px);
       }
-      INDArray probs = net.output(features(batch, b, size), false);
+      INDArray f = features(batch, b, size);
+      INDArray probs = net.output(f, false);
       float[] p1 = probs.getColumn(1).toFloatVector();
       System.arraycopy(p1, 0, out, from, b);
+      release(f);
+      release(probs);
     }
     return out;
   }
@@ -100,8 +103,25 @@ public final class Scorer {
     return Math.max(1, Math.min(BATCH, BATCH_PIXELS / (size * size)));
   }
 
+  /**
+   * Frees an array's native memory now instead of when the garbage collector finds it: with a large
+   * heap the collector runs rarely, and a batch's features and outputs piled up off-heap (a
+   * training at 224 px peaked at 5 GB resident). Arrays that do not own their memory are left.
+   */
+  public static void release(INDArray a) {
+    if (a == null || a.wasClosed()) {
+      return;
+    }
+    if (a.closeable()) {
+      a.close();
+    } else if (!a.isView() && a.data() != null && a.data().closeable()) {
+      a.data().close();
+    }
+  }
+
   /** Network input {@code [N, 1, S, S]} from N images of S x S. */
   public static INDArray features(float[] data, int n, int size) {
-    return Nd4j.createFromArray(data).reshape('c', n, 1, size, size);
+    // created in its shape (not a reshaped view), so that it owns its memory and can be released
+    return Nd4j.create(data, new long[] {n, 1, size, size}, 'c');
   }
 }

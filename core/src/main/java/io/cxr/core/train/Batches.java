@@ -43,6 +43,6 @@ public final class Batches {
     for (int i = 0; i < n; i++) {
       y[i * 2 + labels[index[from + i]]] = 1f;
     }
-    return Nd4j.createFromArray(y).reshape('c', n, 2);
+    return Nd4j.create(y, new long[] {n, 2}, 'c');
   }
 }

@@ -303,6 +303,8 @@ public final class Trainer {
                 train.x(), train.y(), order, from, n, size, t.normalizationMode(), augmenter, rnd);
         net.fit(ds);
         lossSum += net.score() * n;
+        Scorer.release(ds.getFeatures());
+        Scorer.release(ds.getLabels());
         listener.onBatch(epoch, b + 1, batches);
       }
       float[] valScores = Scorer.scores(net, t.normalizationMode(), val);

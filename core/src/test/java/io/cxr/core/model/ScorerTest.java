@@ -39,4 +39,17 @@ class ScorerTest {
       assertEquals(alone, all[i], 1e-6, "image " + i);
     }
   }
+
+  @Test
+  void releaseFreesAnArraysNativeMemoryOnceAndLeavesViews() {
+    org.nd4j.linalg.api.ndarray.INDArray a = Scorer.features(new float[2 * 4 * 4], 2, 4);
+    org.nd4j.linalg.api.ndarray.INDArray row =
+        a.get(org.nd4j.linalg.indexing.NDArrayIndex.point(0));
+    Scorer.release(row);
+    assertEquals(false, a.data().wasClosed(), "a view does not free its parent's memory");
+    Scorer.release(a);
+    assertEquals(true, a.data().wasClosed());
+    Scorer.release(a); // twice: nothing
+    Scorer.release(null);
+  }
 }
