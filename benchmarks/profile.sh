@@ -6,17 +6,10 @@
 # profiler with elapsed times). PyTorch: benchmarks/profile_torch.py (torch.profiler, self CPU
 # time per op and per group). Raw outputs land in the out-dir; the summary table is in the README.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
 out=${1:-benchmarks/target/profile}
+# shellcheck source=benchmarks/setup.sh
+source "$(dirname "$0")/setup.sh"
 mkdir -p "$out"
-export CXR_SHARED_DATA=${CXR_SHARED_DATA:-$(cd "$root/.." && pwd)/shared/data}
-export CXR_BENCH_INPUTS=$root/benchmarks/target/bench-inputs
-mkdir -p "$CXR_BENCH_INPUTS"
-./mvnw -B -q package -DskipTests -pl benchmarks -am
-cp="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
-java -cp "$cp" io.cxr.bench.Inputs "$CXR_BENCH_INPUTS" >/dev/null
-[ -x .venv-bench/bin/python ] || scripts/venv.sh benchmarks/requirements.txt .venv-bench
 for threads in 2 1; do
   for size in 64 128; do
     OMP_NUM_THREADS=$threads java -Xmx4g -cp "$cp" io.cxr.bench.TrainingProfile "$size" 40 \

@@ -48,6 +48,16 @@ def group(name):
     return "other"
 
 
+def time_steps(step, steps, warmup=20):
+    """Milliseconds per call of step(k) over `steps` calls, after `warmup` untimed ones."""
+    for k in range(warmup):
+        step(k)
+    t0 = time.perf_counter()
+    for k in range(steps):
+        step(k)
+    return (time.perf_counter() - t0) * 1000 / steps
+
+
 def main():
     x = np.load(sys.argv[1]).astype(np.float32)
     y = np.load(sys.argv[2]).astype(np.int64)
@@ -68,12 +78,7 @@ def main():
         loss_fn(net(bx), by).backward()
         opt.step()
 
-    for k in range(20):
-        step(k)
-    t0 = time.perf_counter()
-    for k in range(steps):
-        step(k)
-    step_ms = (time.perf_counter() - t0) * 1000 / steps
+    step_ms = time_steps(step, steps)
     with torch.no_grad():
         f0 = time.perf_counter()
         for k in range(steps):

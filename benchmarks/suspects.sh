@@ -7,17 +7,10 @@
 #   and the same net in SameDiff.
 # Run it on an otherwise idle machine: it measures speed.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
 out=${1:-benchmarks/target/suspects}
+# shellcheck source=benchmarks/setup.sh
+source "$(dirname "$0")/setup.sh"
 mkdir -p "$out"
-export CXR_SHARED_DATA=${CXR_SHARED_DATA:-$(cd "$root/.." && pwd)/shared/data}
-export CXR_BENCH_INPUTS=$root/benchmarks/target/bench-inputs
-mkdir -p "$CXR_BENCH_INPUTS"
-./mvnw -B -q package -DskipTests -pl benchmarks -am
-cp="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
-java -cp "$cp" io.cxr.bench.Inputs "$CXR_BENCH_INPUTS" >/dev/null
-[ -x .venv-bench/bin/python ] || scripts/venv.sh benchmarks/requirements.txt .venv-bench
 shift || true
 rounds=" ${*:-1 2} "
 results="$out/results.txt"

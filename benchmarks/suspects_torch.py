@@ -9,14 +9,13 @@ Usage: suspects_torch.py train|infer <tensors.npy> <labels.npy> <size> <batch> <
 
 import os
 import sys
-import time
 
 import numpy as np
 import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from profile_torch import net_for  # noqa: E402
+from profile_torch import net_for, time_steps  # noqa: E402
 
 
 def main():
@@ -49,12 +48,7 @@ def main():
                 net(batches[k % len(batches)][0])
     else:
         sys.exit(f"mode: expected train or infer, got {mode}")
-    for k in range(20):
-        step(k)
-    t0 = time.perf_counter()
-    for k in range(steps):
-        step(k)
-    ms = (time.perf_counter() - t0) * 1000 / steps
+    ms = time_steps(step, steps)
     print(f"RESULT framework=pytorch mode={mode} size={size} batch={batch} steps={steps}"
           f" threads={torch.get_num_threads()} flush_denormal={flush}"
           f" batch_ms={ms:.3f} images_per_s={batch * 1000 / ms:.1f}")

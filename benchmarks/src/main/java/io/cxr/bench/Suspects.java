@@ -122,25 +122,12 @@ public final class Suspects {
     b.append(' ').append(count("gradients", net.gradient().gradient()));
     INDArray state = net.getUpdater().getStateViewArray();
     b.append(' ').append(count("adam_state", state));
-    List<INDArray> acts = net.feedForward(last.getFeatures(), true);
-    long sub = 0;
-    long total = 0;
-    float smallest = Float.MAX_VALUE;
-    for (INDArray a : acts) {
-      float[] v = a.dup().data().asFloat();
-      for (float f : v) {
-        float m = Math.abs(f);
-        if (m != 0 && m < Float.MIN_NORMAL) {
-          sub++;
-        }
-        if (m != 0) {
-          smallest = Math.min(smallest, m);
-        }
-      }
-      total += v.length;
+    Census acts = new Census();
+    for (INDArray a : net.feedForward(last.getFeatures(), true)) {
+      acts.add(a);
     }
-    b.append(String.format(Locale.ROOT, " activations=%d/%d", sub, total));
-    b.append(String.format(Locale.ROOT, " smallest_nonzero_activation=%.3g", smallest));
+    b.append(String.format(Locale.ROOT, " activations=%d/%d", acts.subnormal, acts.total));
+    b.append(String.format(Locale.ROOT, " smallest_nonzero_activation=%.3g", acts.smallest));
     for (Layer l : net.getLayers()) {
       l.clear();
     }
@@ -151,19 +138,29 @@ public final class Suspects {
     if (a == null) {
       return name + "=none";
     }
-    float[] v = a.dup().data().asFloat();
-    long sub = 0;
+    Census c = new Census();
+    c.add(a);
+    return String.format(
+        Locale.ROOT, "%s=%d/%d %s_smallest=%.3g", name, c.subnormal, c.total, name, c.smallest);
+  }
+
+  /** Subnormal floats, all floats and the smallest non-zero magnitude seen. */
+  private static final class Census {
+    long subnormal;
+    long total;
     float smallest = Float.MAX_VALUE;
-    for (float f : v) {
-      float m = Math.abs(f);
-      if (m != 0 && m < Float.MIN_NORMAL) {
-        sub++;
-      }
-      if (m != 0) {
-        smallest = Math.min(smallest, m);
+
+    void add(INDArray a) {
+      for (float f : a.dup().data().asFloat()) {
+        float m = Math.abs(f);
+        if (m != 0 && m < Float.MIN_NORMAL) {
+          subnormal++;
+        }
+        if (m != 0) {
+          smallest = Math.min(smallest, m);
+        }
+        total++;
       }
     }
-    return String.format(
-        Locale.ROOT, "%s=%d/%d %s_smallest=%.3g", name, sub, v.length, name, smallest);
   }
 }

@@ -148,13 +148,7 @@ class NpyTest {
   }
 
   private static byte[] header(String descr, String shape) {
-    String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
-    byte[] d = dict.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
-    ByteBuffer b = ByteBuffer.allocate(10 + d.length).order(ByteOrder.LITTLE_ENDIAN);
-    b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
-    b.putShort((short) d.length);
-    b.put(d);
-    return b.array();
+    return header(1, descr, shape, 0);
   }
 
   private static Npy.Array read(byte[] bytes) throws java.io.IOException {
@@ -250,12 +244,7 @@ class NpyTest {
 
   /** A version-1 file whose header is {@code text} as it is. */
   private static byte[] raw(String text) {
-    byte[] d = text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
-    ByteBuffer b = ByteBuffer.allocate(10 + d.length).order(ByteOrder.LITTLE_ENDIAN);
-    b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
-    b.putShort((short) d.length);
-    b.put(d);
-    return b.array();
+    return prefixed(1, text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
   }
 
   /**
@@ -267,7 +256,11 @@ class NpyTest {
     if (length > 0) {
       dict = dict + " ".repeat(length - dict.length() - 1) + "\n";
     }
-    byte[] d = dict.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    return prefixed(version, dict.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+  }
+
+  /** Magic, version and the header length (2 bytes in version 1, else 4), then the header. */
+  private static byte[] prefixed(int version, byte[] d) {
     int prefix = version == 1 ? 10 : 12;
     ByteBuffer b = ByteBuffer.allocate(prefix + d.length).order(ByteOrder.LITTLE_ENDIAN);
     b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', (byte) version, 0});

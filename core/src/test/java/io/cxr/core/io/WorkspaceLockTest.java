@@ -16,15 +16,8 @@ class WorkspaceLockTest {
     Path models = tmp.resolve("models");
     try (WorkspaceLock first = WorkspaceLock.acquire(models, true, "paths.models", "cxr train")) {
       assertTrue(Files.isRegularFile(models.resolve(".cxr-lock")));
-      CxrException e =
-          assertThrows(
-              CxrException.class,
-              () -> WorkspaceLock.acquire(models, true, "paths.models", "cxr train"));
-      assertTrue(
-          e.getMessage()
-              .startsWith(
-                  "paths.models " + models + ": in use by cxr train (pid " + Owner.pid() + " on "),
-          e.getMessage());
+      refusedWith(
+          models, "paths.models " + models + ": in use by cxr train (pid " + Owner.pid() + " on ");
     }
     // released: the next writer gets it
     WorkspaceLock.acquire(models, true, "paths.models", "cxr train").close();
@@ -53,19 +46,21 @@ class WorkspaceLockTest {
   void aLockFileThatCannotBeOpenedIsOneLineNamingIt(@TempDir Path tmp) throws Exception {
     Path models = tmp.resolve("models");
     Files.createDirectories(models.resolve(".cxr-lock")); // a folder where the lock file goes
-    CxrException e =
-        assertThrows(
-            CxrException.class,
-            () -> WorkspaceLock.acquire(models, true, "paths.models", "cxr train"));
-    assertTrue(
-        e.getMessage()
-            .startsWith("paths.models " + models + ": cannot lock " + models.resolve(".cxr-lock")),
-        e.getMessage());
+    refusedWith(models, "paths.models " + models + ": cannot lock " + models.resolve(".cxr-lock"));
   }
 
   private static long openFiles() throws Exception {
     try (var s = Files.list(Path.of("/proc/self/fd"))) {
       return s.count();
     }
+  }
+
+  /** {@code cxr train}'s lock of {@code models} is refused with a message starting so. */
+  private static void refusedWith(Path models, String start) {
+    CxrException e =
+        assertThrows(
+            CxrException.class,
+            () -> WorkspaceLock.acquire(models, true, "paths.models", "cxr train"));
+    assertTrue(e.getMessage().startsWith(start), e.getMessage());
   }
 }
