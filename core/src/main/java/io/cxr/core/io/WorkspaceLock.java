@@ -19,12 +19,11 @@ import java.time.Instant;
  * the same output is refused with a message naming the holder (read from the lock file).
  */
 public final class WorkspaceLock implements AutoCloseable {
+  /** The open lock file; closing it releases the lock (null: going on unlocked). */
   private final FileChannel channel;
-  private final FileLock lock;
 
-  private WorkspaceLock(FileChannel channel, FileLock lock) {
+  private WorkspaceLock(FileChannel channel) {
     this.channel = channel;
-    this.lock = lock;
   }
 
   /**
@@ -82,11 +81,11 @@ public final class WorkspaceLock implements AutoCloseable {
       ch.truncate(0);
       ch.write(ByteBuffer.wrap(me.getBytes(StandardCharsets.UTF_8)), 0);
       ch.force(false);
-      return new WorkspaceLock(ch, l);
+      return new WorkspaceLock(ch);
     } catch (java.nio.file.AccessDeniedException e) {
       // a lock file another user made (a container running as root, say): go on unlocked rather
       // than refuse work that is otherwise allowed
-      return new WorkspaceLock(null, null);
+      return new WorkspaceLock(null);
     } catch (IOException e) {
       if (ch != null) {
         try {

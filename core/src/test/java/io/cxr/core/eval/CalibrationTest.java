@@ -16,6 +16,11 @@ class CalibrationTest {
   float[] honest = new float[N];
   float[] overconfident = new float[N];
 
+  /**
+   * What class-weighted training does: q sharpened by temperature 1/2, every logit moved by -1.5.
+   */
+  float[] shifted = new float[N];
+
   CalibrationTest() {
     Random r = new Random(7);
     for (int i = 0; i < N; i++) {
@@ -23,6 +28,7 @@ class CalibrationTest {
       labels[i] = r.nextDouble() < q ? 1 : 0;
       honest[i] = (float) q;
       overconfident[i] = (float) Temperature.apply(q, 1.0 / 3);
+      shifted[i] = (float) Temperature.apply(honest[i], 0.5, -1.5);
     }
   }
 
@@ -46,11 +52,6 @@ class CalibrationTest {
 
   @Test
   void plattScalingRecoversATemperatureAndAShiftThatATemperatureAloneCannotFix() {
-    float[] shifted = new float[N];
-    for (int i = 0; i < N; i++) {
-      // what class-weighted training does: sharpen, then move every logit down by 1.5
-      shifted[i] = (float) Temperature.apply(honest[i], 0.5, -1.5);
-    }
     Calibration.Fit fit = Calibration.fitPlatt(labels, shifted);
     // sigmoid(logit(p') / T + b) = q with logit(p') = 2 logit(q) - 1.5: T = 2, b = 0.75
     assertEquals(2.0, fit.temperature(), 0.25, "temperature");
@@ -95,10 +96,6 @@ class CalibrationTest {
 
   @Test
   void plattScalingReturnsTheMaximumLikelihoodFitNotJustANearbyOne() {
-    float[] shifted = new float[N];
-    for (int i = 0; i < N; i++) {
-      shifted[i] = (float) Temperature.apply(honest[i], 0.5, -1.5);
-    }
     Calibration.Fit fit = Calibration.fitPlatt(labels, shifted);
     // at the optimum the log-likelihood's gradient in (1/T, b) vanishes
     double a = 1 / fit.temperature();
