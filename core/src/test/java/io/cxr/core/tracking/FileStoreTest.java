@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -108,14 +109,26 @@ class FileStoreTest {
 
   @Test
   void runsListParentsBeforeNestedRunsThenByStartTime() {
+    // run ids are random, so the folders list in a random order: with ten runs the chance that
+    // the listing alone is already in the expected order is 1 in 10! (no flaky pass without sort)
     FileStore s = new FileStore(tmp.resolve("mlruns"));
     String exp = s.experimentId("e");
-    String child = s.createRun(exp, "trial-0", 100L);
-    String parent = s.createRun(exp, "search", 300L);
-    String earlier = s.createRun(exp, "train", 200L);
-    s.setTag(exp, child, "mlflow.parentRunId", parent);
+    String parent = s.createRun(exp, "search", 500L);
+    List<String> topLevel = new ArrayList<>();
+    List<String> children = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      String child = s.createRun(exp, "trial-" + i, 90L - 10 * i);
+      s.setTag(exp, child, "mlflow.parentRunId", parent);
+      children.add(0, child);
+    }
+    for (int i = 0; i < 4; i++) {
+      topLevel.add(0, s.createRun(exp, "train-" + i, 400L - 100 * i));
+    }
+    topLevel.add(parent);
+    List<String> expected = new ArrayList<>(topLevel);
+    expected.addAll(children);
     List<String> order = s.runs().stream().map(FileStore.StoredRun::runId).toList();
-    assertEquals(List.of(earlier, parent, child), order);
+    assertEquals(expected, order);
   }
 
   @Test
