@@ -110,6 +110,18 @@ final class ConfigValidator {
         "a probability in (0, 1)",
         t.fixedThreshold());
     need(
+        t.labelSmoothing() >= 0 && t.labelSmoothing() < 0.5,
+        "train.label_smoothing",
+        "a number in [0, 0.5)",
+        t.labelSmoothing());
+    need(t.mixup() >= 0 && t.mixup() <= 10, "train.mixup", "a number in [0, 10]", t.mixup());
+    need(
+        t.ensemble() >= 1 && t.ensemble() <= 10,
+        "train.ensemble",
+        "an integer in [1, 10]",
+        t.ensemble());
+    oneOf("train.early_stopping.metric", t.earlyStopping().metric(), "auc", "log_loss");
+    need(
         t.earlyStopping().patience() > 0,
         "train.early_stopping.patience",
         "a positive integer",
@@ -136,6 +148,21 @@ final class ConfigValidator {
         "a fraction in [0, 0.5)",
         a.maxZoom());
     need(a.gamma() >= 0 && a.gamma() < 1, "train.augment.gamma", "a number in [0, 1)", a.gamma());
+    need(
+        a.contrast() >= 0 && a.contrast() < 1,
+        "train.augment.contrast",
+        "a number in [0, 1)",
+        a.contrast());
+    need(
+        a.noise() >= 0 && a.noise() <= 0.5,
+        "train.augment.noise",
+        "a number in [0, 0.5]",
+        a.noise());
+    need(
+        a.sharpness() >= 0 && a.sharpness() <= 2,
+        "train.augment.sharpness",
+        "a number in [0, 2]",
+        a.sharpness());
   }
 
   private static void gate(CxrConfig.Gate g) {

@@ -79,6 +79,9 @@ public record CxrConfig(
       String threshold,
       double fixedThreshold,
       String calibration,
+      double labelSmoothing,
+      double mixup,
+      int ensemble,
       EarlyStopping earlyStopping,
       Augment augment) {
     /** {@code normalization} as an enum (validated). */
@@ -87,8 +90,46 @@ public record CxrConfig(
     }
   }
 
-  /** Stop when validation AUC has not improved for `patience` epochs. */
-  public record EarlyStopping(int patience, double minDelta) {}
+  /** The same configuration with another seed (an ensemble member's). */
+  public CxrConfig withSeed(long other) {
+    return new CxrConfig(
+        other, experiment, paths, data, model, train, gate, hpo, tracking, registry, download);
+  }
+
+  /** The same configuration training {@code members} networks ({@code train.ensemble}). */
+  public CxrConfig withEnsemble(int members) {
+    Train t = train;
+    Train changed =
+        new Train(
+            t.epochs(),
+            t.batchSize(),
+            t.optimizer(),
+            t.learningRate(),
+            t.l2(),
+            t.classWeights(),
+            t.normalization(),
+            t.threshold(),
+            t.fixedThreshold(),
+            t.calibration(),
+            t.labelSmoothing(),
+            t.mixup(),
+            members,
+            t.earlyStopping(),
+            t.augment());
+    return new CxrConfig(
+        seed, experiment, paths, data, model, changed, gate, hpo, tracking, registry, download);
+  }
+
+  /**
+   * Stop when the validation metric ({@code auc}, or {@code log_loss}: not saturated when the
+   * validation split is nearly separable) has not improved for `patience` epochs.
+   */
+  public record EarlyStopping(int patience, double minDelta, String metric) {
+    /** Whether the best epoch is the one of lowest validation log-loss (else highest AUC). */
+    public boolean onLogLoss() {
+      return "log_loss".equals(metric);
+    }
+  }
 
   /** Random geometric and intensity changes to training images. */
   public record Augment(
@@ -97,6 +138,9 @@ public record CxrConfig(
       double maxRotation,
       double maxZoom,
       double gamma,
+      double contrast,
+      double noise,
+      double sharpness,
       boolean hflip) {}
 
   /** The quality gate a model must pass to be registered. */

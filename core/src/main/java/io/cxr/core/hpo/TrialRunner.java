@@ -144,7 +144,9 @@ public final class TrialRunner {
     TrainingListener listener =
         TrainingListener.all(new EpochMetricsLogger(run, EpochMetricsLogger.TRIAL_KEYS), pruning);
     try {
-      Trainer.Outcome o = Trainer.train(cfg, data, listener, Reporter.SILENT, false);
+      // a trial scores a configuration with one network; the refit trains the configured ensemble
+      Trainer.Outcome o =
+          Trainer.train(cfg.withEnsemble(1), data, listener, Reporter.SILENT, false);
       double score = o.metrics().get("val_auc");
       score = Double.isNaN(score) ? 0 : score;
       pruner.complete(curve.stream().mapToDouble(Double::doubleValue).toArray());

@@ -49,7 +49,13 @@ final class ArchiveCheck {
         switch (e.getName()) {
           case "configuration.json" -> depth(name, e.getName(), read(zip, name, e, budget));
           case "coefficients.bin" -> buffers(name, e.getName(), read(zip, name, e, budget));
-          default -> skip(zip, name, e, budget);
+          default -> {
+            if (e.getName().startsWith(ModelBundle.MEMBER_PREFIX)) {
+              buffers(name, e.getName(), read(zip, name, e, budget)); // an ensemble member's
+            } else {
+              skip(zip, name, e, budget);
+            }
+          }
         }
       }
     } catch (ZipException | IllegalArgumentException | EOFException e) {

@@ -3,6 +3,9 @@ package io.cxr.core.model;
 import io.cxr.core.CxrException;
 import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.io.Json;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -10,31 +13,59 @@ import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * model.zip: DL4J's own model archive (configuration, parameters) plus an entry {@code
- * cxr-model.json} holding the {@link ModelCard}. DL4J ignores the extra entry, so the file stays
- * loadable with {@code ModelSerializer} alone.
+ * cxr-model.json} holding the {@link ModelCard}. DL4J ignores the extra entries, so the file stays
+ * loadable with {@code ModelSerializer} alone (as the ensemble's first member). An ensemble ({@code
+ * train.ensemble > 1}) keeps its other members' parameters, same architecture, in entries {@code
+ * cxr-member-<i>.bin} (ND4J's array format, as DL4J's own {@code coefficients.bin}); its score is
+ * the mean of its members' P(PNEUMONIA).
  */
 public final class ModelBundle {
   public static final String CARD_ENTRY = "cxr-model.json";
+  static final String MEMBER_PREFIX = "cxr-member-";
 
-  private final MultiLayerNetwork network;
+  private final List<MultiLayerNetwork> networks;
   private final ModelCard card;
 
   public ModelBundle(MultiLayerNetwork network, ModelCard card) {
-    this.network = network;
+    this(List.of(network), card);
+  }
+
+  /** An ensemble: networks of one architecture, scored together (the mean of their scores). */
+  public ModelBundle(List<MultiLayerNetwork> networks, ModelCard card) {
+    if (networks.isEmpty()) {
+      throw new IllegalArgumentException("a model needs at least one network");
+    }
+    this.networks = List.copyOf(networks);
     this.card = card;
   }
 
+  /** The first (or only) network. */
   public MultiLayerNetwork network() {
-    return network;
+    return networks.get(0);
+  }
+
+  /** Every member of the ensemble (one for a single network). */
+  public List<MultiLayerNetwork> networks() {
+    return networks;
+  }
+
+  /** The same networks with another card. */
+  public ModelBundle withCard(ModelCard other) {
+    return new ModelBundle(networks, other);
   }
 
   public ModelCard card() {
@@ -46,10 +77,17 @@ public final class ModelBundle {
     AtomicFiles.writeVia(
         target,
         tmp -> {
-          ModelSerializer.writeModel(network, tmp.toFile(), false);
+          ModelSerializer.writeModel(network(), tmp.toFile(), false);
           try (FileSystem zip =
               FileSystems.newFileSystem(URI.create("jar:" + tmp.toUri()), Map.of())) {
             Files.writeString(zip.getPath(CARD_ENTRY), Json.toJson(card));
+            for (int i = 1; i < networks.size(); i++) {
+              Path entry = zip.getPath(MEMBER_PREFIX + i + ".bin");
+              try (DataOutputStream out =
+                  new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(entry)))) {
+                Nd4j.write(networks.get(i).params(), out);
+              }
+            }
           }
         });
   }
@@ -97,10 +135,49 @@ public final class ModelBundle {
     ArchiveCheck.check(file);
     try {
       Backend.useHelpers();
-      return new ModelBundle(ModelSerializer.restoreMultiLayerNetwork(file.toFile(), false), card);
+      MultiLayerNetwork first = ModelSerializer.restoreMultiLayerNetwork(file.toFile(), false);
+      List<MultiLayerNetwork> all = new ArrayList<>();
+      all.add(first);
+      all.addAll(members(file, first));
+      return new ModelBundle(all, card);
+    } catch (CxrException e) {
+      throw e;
     } catch (IOException | RuntimeException e) {
       throw new CxrException(
           "model " + file + ": cannot restore the network (" + e.getMessage() + ")");
     }
+  }
+
+  /** The ensemble's other members: {@code cxr-member-1.bin, -2.bin, ...}, in order. */
+  private static List<MultiLayerNetwork> members(Path file, MultiLayerNetwork first)
+      throws IOException {
+    List<MultiLayerNetwork> out = new ArrayList<>();
+    try (ZipFile zip = new ZipFile(file.toFile())) {
+      for (int i = 1; ; i++) {
+        ZipEntry e = zip.getEntry(MEMBER_PREFIX + i + ".bin");
+        if (e == null) {
+          break;
+        }
+        INDArray params;
+        try (DataInputStream in = new DataInputStream(zip.getInputStream(e))) {
+          params = Nd4j.read(in);
+        }
+        if (params.length() != first.numParams()) {
+          throw new CxrException(
+              String.format(
+                  Locale.ROOT,
+                  "model %s: %s holds %d parameters, the network has %d (expected members of one"
+                      + " architecture)",
+                  file,
+                  e.getName(),
+                  params.length(),
+                  first.numParams()));
+        }
+        MultiLayerNetwork member = first.clone();
+        member.setParams(params.reshape(1, params.length()));
+        out.add(member);
+      }
+    }
+    return out;
   }
 }

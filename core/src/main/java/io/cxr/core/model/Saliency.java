@@ -46,16 +46,20 @@ public final class Saliency {
     Normalization norm = Normalization.of(model.card().normalization());
     float[] x = new float[size * size];
     InputNormalizer.apply(norm, image, x, 0);
-    MultiLayerNetwork net = model.network();
-    double score =
-        Temperature.apply(
-            net.output(Scorer.features(x, 1, size), false).getDouble(0, 1),
-            model.card().temperatureOrOne(),
-            model.card().calibrationBiasOrZero());
     requireMethod(model, method);
-    return "grad-cam".equals(method)
-        ? new Map(gradCam(net, lastActivation(net), x, size), size, score, method)
-        : new Map(occlusion(net, x, size), size, score, method);
+    double score = Scorer.scores(model, image, 1)[0];
+    // an ensemble's map: the mean of its members' maps (each scaled to [0, 1] first)
+    float[] map = new float[size * size];
+    for (MultiLayerNetwork net : model.networks()) {
+      float[] one =
+          "grad-cam".equals(method)
+              ? gradCam(net, lastActivation(net), x, size)
+              : occlusion(net, x, size);
+      for (int i = 0; i < map.length; i++) {
+        map[i] += one[i];
+      }
+    }
+    return new Map(model.networks().size() == 1 ? map : normalise(map), size, score, method);
   }
 
   /** Refuses (exit 2) a method that is unknown or that the model cannot be explained with. */

@@ -3,6 +3,7 @@ package io.cxr.core.model;
 import io.cxr.core.Reporter;
 import io.cxr.core.config.Normalization;
 import io.cxr.core.data.PreparedDataset;
+import java.util.List;
 import java.util.stream.IntStream;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -42,9 +43,32 @@ public final class Scorer {
    */
   public static float[] scores(ModelBundle model, float[] x, int n) {
     Normalization norm = Normalization.of(model.card().normalization());
-    float[] p = scores(model.network(), norm, x, n, model.card().imageSize());
+    float[] p = scores(model.networks(), norm, x, n, model.card().imageSize());
     return Temperature.applyInPlace(
         p, model.card().temperatureOrOne(), model.card().calibrationBiasOrZero());
+  }
+
+  /** An ensemble's raw score: the mean of its members' P(PNEUMONIA). */
+  public static float[] scores(
+      List<MultiLayerNetwork> nets, Normalization normalization, float[] x, int n, int size) {
+    float[] mean = scores(nets.get(0), normalization, x, n, size);
+    for (int k = 1; k < nets.size(); k++) {
+      float[] p = scores(nets.get(k), normalization, x, n, size);
+      for (int i = 0; i < n; i++) {
+        mean[i] += p[i];
+      }
+    }
+    if (nets.size() > 1) {
+      for (int i = 0; i < n; i++) {
+        mean[i] /= nets.size();
+      }
+    }
+    return mean;
+  }
+
+  public static float[] scores(
+      List<MultiLayerNetwork> nets, Normalization normalization, PreparedDataset.Images images) {
+    return scores(nets, normalization, images.x(), images.n(), images.size());
   }
 
   /** {@code x} holds {@code n} images of {@code size x size} in [0, 1] (raw network scores). */
@@ -87,7 +111,7 @@ public final class Scorer {
       float[] x = new float[b * size * size];
       int first = from;
       IntStream.range(0, b).parallel().forEach(i -> loader.load(first + i, x, i * size * size));
-      float[] p = scores(model.network(), norm, x, b, size);
+      float[] p = scores(model.networks(), norm, x, b, size);
       Temperature.applyInPlace(
           p, model.card().temperatureOrOne(), model.card().calibrationBiasOrZero());
       System.arraycopy(p, 0, out, from, b);

@@ -403,7 +403,12 @@ final class ReportSections {
     JsonNode conf = modelConfig();
     Map<String, String> facts = new LinkedHashMap<>();
     facts.put("model", model.card().modelType() + ", " + size + " x " + size + " px");
-    facts.put("parameters", String.format(Locale.ROOT, "%,d", model.network().numParams()));
+    long params = model.networks().stream().mapToLong(n -> n.numParams()).sum();
+    facts.put(
+        "parameters",
+        model.networks().size() == 1
+            ? String.format(Locale.ROOT, "%,d", params)
+            : String.format(Locale.ROOT, "%,d (%d networks)", params, model.networks().size()));
     facts.put("made", model.card().createdAt());
     JsonNode train = conf.path("train");
     facts.put(

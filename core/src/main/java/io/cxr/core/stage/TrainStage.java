@@ -18,7 +18,6 @@ import io.cxr.core.io.Json;
 import io.cxr.core.io.OutputFolder;
 import io.cxr.core.io.WorkspaceLock;
 import io.cxr.core.model.BundleFiles;
-import io.cxr.core.model.ModelBundle;
 import io.cxr.core.model.ModelCard;
 import io.cxr.core.report.Plots;
 import io.cxr.core.tracking.RunInfo;
@@ -159,9 +158,9 @@ public final class TrainStage {
     }
     Trainer.Outcome o =
         outcome.withModel(
-            new ModelBundle(
-                outcome.model().network(),
-                outcome.model().card().withProvenance("tracking_run_id", run.runId())));
+            outcome
+                .model()
+                .withCard(outcome.model().card().withProvenance("tracking_run_id", run.runId())));
     Written w = write(cfg, o);
     run.logMetrics(MetricMaps.rounded(o.metrics()), 0);
     run.logArtifact(w.model(), "model");

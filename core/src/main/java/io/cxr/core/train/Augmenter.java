@@ -5,7 +5,10 @@ import java.util.Random;
 
 /**
  * Random training-time changes of one image: rotation, zoom and shift in one affine warp (bilinear,
- * edges replicated), an optional horizontal flip, and a gamma change of intensity.
+ * edges replicated), an optional horizontal flip, a gamma change of intensity, then the changes a
+ * different scanner or exposure makes: contrast about the image's mean, blur or sharpening (3x3
+ * unsharp mask) and Gaussian noise, each off at 0 (and then drawing nothing from the generator, so
+ * seeded runs without them are unchanged).
  */
 public final class Augmenter {
   private final CxrConfig.Augment cfg;
@@ -37,7 +40,57 @@ public final class Augmenter {
         out[y * size + x] = gamma == 1 ? v : (float) Math.pow(Math.max(v, 0), gamma);
       }
     }
+    if (cfg.contrast() > 0) {
+      contrast(out, 1 + uniform(rnd, cfg.contrast()));
+    }
+    if (cfg.sharpness() > 0) {
+      // below -1 the mask would blur past the 3x3 mean
+      sharpen(out, size, Math.max(-1, uniform(rnd, cfg.sharpness())));
+    }
+    if (cfg.noise() > 0) {
+      double sigma = rnd.nextDouble() * cfg.noise();
+      for (int i = 0; i < out.length; i++) {
+        out[i] = clamp(out[i] + sigma * rnd.nextGaussian());
+      }
+    }
     return out;
+  }
+
+  /** Scales every pixel's distance from the image's mean by {@code factor}. */
+  static void contrast(float[] img, double factor) {
+    double mean = 0;
+    for (float v : img) {
+      mean += v;
+    }
+    mean /= img.length;
+    for (int i = 0; i < img.length; i++) {
+      img[i] = clamp(mean + factor * (img[i] - mean));
+    }
+  }
+
+  /**
+   * Unsharp mask: {@code img + amount * (img - mean3x3(img))}; amount -1 is the 3x3 mean (a blur),
+   * 0 the image, above 0 sharper. Edges replicated.
+   */
+  static void sharpen(float[] img, int size, double amount) {
+    float[] src = img.clone();
+    for (int y = 0; y < size; y++) {
+      for (int x = 0; x < size; x++) {
+        double sum = 0;
+        for (int dy = -1; dy <= 1; dy++) {
+          int yy = Math.max(0, Math.min(size - 1, y + dy)) * size;
+          for (int dx = -1; dx <= 1; dx++) {
+            sum += src[yy + Math.max(0, Math.min(size - 1, x + dx))];
+          }
+        }
+        float v = src[y * size + x];
+        img[y * size + x] = clamp(v + amount * (v - sum / 9));
+      }
+    }
+  }
+
+  private static float clamp(double v) {
+    return (float) Math.max(0, Math.min(1, v));
   }
 
   private static float bilinear(float[] img, int size, double x, double y) {

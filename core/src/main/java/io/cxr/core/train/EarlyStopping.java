@@ -5,13 +5,16 @@ import java.util.function.Supplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Early stopping on validation AUC as a training listener: an epoch improves when its AUC beats the
- * best so far by more than {@code min_delta}; the best epoch's weights are kept, and training stops
- * after {@code patience} epochs without improvement.
+ * Early stopping on a validation figure as a training listener: AUC, or log-loss (which keeps
+ * telling epochs apart when a nearly separable validation split saturates AUC). An epoch improves
+ * when its figure beats the best so far by more than {@code min_delta}; the best epoch's weights
+ * are kept, and training stops after {@code patience} epochs without improvement. The best figure
+ * is held as a score where higher is better: the AUC, or minus the log-loss.
  */
 public final class EarlyStopping implements TrainingListener {
   private final int patience;
   private final double minDelta;
+  private final boolean onLogLoss;
   private final Supplier<INDArray> weights;
   private double bestAuc = Double.NEGATIVE_INFINITY;
   private INDArray bestWeights;
@@ -21,21 +24,31 @@ public final class EarlyStopping implements TrainingListener {
   /**
    * @param weights a copy of the network's current weights (taken when an epoch improves)
    */
-  public EarlyStopping(int patience, double minDelta, Supplier<INDArray> weights) {
+  public EarlyStopping(
+      int patience, double minDelta, boolean onLogLoss, Supplier<INDArray> weights) {
     this.patience = patience;
     this.minDelta = minDelta;
+    this.onLogLoss = onLogLoss;
     this.weights = weights;
   }
 
-  /** Whether an epoch with this validation AUC would improve on the best (NaN never does). */
-  public boolean isImprovement(double auc) {
-    return auc > bestAuc + minDelta;
+  /** AUC, or log-loss on validation, as a score where higher is better. */
+  public double score(double auc, double logLoss) {
+    return onLogLoss ? -logLoss : auc;
+  }
+
+  /**
+   * Whether an epoch with this validation AUC and log-loss would improve on the best (NaN never
+   * does).
+   */
+  public boolean isImprovement(double auc, double logLoss) {
+    return score(auc, logLoss) > bestAuc + minDelta;
   }
 
   @Override
   public void onEpoch(EpochRecord r) {
     if (r.improved()) {
-      bestAuc = r.valAuc();
+      bestAuc = score(r.valAuc(), r.valLoss());
       bestWeights = weights.get();
       bestEpoch = r.epoch();
       stale = 0;
@@ -62,7 +75,10 @@ public final class EarlyStopping implements TrainingListener {
     return bestEpoch;
   }
 
-  /** The best validation AUC so far (negative infinity before the first improvement). */
+  /**
+   * The best validation score so far: AUC, or minus the log-loss (negative infinity before the
+   * first improvement).
+   */
   public double bestAuc() {
     return bestAuc;
   }

@@ -1,5 +1,6 @@
 package io.cxr.core.train;
 
+import io.cxr.core.CxrException;
 import io.cxr.core.Reporter;
 import io.cxr.core.config.ConfigLoader;
 import io.cxr.core.config.CxrConfig;
@@ -90,6 +91,106 @@ public final class Trainer {
     PreparedDataset.Images train = data.split(Split.TRAIN);
     PreparedDataset.Images val = data.split(Split.VAL);
     int size = data.imageSize();
+    int k = t.ensemble();
+    if (k > 1 && plan.resume()) {
+      throw new CxrException(
+          "train --resume: train.ensemble is "
+              + k
+              + " (expected 1: ensemble members are not checkpointed; train again)");
+    }
+    List<MultiLayerNetwork> nets = new ArrayList<>();
+    List<EpochRecord> history = new ArrayList<>();
+    double before = 0;
+    int bestEpoch = 0;
+    for (int m = 0; m < k; m++) {
+      if (k > 1) {
+        reporter.info(
+            String.format(
+                Locale.ROOT, "ensemble member %d of %d (seed %d)", m + 1, k, cfg.seed() + m));
+      }
+      Member member =
+          member(
+              m == 0 ? cfg : cfg.withSeed(cfg.seed() + m),
+              data,
+              k == 1 ? listener : shifted(listener, history.size(), k * t.epochs()),
+              reporter,
+              k == 1 ? plan : Checkpoint.Plan.NONE,
+              t0);
+      nets.add(member.net());
+      history.addAll(member.history());
+      before += member.secondsBefore();
+      if (m == 0) {
+        bestEpoch = member.bestEpoch();
+      }
+    }
+    Normalization norm = t.normalizationMode();
+    float[] rawVal = Scorer.scores(nets, norm, val);
+    Calibration.Fit cal =
+        switch (t.calibration()) {
+          case "temperature" ->
+              new Calibration.Fit(Calibration.fitTemperature(val.y(), rawVal), 0.0);
+          case "platt" -> Calibration.fitPlatt(val.y(), rawVal);
+          default -> Calibration.Fit.NONE;
+        };
+    float[] valScores = cal.apply(rawVal);
+    double threshold =
+        ThresholdSelector.choose(t.threshold(), t.fixedThreshold(), val.y(), valScores);
+    Map<Split, BinaryMetrics> splits = new LinkedHashMap<>();
+    splits.put(
+        Split.TRAIN,
+        BinaryMetrics.of(train.y(), cal.apply(Scorer.scores(nets, norm, train)), threshold));
+    splits.put(Split.VAL, BinaryMetrics.of(val.y(), valScores, threshold));
+    CollapseGuard.checkFinal(cfg, splits.get(Split.VAL));
+    PreparedDataset.Images test = data.split(Split.TEST);
+    int[] testLabels = scoreTest ? test.y() : new int[0];
+    float[] testScores = scoreTest ? cal.apply(Scorer.scores(nets, norm, test)) : new float[0];
+    if (scoreTest) {
+      splits.put(Split.TEST, BinaryMetrics.of(testLabels, testScores, threshold));
+    }
+    double seconds = before + (System.nanoTime() - t0) / 1e9;
+    Map<String, Double> metrics =
+        metrics(splits, threshold, bestEpoch, history, seconds, size, nets);
+    metrics.put("calibration_temperature", cal.temperature());
+    metrics.put("calibration_bias", cal.bias());
+    metrics.put("val_ece_uncalibrated", Calibration.ece(val.y(), rawVal));
+    ModelCard card =
+        new ModelCard(
+            ModelCard.FORMAT,
+            type.key(),
+            size,
+            threshold,
+            t.normalization(),
+            Label.NAMES,
+            metrics,
+            provenance(data, t),
+            Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
+            ConfigLoader.toYaml(cfg),
+            cal == Calibration.Fit.NONE ? null : cal.temperature(),
+            cal == Calibration.Fit.NONE ? null : cal.bias());
+    return new Outcome(
+        new ModelBundle(nets, card), metrics, history, splits, seconds, testLabels, testScores);
+  }
+
+  /** One trained network: its best epoch's weights, its epochs, time spent before a resume. */
+  private record Member(
+      MultiLayerNetwork net, int bestEpoch, List<EpochRecord> history, double secondsBefore) {}
+
+  /**
+   * Trains one network with {@code cfg}'s seed: from scratch or from the checkpoint in {@code
+   * plan}, with early stopping; returns the best epoch's weights.
+   */
+  private static Member member(
+      CxrConfig cfg,
+      PreparedDataset data,
+      TrainingListener listener,
+      Reporter reporter,
+      Checkpoint.Plan plan,
+      long t0) {
+    ModelType type = cfg.model().modelType();
+    CxrConfig.Train t = cfg.train();
+    PreparedDataset.Images train = data.split(Split.TRAIN);
+    PreparedDataset.Images val = data.split(Split.VAL);
+    int size = data.imageSize();
     double[] weights = classWeights(t.classWeights(), train.y());
     Checkpoint.Loaded resumed =
         plan.resume() ? Checkpoint.load(plan.dir(), cfg, data.manifestSha256()) : null;
@@ -112,7 +213,10 @@ public final class Trainer {
 
     EarlyStopping stopping =
         new EarlyStopping(
-            t.earlyStopping().patience(), t.earlyStopping().minDelta(), () -> net.params().dup());
+            t.earlyStopping().patience(),
+            t.earlyStopping().minDelta(),
+            t.earlyStopping().onLogLoss(),
+            () -> net.params().dup());
     List<EpochRecord> history = new ArrayList<>();
     double before = 0;
     if (resumed != null) {
@@ -123,11 +227,12 @@ public final class Trainer {
       reporter.info(
           String.format(
               Locale.ROOT,
-              "resuming after epoch %d of %d (best epoch %d, val AUC %.4f) from %s",
+              "resuming after epoch %d of %d (best epoch %d, val %s %.4f) from %s",
               st.epoch(),
               t.epochs(),
               st.bestEpoch(),
-              st.bestAuc(),
+              t.earlyStopping().onLogLoss() ? "log-loss" : "AUC",
+              t.earlyStopping().onLogLoss() ? -st.bestAuc() : st.bestAuc(),
               plan.dir()));
     }
     fit(
@@ -142,11 +247,14 @@ public final class Trainer {
         data.manifestSha256(),
         before,
         t0);
+    String figure = t.earlyStopping().onLogLoss() ? "log-loss" : "AUC";
     if (stopping.shouldStop()) {
       reporter.info(
           "early stop after epoch "
               + history.size()
-              + ": validation AUC has not improved for "
+              + ": validation "
+              + figure
+              + " has not improved for "
               + stopping.stale()
               + " epochs; best epoch "
               + stopping.bestEpoch());
@@ -155,59 +263,49 @@ public final class Trainer {
     if (stopping.bestWeights() != null) {
       net.setParams(stopping.bestWeights());
     } else {
-      // validation AUC never finite (a diverged run): keep the last weights, say so
+      // the validation figure never finite (a diverged run): keep the last weights, say so
       reporter.warn(
-          "validation AUC was never finite (training diverged?): keeping the last "
-              + "epoch's weights");
+          "validation "
+              + figure
+              + " was never finite (training diverged?): keeping the last epoch's weights");
       bestEpoch = history.size();
     }
+    return new Member(net, bestEpoch, history, before);
+  }
 
-    Normalization norm = t.normalizationMode();
-    float[] rawVal = Scorer.scores(net, norm, val);
-    Calibration.Fit cal =
-        switch (t.calibration()) {
-          case "temperature" ->
-              new Calibration.Fit(Calibration.fitTemperature(val.y(), rawVal), 0.0);
-          case "platt" -> Calibration.fitPlatt(val.y(), rawVal);
-          default -> Calibration.Fit.NONE;
-        };
-    float[] valScores = cal.apply(rawVal);
-    double threshold =
-        ThresholdSelector.choose(t.threshold(), t.fixedThreshold(), val.y(), valScores);
-    Map<Split, BinaryMetrics> splits = new LinkedHashMap<>();
-    splits.put(
-        Split.TRAIN,
-        BinaryMetrics.of(train.y(), cal.apply(Scorer.scores(net, norm, train)), threshold));
-    splits.put(Split.VAL, BinaryMetrics.of(val.y(), valScores, threshold));
-    CollapseGuard.checkFinal(cfg, splits.get(Split.VAL));
-    PreparedDataset.Images test = data.split(Split.TEST);
-    int[] testLabels = scoreTest ? test.y() : new int[0];
-    float[] testScores = scoreTest ? cal.apply(Scorer.scores(net, norm, test)) : new float[0];
-    if (scoreTest) {
-      splits.put(Split.TEST, BinaryMetrics.of(testLabels, testScores, threshold));
-    }
-    double seconds = before + (System.nanoTime() - t0) / 1e9;
-    Map<String, Double> metrics =
-        metrics(splits, threshold, bestEpoch, history, seconds, size, net);
-    metrics.put("calibration_temperature", cal.temperature());
-    metrics.put("calibration_bias", cal.bias());
-    metrics.put("val_ece_uncalibrated", Calibration.ece(val.y(), rawVal));
-    ModelCard card =
-        new ModelCard(
-            ModelCard.FORMAT,
-            type.key(),
-            size,
-            threshold,
-            t.normalization(),
-            Label.NAMES,
-            metrics,
-            provenance(data, t),
-            Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
-            ConfigLoader.toYaml(cfg),
-            cal == Calibration.Fit.NONE ? null : cal.temperature(),
-            cal == Calibration.Fit.NONE ? null : cal.bias());
-    return new Outcome(
-        new ModelBundle(net, card), metrics, history, splits, seconds, testLabels, testScores);
+  /**
+   * An ensemble member's epochs as seen by the outside listener: numbered on from the members
+   * before it ({@code offset}), so each has its own step in the tracked run and history.
+   */
+  private static TrainingListener shifted(TrainingListener listener, int offset, int epochs) {
+    return new TrainingListener() {
+      @Override
+      public void onStart(String modelType, long parameters, int trainImages, int all) {
+        if (offset == 0) {
+          listener.onStart(modelType, parameters, trainImages, epochs);
+        }
+      }
+
+      @Override
+      public void onBatch(int epoch, int batch, int batches) {
+        listener.onBatch(offset + epoch, batch, batches);
+      }
+
+      @Override
+      public void onEpoch(EpochRecord r) {
+        listener.onEpoch(
+            new EpochRecord(
+                offset + r.epoch(),
+                epochs,
+                r.trainLoss(),
+                r.valLoss(),
+                r.valAuc(),
+                r.seconds(),
+                r.imagesPerSecond(),
+                r.improved(),
+                r.valScoreSpread()));
+      }
+    };
   }
 
   /** The one-batch overfit check's outcome. */
@@ -301,6 +399,7 @@ public final class Trainer {
         DataSet ds =
             Batches.training(
                 train.x(), train.y(), order, from, n, size, t.normalizationMode(), augmenter, rnd);
+        Batches.soften(ds, t.mixup(), t.labelSmoothing(), rnd);
         net.fit(ds);
         lossSum += net.score() * n;
         Scorer.release(ds.getFeatures());
@@ -320,7 +419,7 @@ public final class Trainer {
               auc,
               secs,
               train.n() / secs,
-              stopping.isImprovement(auc),
+              stopping.isImprovement(auc, vm.logLoss()),
               CollapseGuard.spread(valScores));
       history.add(rec);
       listener.onEpoch(rec);
@@ -348,7 +447,7 @@ public final class Trainer {
       List<EpochRecord> history,
       double seconds,
       int size,
-      MultiLayerNetwork net) {
+      List<MultiLayerNetwork> nets) {
     Map<String, Double> metrics = new LinkedHashMap<>();
     for (var e : splits.entrySet()) {
       metrics.putAll(e.getValue().flat(e.getKey().key()));
@@ -361,7 +460,10 @@ public final class Trainer {
         "train_images_per_second",
         history.stream().mapToDouble(EpochRecord::imagesPerSecond).average().orElse(0));
     metrics.put("image_size", (double) size);
-    metrics.put("parameters", (double) net.numParams());
+    metrics.put("parameters", (double) nets.get(0).numParams() * nets.size());
+    if (nets.size() > 1) {
+      metrics.put("ensemble_members", (double) nets.size());
+    }
     return metrics;
   }
 

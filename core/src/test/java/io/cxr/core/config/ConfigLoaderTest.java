@@ -16,6 +16,22 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class ConfigLoaderTest {
   @Test
+  void withSeedAndWithEnsembleChangeOnlyTheirOwnKey() {
+    CxrConfig base = ConfigLoader.load(null, List.of("train.epochs=3"));
+    assertEquals(ConfigLoader.load(null, List.of("train.epochs=3", "seed=7")), base.withSeed(7));
+    assertEquals(
+        ConfigLoader.load(null, List.of("train.epochs=3", "train.ensemble=4")),
+        base.withEnsemble(4));
+    assertEquals(1, base.train().ensemble(), "the default is one network");
+    assertFalse(base.train().earlyStopping().onLogLoss(), "the default stops on AUC");
+    assertTrue(
+        ConfigLoader.load(null, List.of("train.early_stopping.metric=log_loss"))
+            .train()
+            .earlyStopping()
+            .onLogLoss());
+  }
+
+  @Test
   void defaultsMatchTheProjectConfigFile() throws Exception {
     CxrConfig cfg = ConfigLoader.load(null, List.of());
     assertEquals(42, cfg.seed());

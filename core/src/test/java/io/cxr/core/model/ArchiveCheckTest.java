@@ -56,6 +56,31 @@ class ArchiveCheckTest {
   }
 
   @Test
+  void anEnsembleMemberIsCheckedLikeTheCoefficientsAndMustFitTheArchitecture() throws IOException {
+    Map<String, byte[]> e = entries();
+    // a member entry is ND4J's array format like coefficients.bin, so the same check applies
+    byte[] truncated = java.util.Arrays.copyOf(e.get("coefficients.bin"), 40);
+    e.put(ModelBundle.MEMBER_PREFIX + "1.bin", truncated);
+    Path f = write(e);
+    CxrException x = assertThrows(CxrException.class, () -> ModelBundle.load(f));
+    assertTrue(x.getMessage().contains(ModelBundle.MEMBER_PREFIX + "1.bin"), x.getMessage());
+    // a sound member loads as a second network; one of another size is refused by name
+    Map<String, byte[]> good = entries();
+    good.put(ModelBundle.MEMBER_PREFIX + "1.bin", good.get("coefficients.bin"));
+    assertEquals(2, ModelBundle.load(write(good)).networks().size());
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    org.nd4j.linalg.factory.Nd4j.write(
+        org.nd4j.linalg.factory.Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, 1, 3),
+        new DataOutputStream(b));
+    good.put(ModelBundle.MEMBER_PREFIX + "1.bin", b.toByteArray());
+    Path wrong = write(good);
+    CxrException y = assertThrows(CxrException.class, () -> ModelBundle.load(wrong));
+    assertTrue(
+        y.getMessage().contains("cxr-member-1.bin holds 3 parameters, the network has"),
+        y.getMessage());
+  }
+
+  @Test
   void aConfigurationNestedBeyondAnyNetworkIsRefused() throws IOException {
     Map<String, byte[]> e = entries();
     e.put("configuration.json", "[".repeat(100_000).getBytes());

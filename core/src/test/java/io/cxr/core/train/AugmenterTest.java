@@ -86,6 +86,120 @@ class AugmenterTest {
     assertTrue(brightest != 20, "the column moved from x = 20 (now " + brightest + ")");
   }
 
+  private static final String[] GEOMETRY_OFF = {
+    "train.augment.max_shift=0",
+    "train.augment.max_rotation=0",
+    "train.augment.max_zoom=0",
+    "train.augment.gamma=0",
+    "train.augment.hflip=false"
+  };
+
+  private static Augmenter only(String... acquisition) {
+    return augmenter(
+        Stream.concat(Stream.of(GEOMETRY_OFF), Stream.of(acquisition)).toArray(String[]::new));
+  }
+
+  private static double mean(float[] img) {
+    double m = 0;
+    for (float v : img) {
+      m += v;
+    }
+    return m / img.length;
+  }
+
+  private static double spread(float[] img) {
+    double m = mean(img);
+    double s = 0;
+    for (float v : img) {
+      s += (v - m) * (v - m);
+    }
+    return Math.sqrt(s / img.length);
+  }
+
+  /** Sum of squared differences between horizontal neighbours: high for sharp, low for blurred. */
+  private static double edges(float[] img) {
+    double e = 0;
+    for (int y = 0; y < SIZE; y++) {
+      for (int x = 1; x < SIZE; x++) {
+        double d = img[y * SIZE + x] - img[y * SIZE + x - 1];
+        e += d * d;
+      }
+    }
+    return e;
+  }
+
+  @Test
+  void acquisitionChangesAtZeroDrawNothingSoSeededRunsAreUnchanged() throws Exception {
+    float[] img = xray();
+    Random used = new Random(5);
+    only("train.augment.contrast=0", "train.augment.noise=0", "train.augment.sharpness=0")
+        .apply(img, SIZE, used);
+    assertEquals(new Random(5).nextLong(), used.nextLong(), "no draw was taken");
+  }
+
+  @Test
+  void contrastScalesAboutTheMeanWithinItsRange() throws Exception {
+    float[] img = xray();
+    double lo = Double.MAX_VALUE;
+    double hi = 0;
+    Random rnd = new Random(11); // one generator: first draws of seeds 0, 1, 2... are alike
+    for (int draw = 0; draw < 20; draw++) {
+      float[] out = only("train.augment.contrast=0.5").apply(img, SIZE, rnd);
+      double ratio = spread(out) / spread(img);
+      lo = Math.min(lo, ratio);
+      hi = Math.max(hi, ratio);
+      for (float v : out) {
+        assertTrue(v >= 0 && v <= 1, "pixel " + v);
+      }
+    }
+    // clipping at 0 and 1 can only shrink the spread a little below the factor
+    assertTrue(lo > 0.45 && lo < 0.8, "lowest contrast ratio " + lo);
+    assertTrue(hi > 1.15 && hi <= 1.5 + 1e-6, "highest contrast ratio " + hi);
+    float[] flat = new float[SIZE * SIZE];
+    java.util.Arrays.fill(flat, 0.4f);
+    Augmenter.contrast(flat, 1.5);
+    assertEquals(0.4, flat[0], 1e-6, "a flat image has nothing to stretch");
+  }
+
+  @Test
+  void sharpnessBlursBelowZeroAndSharpensAbove() throws Exception {
+    float[] img = xray();
+    float[] blurred = img.clone();
+    Augmenter.sharpen(blurred, SIZE, -1);
+    float[] sharper = img.clone();
+    Augmenter.sharpen(sharper, SIZE, 1);
+    float[] same = img.clone();
+    Augmenter.sharpen(same, SIZE, 0);
+    assertArrayEquals(img, same, 1e-6f);
+    assertTrue(edges(blurred) < 0.7 * edges(img), "blur: " + edges(blurred) + " vs " + edges(img));
+    assertTrue(
+        edges(sharper) > 1.5 * edges(img), "sharpen: " + edges(sharper) + " vs " + edges(img));
+    // the 3x3 mean of a pixel in a flat region is the pixel: blurring keeps the mean level
+    assertEquals(mean(img), mean(blurred), 0.01);
+  }
+
+  @Test
+  void noiseIsZeroMeanAndBoundedByItsRange() throws Exception {
+    float[] img = xray();
+    double most = 0;
+    Random rnd = new Random(11);
+    for (int draw = 0; draw < 10; draw++) {
+      float[] out = only("train.augment.noise=0.05").apply(img, SIZE, rnd);
+      double[] d = new double[img.length];
+      for (int i = 0; i < img.length; i++) {
+        d[i] = out[i] - img[i];
+        assertTrue(out[i] >= 0 && out[i] <= 1, "pixel " + out[i]);
+      }
+      double m = java.util.Arrays.stream(d).average().orElseThrow();
+      double sd =
+          Math.sqrt(java.util.Arrays.stream(d).map(v -> (v - m) * (v - m)).sum() / d.length);
+      assertEquals(0, m, 0.01, "mean change");
+      assertTrue(sd <= 0.05 * 1.05, "noise sd " + sd + " above the range");
+      most = Math.max(most, sd);
+    }
+    assertTrue(most > 0.02, "some draw adds visible noise: " + most);
+  }
+
   @Test
   void balancedClassWeightsGiveEachClassHalfTheLoss() {
     int[] labels = {1, 1, 1, 0}; // 3 pneumonia, 1 normal

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cxr.core.CxrException;
 import io.cxr.core.Reporter;
 import io.cxr.core.TestData;
 import io.cxr.core.config.CxrConfig;
@@ -272,6 +273,61 @@ class TrainerTest {
     assertTrue(
         Math.abs(seen.get(2).valAuc() - seen.get(0).valAuc()) > 1e-4,
         "the test needs the last epoch to differ from the best: " + seen);
+  }
+
+  @Test
+  void anEnsembleIsItsMembersTrainedWithSuccessiveSeedsScoredByTheirMean() throws Exception {
+    CxrConfig c =
+        TestData.config(
+            tmp,
+            "data.max_per_class=300",
+            "train.epochs=2",
+            "train.ensemble=2",
+            "model.cnn.filters=[8, 16]",
+            "model.cnn.dense_units=32",
+            "paths.models=" + tmp.resolve("ensemble"));
+    EpochRecorder seen = new EpochRecorder();
+    Trainer.Outcome o = TrainStage.run(c, seen, Reporter.SILENT, tracker);
+    // each member's epochs have their own step: 1, 2 (member 1), 3, 4 (member 2)
+    assertEquals(List.of(1, 2, 3, 4), seen.epochs.stream().map(EpochRecord::epoch).toList());
+    assertEquals(2.0, o.metrics().get("ensemble_members"));
+    assertEquals(2, o.model().networks().size());
+    assertEquals(
+        2.0 * o.model().network().numParams(), o.metrics().get("parameters"), 0.5, "both counted");
+    PreparedDataset data = PreparedDataset.load(tmp.resolve("prepared"));
+    PreparedDataset.Images test = data.split(Split.TEST);
+    // member 1 is the single network of seed 42 + 1: the same weights as training that alone
+    Trainer.Outcome alone =
+        Trainer.train(
+            c.withEnsemble(1).withSeed(c.seed() + 1),
+            data,
+            new TrainingListener() {},
+            Reporter.SILENT);
+    float[] m1 = Scorer.scores(o.model().networks().get(1), Normalization.PER_IMAGE, test);
+    assertArrayEquals(
+        Scorer.scores(alone.model().network(), Normalization.PER_IMAGE, test), m1, 1e-6f);
+    float[] m0 = Scorer.scores(o.model().network(), Normalization.PER_IMAGE, test);
+    float[] mean = Scorer.scores(o.model().networks(), Normalization.PER_IMAGE, test);
+    for (int i = 0; i < mean.length; i++) {
+      assertEquals((m0[i] + m1[i]) / 2, mean[i], 1e-6, "image " + i);
+    }
+    assertFalse(java.util.Arrays.equals(m0, m1), "two seeds, two networks");
+    // saved and loaded: both members, scored as when trained (calibration on the mean)
+    ModelBundle loaded = ModelBundle.load(tmp.resolve("ensemble/model.zip"));
+    assertEquals(2, loaded.networks().size());
+    assertArrayEquals(o.testScores(), Scorer.scores(loaded, test.x(), test.n()), 1e-6f);
+    CxrException resume =
+        assertThrows(
+            CxrException.class,
+            () ->
+                Trainer.train(
+                    c,
+                    data,
+                    new TrainingListener() {},
+                    Reporter.SILENT,
+                    true,
+                    new Checkpoint.Plan(tmp.resolve("ensemble-ckpt"), true, Map.of())));
+    assertTrue(resume.getMessage().contains("train.ensemble is 2"), resume.getMessage());
   }
 
   @Test
