@@ -135,7 +135,8 @@ def test_host_and_image_give_identical_probabilities(images, tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     common = ["data.folder_image_size=64", "data.min_split_images=1", "tracking.uri="]
-    for cmd in (["prepare", "--source", str(raw.parent)], ["train", "train.epochs=1"]):
+    train = ["train", "train.epochs=1", "train.ensemble=1"]
+    for cmd in (["prepare", "--source", str(raw.parent)], train):
         r = subprocess.run(["java", "-jar", str(jar), *cmd, "--quiet", *common], cwd=work,
                            text=True, capture_output=True, timeout=600)
         assert r.returncode == 0, r.stdout + r.stderr
@@ -275,7 +276,7 @@ def test_weekly_dag_trains_registers_and_a_failed_gate_keeps_the_champion(stack,
     predict_dir = "chest_xray_224/train/NORMAL"
     state, tasks = run_dag(airflow, {
         "data_source": "/sources/pneumoniamnist/pneumoniamnist.npz",
-        "overrides": ["train.epochs=2"],
+        "overrides": ["train.epochs=2", "train.ensemble=1"],
         "predict_source": "/sources/" + predict_dir,
     })
     first_s = time.monotonic() - t0
@@ -326,7 +327,7 @@ def test_weekly_dag_trains_registers_and_a_failed_gate_keeps_the_champion(stack,
     # an impossible gate: evaluate fails, register never runs, champion stays
     state, tasks = run_dag(airflow, {
         "data_source": "/sources/pneumoniamnist/pneumoniamnist.npz",
-        "overrides": ["train.epochs=2", "gate.min_test_auc=1.0"],
+        "overrides": ["train.epochs=2", "train.ensemble=1", "gate.min_test_auc=1.0"],
     })
     assert state == "failed", tasks
     assert tasks["prepare"] == "success" and tasks["train"] == "success", tasks

@@ -20,8 +20,9 @@ import picocli.CommandLine.Parameters;
     name = "train",
     mixinStandardHelpOptions = true,
     description = {
-      "Train a CNN or the dense baseline on the prepared data, with early stopping "
-          + "on validation AUC and a decision threshold chosen on validation.",
+      "Train a CNN or the dense baseline (or an ensemble of them, train.ensemble) on the "
+          + "prepared data, with early stopping on validation AUC or log-loss and a decision "
+          + "threshold chosen on validation.",
       "Writes models/model.zip, models/metrics.json and plots under artifacts/<experiment>/."
     })
 final class TrainCommand extends BaseCommand {

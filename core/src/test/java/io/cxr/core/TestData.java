@@ -77,7 +77,10 @@ public final class TestData {
                 "paths.artifacts=" + tmp.resolve("artifacts"),
                 "paths.reports=" + tmp.resolve("reports"),
                 "download.target=" + tmp.resolve("raw"),
-                "tracking.local_dir=" + tmp.resolve("mlruns")));
+                "tracking.local_dir=" + tmp.resolve("mlruns"),
+                // one network per training: the default ensemble of 3 would triple every test's
+                // training time; TrainerTest trains an ensemble on its own
+                "train.ensemble=1"));
     all.addAll(List.of(overrides));
     return ConfigLoader.load(null, all);
   }

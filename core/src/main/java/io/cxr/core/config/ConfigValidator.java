@@ -102,7 +102,12 @@ final class ConfigValidator {
     need(t.l2() >= 0, "train.l2", "a number >= 0", t.l2());
     oneOf("train.class_weights", t.classWeights(), "balanced", "none");
     oneOf("train.normalization", t.normalization(), "per_image", "none");
-    oneOf("train.threshold", t.threshold(), "youden", "f1", "fixed");
+    oneOf("train.threshold", t.threshold(), "youden", "f1", "sensitivity", "fixed");
+    need(
+        t.targetSensitivity() > 0 && t.targetSensitivity() <= 1,
+        "train.target_sensitivity",
+        "a number in (0, 1]",
+        t.targetSensitivity());
     oneOf("train.calibration", t.calibration(), "platt", "temperature", "none");
     need(
         t.fixedThreshold() > 0 && t.fixedThreshold() < 1,

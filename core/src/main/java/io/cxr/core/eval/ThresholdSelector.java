@@ -4,13 +4,25 @@ import io.cxr.core.CxrException;
 
 /**
  * Chooses the decision threshold on validation scores: Youden's J (maximise sensitivity +
- * specificity - 1, the ROC point farthest above the diagonal) or F1. The chosen threshold is the
- * midpoint between the best score and the next lower one, so it does not sit on a sample.
+ * specificity - 1, the ROC point farthest above the diagonal), F1, or a stated sensitivity (the
+ * highest threshold whose validation sensitivity reaches the target: a screening operating point,
+ * which stays put when the validation split is nearly separable and J is flat over a wide range of
+ * thresholds). The chosen threshold is the midpoint between the chosen score and the next lower
+ * one, so it does not sit on a sample.
  */
 public final class ThresholdSelector {
   private ThresholdSelector() {}
 
   public static double choose(String method, double fixed, int[] labels, float[] scores) {
+    return choose(method, fixed, 0.95, labels, scores);
+  }
+
+  /**
+   * @param fixed the threshold of {@code fixed}
+   * @param sensitivity the target of {@code sensitivity}, in (0, 1]
+   */
+  public static double choose(
+      String method, double fixed, double sensitivity, int[] labels, float[] scores) {
     if ("fixed".equals(method)) {
       return fixed;
     }
@@ -25,11 +37,16 @@ public final class ThresholdSelector {
       double value;
       if ("youden".equals(method)) {
         value = roc.tpr()[k] - roc.fpr()[k];
+      } else if ("sensitivity".equals(method)) {
+        // the first (highest) threshold reaching the target wins; later ones tie at 1
+        value = roc.tpr()[k] >= sensitivity - 1e-12 ? 1 : 0;
       } else if ("f1".equals(method)) {
         value = ConfusionMatrix.of(labels, scores, t).f1();
       } else {
         throw new CxrException(
-            "train.threshold: unknown method '" + method + "' (expected youden, f1 or fixed)");
+            "train.threshold: unknown method '"
+                + method
+                + "' (expected youden, f1, sensitivity or fixed)");
       }
       if (value > best + 1e-12) {
         best = value;

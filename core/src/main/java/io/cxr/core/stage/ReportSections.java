@@ -464,6 +464,9 @@ final class ReportSections {
               "the point of the validation ROC curve that maximises sensitivity +"
                   + " specificity - 1 (Youden's J)";
           case "f1" -> "the validation score that maximises F1";
+          case "sensitivity" ->
+              "the highest threshold whose validation sensitivity reaches "
+                  + train.path("target_sensitivity").asText("?");
           case "fixed" -> "fixed by train.fixed_threshold";
           default -> "train.threshold=" + rule;
         };

@@ -153,7 +153,7 @@ public final class TrainStage {
                   ckpt, resume, Checkpoint.runIds(run.experimentId(), run.runId())));
     } catch (io.cxr.core.train.TrainingCollapsed e) {
       // a diverged run is nothing to resume: its checkpoint goes with it
-      AtomicFiles.deleteRecursively(ckpt);
+      Checkpoint.deleteAll(ckpt, cfg.train().ensemble());
       throw e;
     }
     Trainer.Outcome o =
@@ -170,7 +170,7 @@ public final class TrainStage {
       run.logArtifact(w.artifacts().resolve(f), "plots");
     }
     RunInfo.write(Path.of(cfg.paths().models()), run, tracker.describe());
-    AtomicFiles.deleteRecursively(ckpt); // the model is out: nothing left to resume
+    Checkpoint.deleteAll(ckpt, cfg.train().ensemble()); // the model is out: nothing left to resume
     return o;
   }
 

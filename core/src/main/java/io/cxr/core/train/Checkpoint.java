@@ -52,6 +52,32 @@ public final class Checkpoint {
     public static final Plan NONE = new Plan(null, false, Map.of());
   }
 
+  /**
+   * The checkpoint folder of ensemble member {@code m}: the plan's own folder for the first (so a
+   * single network's checkpoint is where it always was), a sibling {@code <dir>-member-<m>} for the
+   * others. Resuming, a member that has no checkpoint yet (it had not started) trains afresh; one
+   * that finished is restored without another epoch.
+   */
+  static Plan member(Plan plan, int m) {
+    if (plan.dir() == null) {
+      return plan;
+    }
+    Path dir = memberDir(plan.dir(), m);
+    boolean resume = plan.resume() && (m == 0 || Files.isRegularFile(dir.resolve(STATE)));
+    return new Plan(dir, resume, plan.extra());
+  }
+
+  static Path memberDir(Path dir, int m) {
+    return m == 0 ? dir : dir.resolveSibling(dir.getFileName() + "-member-" + m);
+  }
+
+  /** Removes the checkpoints of every member of an ensemble of {@code members} networks. */
+  public static void deleteAll(Path dir, int members) {
+    for (int m = 0; m < members; m++) {
+      AtomicFiles.deleteRecursively(memberDir(dir, m));
+    }
+  }
+
   /** What a checkpoint holds besides the tensors. */
   public record State(
       String format,

@@ -1,6 +1,5 @@
 package io.cxr.core.train;
 
-import io.cxr.core.CxrException;
 import io.cxr.core.Reporter;
 import io.cxr.core.config.ConfigLoader;
 import io.cxr.core.config.CxrConfig;
@@ -92,12 +91,6 @@ public final class Trainer {
     PreparedDataset.Images val = data.split(Split.VAL);
     int size = data.imageSize();
     int k = t.ensemble();
-    if (k > 1 && plan.resume()) {
-      throw new CxrException(
-          "train --resume: train.ensemble is "
-              + k
-              + " (expected 1: ensemble members are not checkpointed; train again)");
-    }
     List<MultiLayerNetwork> nets = new ArrayList<>();
     List<EpochRecord> history = new ArrayList<>();
     double before = 0;
@@ -114,7 +107,7 @@ public final class Trainer {
               data,
               k == 1 ? listener : shifted(listener, history.size(), k * t.epochs()),
               reporter,
-              k == 1 ? plan : Checkpoint.Plan.NONE,
+              Checkpoint.member(plan, m),
               t0);
       nets.add(member.net());
       history.addAll(member.history());
@@ -134,7 +127,8 @@ public final class Trainer {
         };
     float[] valScores = cal.apply(rawVal);
     double threshold =
-        ThresholdSelector.choose(t.threshold(), t.fixedThreshold(), val.y(), valScores);
+        ThresholdSelector.choose(
+            t.threshold(), t.fixedThreshold(), t.targetSensitivity(), val.y(), valScores);
     Map<Split, BinaryMetrics> splits = new LinkedHashMap<>();
     splits.put(
         Split.TRAIN,

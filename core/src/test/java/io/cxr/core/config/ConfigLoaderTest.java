@@ -22,7 +22,7 @@ class ConfigLoaderTest {
     assertEquals(
         ConfigLoader.load(null, List.of("train.epochs=3", "train.ensemble=4")),
         base.withEnsemble(4));
-    assertEquals(1, base.train().ensemble(), "the default is one network");
+    assertEquals(3, base.train().ensemble(), "the default is an ensemble of three");
     assertFalse(base.train().earlyStopping().onLogLoss(), "the default stops on AUC");
     assertTrue(
         ConfigLoader.load(null, List.of("train.early_stopping.metric=log_loss"))

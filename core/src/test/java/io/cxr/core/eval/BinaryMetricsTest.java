@@ -119,6 +119,26 @@ class BinaryMetricsTest {
   }
 
   @Test
+  void aTargetSensitivityTakesTheHighestThresholdReachingIt() {
+    // ranked 0.9(1) 0.8(1) 0.7(0) 0.3(1) 0.2(0): sensitivity 1/3 after 0.9, 2/3 after 0.8, 1 after
+    // 0.3; each target takes the first threshold reaching it, half way to the next score
+    assertEquals(
+        (0.9 + 0.8) / 2, ThresholdSelector.choose("sensitivity", 0.5, 0.3, LABELS, SCORES), 1e-6);
+    assertEquals(
+        (0.8 + 0.7) / 2,
+        ThresholdSelector.choose("sensitivity", 0.5, 2.0 / 3, LABELS, SCORES),
+        1e-6,
+        "exactly reached counts");
+    assertEquals(
+        (0.3 + 0.2) / 2, ThresholdSelector.choose("sensitivity", 0.5, 0.7, LABELS, SCORES), 1e-6);
+    assertEquals(
+        (0.3 + 0.2) / 2, ThresholdSelector.choose("sensitivity", 0.5, 1.0, LABELS, SCORES), 1e-6);
+    // the 4-argument form is the screening default, 0.95
+    assertEquals(
+        (0.3 + 0.2) / 2, ThresholdSelector.choose("sensitivity", 0.5, LABELS, SCORES), 1e-6);
+  }
+
+  @Test
   void whenTheBestPointIsTheLastTheThresholdIsHalfItsScore() {
     // only positives: F1 is best with everything positive, after the lowest score 0.4
     assertEquals(

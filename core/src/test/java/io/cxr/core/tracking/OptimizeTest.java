@@ -101,12 +101,14 @@ class OptimizeTest extends MlflowFixture {
         server.artifact(parent.path("info").path("artifact_uri").asText(), "hpo/trials.csv");
     assertEquals(5, new String(csv).lines().count());
 
-    // the best config file reproduces the best trial
+    // the best config file reproduces the best trial (a trial trains one network: the file keeps
+    // the configured ensemble, which the refit trains)
     CxrConfig best = ConfigLoader.load(r.bestConfig(), List.of());
     assertEquals(r.best().config(), best);
+    assertEquals(3, best.train().ensemble());
     Trainer.Outcome again =
         Trainer.train(
-            best,
+            best.withEnsemble(1),
             PreparedDataset.load(prepared),
             new TrainingListener() {},
             Reporter.SILENT,

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.cxr.core.CxrException;
 import io.cxr.core.Reporter;
 import io.cxr.core.TestData;
 import io.cxr.core.config.CxrConfig;
@@ -112,7 +111,9 @@ class TrainerTest {
     assertEquals(28, loaded.card().imageSize());
     assertTrue(loaded.card().provenance().get("data_manifest_sha256").matches("[0-9a-f]{64}"));
     PreparedDataset.Images test = PreparedDataset.load(tmp.resolve("prepared")).split(Split.TEST);
-    float[] a = Scorer.scores(first.model().network(), Normalization.PER_IMAGE, test);
+    float[] a =
+        Scorer.scores(
+            first.model().network(), Normalization.of(first.model().card().normalization()), test);
     float[] b =
         Scorer.scores(loaded.network(), Normalization.of(loaded.card().normalization()), test);
     assertArrayEquals(a, b, 1e-6f);
@@ -296,6 +297,7 @@ class TrainerTest {
         2.0 * o.model().network().numParams(), o.metrics().get("parameters"), 0.5, "both counted");
     PreparedDataset data = PreparedDataset.load(tmp.resolve("prepared"));
     PreparedDataset.Images test = data.split(Split.TEST);
+    Normalization norm = c.train().normalizationMode();
     // member 1 is the single network of seed 42 + 1: the same weights as training that alone
     Trainer.Outcome alone =
         Trainer.train(
@@ -303,11 +305,10 @@ class TrainerTest {
             data,
             new TrainingListener() {},
             Reporter.SILENT);
-    float[] m1 = Scorer.scores(o.model().networks().get(1), Normalization.PER_IMAGE, test);
-    assertArrayEquals(
-        Scorer.scores(alone.model().network(), Normalization.PER_IMAGE, test), m1, 1e-6f);
-    float[] m0 = Scorer.scores(o.model().network(), Normalization.PER_IMAGE, test);
-    float[] mean = Scorer.scores(o.model().networks(), Normalization.PER_IMAGE, test);
+    float[] m1 = Scorer.scores(o.model().networks().get(1), norm, test);
+    assertArrayEquals(Scorer.scores(alone.model().network(), norm, test), m1, 1e-6f);
+    float[] m0 = Scorer.scores(o.model().network(), norm, test);
+    float[] mean = Scorer.scores(o.model().networks(), norm, test);
     for (int i = 0; i < mean.length; i++) {
       assertEquals((m0[i] + m1[i]) / 2, mean[i], 1e-6, "image " + i);
     }
@@ -316,18 +317,38 @@ class TrainerTest {
     ModelBundle loaded = ModelBundle.load(tmp.resolve("ensemble/model.zip"));
     assertEquals(2, loaded.networks().size());
     assertArrayEquals(o.testScores(), Scorer.scores(loaded, test.x(), test.n()), 1e-6f);
-    CxrException resume =
-        assertThrows(
-            CxrException.class,
-            () ->
-                Trainer.train(
-                    c,
-                    data,
-                    new TrainingListener() {},
-                    Reporter.SILENT,
-                    true,
-                    new Checkpoint.Plan(tmp.resolve("ensemble-ckpt"), true, Map.of())));
-    assertTrue(resume.getMessage().contains("train.ensemble is 2"), resume.getMessage());
+    // resumed after member 1 finished and before member 2 started (its checkpoint gone): member
+    // 1 is restored without another epoch, member 2 trains afresh, the figures are the same
+    Path ckpt = tmp.resolve("ensemble-ckpt");
+    Trainer.Outcome checkpointed =
+        Trainer.train(
+            c,
+            data,
+            new TrainingListener() {},
+            Reporter.SILENT,
+            true,
+            new Checkpoint.Plan(ckpt, false, Map.of()));
+    assertTrue(Files.isRegularFile(ckpt.resolve(Checkpoint.STATE)), "member 1's checkpoint");
+    Path second = tmp.resolve("ensemble-ckpt-member-1");
+    assertTrue(Files.isRegularFile(second.resolve(Checkpoint.STATE)), "member 2's, beside it");
+    io.cxr.core.io.AtomicFiles.deleteRecursively(second);
+    EpochRecorder resumedEpochs = new EpochRecorder();
+    Trainer.Outcome resumed =
+        Trainer.train(
+            c,
+            data,
+            resumedEpochs,
+            Reporter.SILENT,
+            true,
+            new Checkpoint.Plan(ckpt, true, Map.of()));
+    assertEquals(
+        List.of(3, 4),
+        resumedEpochs.epochs.stream().map(EpochRecord::epoch).toList(),
+        "only member 2's epochs ran, numbered after member 1's");
+    assertEquals(checkpointed.metrics().get("test_auc"), resumed.metrics().get("test_auc"), 1e-9);
+    assertEquals(checkpointed.metrics().get("threshold"), resumed.metrics().get("threshold"), 1e-9);
+    Checkpoint.deleteAll(ckpt, 2);
+    assertFalse(Files.exists(ckpt) || Files.exists(second), "every member's checkpoint removed");
   }
 
   @Test
