@@ -56,6 +56,19 @@ class TrainerTest {
     first = TrainStage.run(cfg, epochsRecorder, Reporter.SILENT, tracker);
   }
 
+  /** The small CNN of these tests writing to {@code tmp/<models>}, with more overrides. */
+  private CxrConfig small(String models, String... more) {
+    List<String> o =
+        new java.util.ArrayList<>(
+            List.of(
+                "data.max_per_class=300",
+                "model.cnn.filters=[8, 16]",
+                "model.cnn.dense_units=32",
+                "paths.models=" + tmp.resolve(models)));
+    o.addAll(List.of(more));
+    return TestData.config(tmp, o.toArray(String[]::new));
+  }
+
   @Test
   void writesModelMetricsAndPlots() throws Exception {
     Path models = tmp.resolve("models");
@@ -254,15 +267,11 @@ class TrainerTest {
     // min_delta 1.0: only epoch 1 counts as an improvement, so the run stops after
     // 1 + patience epochs and must hand back epoch 1's weights
     CxrConfig c =
-        TestData.config(
-            tmp,
-            "data.max_per_class=300",
+        small(
+            "es-models",
             "train.epochs=6",
             "train.early_stopping.patience=2",
-            "train.early_stopping.min_delta=1.0",
-            "model.cnn.filters=[8, 16]",
-            "model.cnn.dense_units=32",
-            "paths.models=" + tmp.resolve("es-models"));
+            "train.early_stopping.min_delta=1.0");
     EpochRecorder seenRecorder = new EpochRecorder();
     List<EpochRecord> seen = seenRecorder.epochs;
     Trainer.Outcome o =
@@ -278,15 +287,7 @@ class TrainerTest {
 
   @Test
   void anEnsembleIsItsMembersTrainedWithSuccessiveSeedsScoredByTheirMean() throws Exception {
-    CxrConfig c =
-        TestData.config(
-            tmp,
-            "data.max_per_class=300",
-            "train.epochs=2",
-            "train.ensemble=2",
-            "model.cnn.filters=[8, 16]",
-            "model.cnn.dense_units=32",
-            "paths.models=" + tmp.resolve("ensemble"));
+    CxrConfig c = small("ensemble", "train.epochs=2", "train.ensemble=2");
     EpochRecorder seen = new EpochRecorder();
     Trainer.Outcome o = TrainStage.run(c, seen, Reporter.SILENT, tracker);
     // each member's epochs have their own step: 1, 2 (member 1), 3, 4 (member 2)
