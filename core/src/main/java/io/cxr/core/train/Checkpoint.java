@@ -1,5 +1,6 @@
 package io.cxr.core.train;
 
+import com.fasterxml.jackson.annotation.JsonAlias;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cxr.core.CxrException;
 import io.cxr.core.config.ConfigLoader;
@@ -82,7 +83,7 @@ public final class Checkpoint {
   public record State(
       String format,
       int epoch,
-      double bestAuc,
+      @JsonAlias("bestAuc") double bestScore, // AUC, or minus the log-loss (EarlyStopping)
       int bestEpoch,
       int stale,
       double seconds,
@@ -117,7 +118,7 @@ public final class Checkpoint {
           new State(
               FORMAT,
               history.get(history.size() - 1).epoch(),
-              stopping.bestAuc(),
+              stopping.bestScore(),
               stopping.bestEpoch(),
               stopping.stale(),
               seconds,

@@ -16,7 +16,7 @@ public final class EarlyStopping implements TrainingListener {
   private final double minDelta;
   private final boolean onLogLoss;
   private final Supplier<INDArray> weights;
-  private double bestAuc = Double.NEGATIVE_INFINITY;
+  private double best = Double.NEGATIVE_INFINITY;
   private INDArray bestWeights;
   private int bestEpoch;
   private int stale;
@@ -42,13 +42,13 @@ public final class EarlyStopping implements TrainingListener {
    * does).
    */
   public boolean isImprovement(double auc, double logLoss) {
-    return score(auc, logLoss) > bestAuc + minDelta;
+    return score(auc, logLoss) > best + minDelta;
   }
 
   @Override
   public void onEpoch(EpochRecord r) {
     if (r.improved()) {
-      bestAuc = score(r.valAuc(), r.valLoss());
+      best = score(r.valAuc(), r.valLoss());
       bestWeights = weights.get();
       bestEpoch = r.epoch();
       stale = 0;
@@ -79,13 +79,13 @@ public final class EarlyStopping implements TrainingListener {
    * The best validation score so far: AUC, or minus the log-loss (negative infinity before the
    * first improvement).
    */
-  public double bestAuc() {
-    return bestAuc;
+  public double bestScore() {
+    return best;
   }
 
   /** Takes up the state of a checkpoint (resume). */
-  void restore(double auc, int epoch, int staleEpochs, INDArray weights) {
-    this.bestAuc = auc;
+  void restore(double score, int epoch, int staleEpochs, INDArray weights) {
+    this.best = score;
     this.bestEpoch = epoch;
     this.stale = staleEpochs;
     this.bestWeights = weights;

@@ -215,7 +215,7 @@ public final class Trainer {
     double before = 0;
     if (resumed != null) {
       Checkpoint.State st = resumed.state();
-      stopping.restore(st.bestAuc(), st.bestEpoch(), st.stale(), resumed.bestWeights());
+      stopping.restore(st.bestScore(), st.bestEpoch(), st.stale(), resumed.bestWeights());
       history.addAll(st.history());
       before = st.seconds();
       reporter.info(
@@ -226,7 +226,7 @@ public final class Trainer {
               t.epochs(),
               st.bestEpoch(),
               t.earlyStopping().onLogLoss() ? "log-loss" : "AUC",
-              t.earlyStopping().onLogLoss() ? -st.bestAuc() : st.bestAuc(),
+              t.earlyStopping().onLogLoss() ? -st.bestScore() : st.bestScore(),
               plan.dir()));
     }
     fit(

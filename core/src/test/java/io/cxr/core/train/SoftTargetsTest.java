@@ -92,7 +92,7 @@ class SoftTargetsTest {
       s.onEpoch(new EpochRecord(e + 1, 10, 0.1, loss[e], 0.999, 1, 1, better, 0.5));
     }
     assertEquals(2, s.bestEpoch());
-    assertEquals(-0.20, s.bestAuc(), 1e-12, "held as minus the loss");
+    assertEquals(-0.20, s.bestScore(), 1e-12, "held as minus the loss");
     assertTrue(s.shouldStop(), "two epochs without a lower loss");
     EarlyStopping onAuc = new EarlyStopping(2, 0.0005, false, () -> Nd4j.scalar(1f));
     assertTrue(onAuc.isImprovement(0.999, 0.3));
