@@ -3,6 +3,8 @@
 # folder prepared at 64, 128 and 224 px, as a user runs it (java -jar, the JVM's default heap
 # limit, or JAVA_OPTS), measured by GNU time's "maximum resident set size".
 #   benchmarks/memory.sh [out-dir] [sizes...]   (default benchmarks/target/memory; 64 128 224)
+# One network (train.ensemble=1: an ensemble trains its members one after the other, each with the
+# same peak). CXR_TRAIN_ARGS adds config overrides, e.g. CXR_TRAIN_ARGS="train.batch_size=16".
 # Needs the jar (./mvnw -B package -DskipTests) and ../shared/data; takes about 10 minutes.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,9 +30,9 @@ for size in "${sizes[@]}"; do
   rm -rf "$w/models" "$w/artifacts" "$w/mlruns"
   # shellcheck disable=SC2086
   /usr/bin/time -f "%M %e" -o "$w/time.txt" java ${JAVA_OPTS:-} -jar "$jar" train \
-    train.epochs=1 "${iso[@]}" >"$w/train.log" 2>&1
+    train.epochs=1 train.ensemble=1 ${CXR_TRAIN_ARGS:-} "${iso[@]}" >"$w/train.log" 2>&1
   read -r kib secs <"$w/time.txt"
   n=$(grep -o '"count" : [0-9]*' "$w/prepared/manifest.json" | head -1 | grep -o '[0-9]*$')
-  line="size=$size train_images=$n peak_rss_mib=$((kib / 1024)) seconds=$secs java_opts='${JAVA_OPTS:-}'"
+  line="size=$size train_images=$n peak_rss_mib=$((kib / 1024)) seconds=$secs java_opts='${JAVA_OPTS:-}' train_args='${CXR_TRAIN_ARGS:-}'"
   echo "$line" | tee -a "$results"
 done

@@ -5,9 +5,12 @@ import io.cxr.core.CxrException;
 import io.cxr.core.io.Hashing;
 import io.cxr.core.io.Json;
 import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -24,8 +27,16 @@ public final class PreparedDataset {
   private final String decoder;
   private final Map<Split, Images> splits;
 
-  /** One split in memory: images {@code n x size x size} in [0, 1], labels 0/1. */
-  public record Images(float[] x, int[] y, int size) {
+  /**
+   * One split: images {@code n x size x size} in [0, 1] ({@link Pixels}: read from the prepared
+   * file a range at a time, or held in an array), labels 0/1.
+   */
+  public record Images(Pixels source, int[] y, int size) {
+    /** Images held in an array. */
+    public Images(float[] x, int[] y, int size) {
+      this(Pixels.of(x, size * size), y, size);
+    }
+
     public int n() {
       return y.length;
     }
@@ -34,9 +45,24 @@ public final class PreparedDataset {
       return size * size;
     }
 
+    /**
+     * All images as one array: the array itself when they are held in memory, else read from the
+     * file into a new one (call it once, not per image: {@link #image} reads one image).
+     */
+    public float[] x() {
+      if (source instanceof Pixels.InMemory m) {
+        return m.x();
+      }
+      float[] all = new float[n() * pixels()];
+      source.read(0, n(), all, 0);
+      return all;
+    }
+
     /** A copy of image {@code i}. */
     public float[] image(int i) {
-      return Arrays.copyOfRange(x, i * pixels(), (i + 1) * pixels());
+      float[] one = new float[pixels()];
+      source.read(i, 1, one, 0);
+      return one;
     }
   }
 
@@ -154,26 +180,21 @@ public final class PreparedDataset {
                 + " (expected the output of `cxr prepare`)");
       }
     }
-    Npy.Array x;
-    Npy.Array y;
     // the manifest's hashes are checked on the bytes as they are read: no second pass
     java.security.MessageDigest xmd = sha256();
     java.security.MessageDigest ymd = sha256();
-    try (InputStream in =
-            new java.security.DigestInputStream(
-                new BufferedInputStream(Files.newInputStream(xf), 1 << 20), xmd);
-        InputStream yin =
-            new java.security.DigestInputStream(
-                new BufferedInputStream(Files.newInputStream(yf)), ymd)) {
-      x = Npy.read(in, xf.toString(), Files.size(xf));
+    Npy.Array y;
+    try (InputStream yin =
+        new java.security.DigestInputStream(
+            new BufferedInputStream(Files.newInputStream(yf)), ymd)) {
       y = Npy.read(yin, yf.toString(), Files.size(yf));
-      in.transferTo(OutputStream.nullOutputStream()); // trailing bytes count too
-      yin.transferTo(OutputStream.nullOutputStream());
+      yin.transferTo(OutputStream.nullOutputStream()); // trailing bytes count too
     } catch (IOException e) {
-      throw new CxrException("prepared data " + xf + ": cannot read (" + e.getMessage() + ")");
+      throw new CxrException("prepared data " + yf + ": cannot read (" + e.getMessage() + ")");
     }
-    checkHash(xf, xSha256, xmd);
     checkHash(yf, ySha256, ymd);
+    XFile x = openX(xf, xmd, size);
+    checkHash(xf, xSha256, xmd);
     int[] xs = x.shape();
     if (xs.length != 4 || xs[1] != 1 || xs[2] != size || xs[3] != size) {
       throw new CxrException(
@@ -208,7 +229,72 @@ public final class PreparedDataset {
             yf + ": label " + y.data()[i] + " at row " + i + " (expected 0 or 1)");
       }
     }
-    return new Images(x.data(), labels, size);
+    return new Images(x.pixels(), labels, size);
+  }
+
+  /** The header's shape and the images of an x file. */
+  private record XFile(int[] shape, Pixels pixels) {}
+
+  /**
+   * Opens {@code x_<split>.npy}, hashing all its bytes into {@code md}. Float32 little-endian (what
+   * prepare writes) stays in the file and is read from the same open descriptor when used; any
+   * other dtype is read into memory.
+   */
+  private static XFile openX(Path xf, java.security.MessageDigest md, int size) {
+    RandomAccessFile raf = null;
+    try {
+      raf = new RandomAccessFile(xf.toFile(), "r");
+      long length = raf.length();
+      byte[] head = new byte[(int) Math.min(length, Npy.MAX_HEADER + 12L)];
+      raf.readFully(head);
+      Npy.Header h =
+          Npy.readHeader(new DataInputStream(new ByteArrayInputStream(head)), xf.toString());
+      if (!"<f4".equals(h.dtype())) {
+        raf.close();
+        Npy.Array a;
+        try (InputStream in =
+            new java.security.DigestInputStream(
+                new BufferedInputStream(Files.newInputStream(xf), 1 << 20), md)) {
+          a = Npy.read(in, xf.toString(), Files.size(xf));
+          in.transferTo(OutputStream.nullOutputStream());
+        }
+        return new XFile(a.shape(), Pixels.of(a.data(), size * size));
+      }
+      long n = Npy.elements(h.shape(), xf.toString());
+      long present = length - h.length();
+      if (present < n * Float.BYTES) {
+        throw new CxrException(
+            xf
+                + ": truncated (header says shape "
+                + Arrays.toString(h.shape())
+                + " of <f4, "
+                + n * Float.BYTES
+                + " bytes; found "
+                + Math.max(0, present)
+                + ")");
+      }
+      raf.seek(0);
+      byte[] chunk = new byte[1 << 20];
+      for (int got; (got = raf.read(chunk)) > 0; ) {
+        md.update(chunk, 0, got);
+      }
+      int[] shape = h.shape();
+      int images = shape.length == 4 ? shape[0] : 0;
+      int px = shape.length == 4 ? shape[2] * shape[3] : size * size;
+      RandomAccessFile open = raf;
+      raf = null; // kept open: the pixels are read from it
+      return new XFile(shape, new PixelFile(open, xf.toString(), h.length(), px, images));
+    } catch (IOException e) {
+      throw new CxrException("prepared data " + xf + ": cannot read (" + e.getMessage() + ")");
+    } finally {
+      if (raf != null) {
+        try {
+          raf.close();
+        } catch (IOException ignored) {
+          // nothing was read from it
+        }
+      }
+    }
   }
 
   private static java.security.MessageDigest sha256() {
@@ -240,12 +326,10 @@ public final class PreparedDataset {
   public PreparedDataset withValMergedIntoTrain() {
     Images tr = splits.get(Split.TRAIN);
     Images va = splits.get(Split.VAL);
-    float[] x = Arrays.copyOf(tr.x(), tr.x().length + va.x().length);
-    System.arraycopy(va.x(), 0, x, tr.x().length, va.x().length);
     int[] y = Arrays.copyOf(tr.y(), tr.n() + va.n());
     System.arraycopy(va.y(), 0, y, tr.n(), va.n());
     Map<Split, Images> m = new EnumMap<>(splits);
-    m.put(Split.TRAIN, new Images(x, y, tr.size()));
+    m.put(Split.TRAIN, new Images(Pixels.concat(tr.source(), tr.n(), va.source()), y, tr.size()));
     return new PreparedDataset(dir, imageSize, manifestSha256, decoder, source, m);
   }
 

@@ -2,6 +2,7 @@ package io.cxr.core.model;
 
 import io.cxr.core.Reporter;
 import io.cxr.core.config.Normalization;
+import io.cxr.core.data.Pixels;
 import io.cxr.core.data.PreparedDataset;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -34,7 +35,7 @@ public final class Scorer {
 
   public static float[] scores(
       MultiLayerNetwork net, Normalization normalization, PreparedDataset.Images images) {
-    return scores(net, normalization, images.x(), images.n(), images.size());
+    return scores(net, normalization, images.source(), images.n(), images.size());
   }
 
   /**
@@ -51,6 +52,12 @@ public final class Scorer {
   /** An ensemble's raw score: the mean of its members' P(PNEUMONIA). */
   public static float[] scores(
       List<MultiLayerNetwork> nets, Normalization normalization, float[] x, int n, int size) {
+    return scores(nets, normalization, Pixels.of(x, size * size), n, size);
+  }
+
+  /** An ensemble's raw score for images read from {@code x}. */
+  public static float[] scores(
+      List<MultiLayerNetwork> nets, Normalization normalization, Pixels x, int n, int size) {
     float[] mean = scores(nets.get(0), normalization, x, n, size);
     for (int k = 1; k < nets.size(); k++) {
       float[] p = scores(nets.get(k), normalization, x, n, size);
@@ -68,21 +75,29 @@ public final class Scorer {
 
   public static float[] scores(
       List<MultiLayerNetwork> nets, Normalization normalization, PreparedDataset.Images images) {
-    return scores(nets, normalization, images.x(), images.n(), images.size());
+    return scores(nets, normalization, images.source(), images.n(), images.size());
   }
 
   /** {@code x} holds {@code n} images of {@code size x size} in [0, 1] (raw network scores). */
   public static float[] scores(
       MultiLayerNetwork net, Normalization normalization, float[] x, int n, int size) {
+    return scores(net, normalization, Pixels.of(x, size * size), n, size);
+  }
+
+  /** Raw network scores of {@code n} images read from {@code x}, a scoring batch at a time. */
+  public static float[] scores(
+      MultiLayerNetwork net, Normalization normalization, Pixels x, int n, int size) {
     int px = size * size;
     float[] out = new float[n];
     float[] img = new float[px];
     int per = batch(size);
+    float[] raw = new float[Math.min(per, n) * px];
     for (int from = 0; from < n; from += per) {
       int b = Math.min(per, n - from);
       float[] batch = new float[b * px];
+      x.read(from, b, raw, 0);
       for (int i = 0; i < b; i++) {
-        System.arraycopy(x, (from + i) * px, img, 0, px);
+        System.arraycopy(raw, i * px, img, 0, px);
         InputNormalizer.apply(normalization, img, batch, i * px);
       }
       INDArray f = features(batch, b, size);

@@ -167,13 +167,14 @@ final class ReportSections {
         staging.resolve("samples.png"));
     b.add(new ReportDoc.Figure("samples.png", "Sample training images per class", 1100));
     // mean image per class and where they differ
+    float[] trainX = train.x(); // read once (the prepared file, or the array)
     float[][] mean = new float[2][px];
     int[] count = new int[2];
     for (int i = 0; i < train.n(); i++) {
       int c = train.y()[i];
       count[c]++;
       for (int p = 0; p < px; p++) {
-        mean[c][p] += train.x()[i * px + p];
+        mean[c][p] += trainX[i * px + p];
       }
     }
     float[] both = new float[px];
@@ -205,8 +206,7 @@ final class ReportSections {
             "Mean training image per class, and where the means differ (heat: |PNEUMONIA -"
                 + " NORMAL|, scaled to its maximum)",
             760));
-    DataPlots.intensities(
-        train.x(), train.y(), px, "train split", staging.resolve("intensities.png"));
+    DataPlots.intensities(trainX, train.y(), px, "train split", staging.resolve("intensities.png"));
     b.add(
         new ReportDoc.Figure(
             "intensities.png",

@@ -161,7 +161,8 @@ public final class ReportStage {
     List<ReportSections.Scored> sets = new ArrayList<>();
     for (Split s : List.of(Split.VAL, Split.TEST)) {
       PreparedDataset.Images im = data.split(s);
-      float[] p = Scorer.scores(model, im.x(), im.n());
+      float[] x = im.x();
+      float[] p = Scorer.scores(model, x, im.n());
       sets.add(
           new ReportSections.Scored(
               s.key(),
@@ -169,7 +170,7 @@ public final class ReportStage {
               "prepared " + s.key() + " split",
               im.y(),
               p,
-              im.x(),
+              x,
               false));
     }
     for (Path ext : externals) {

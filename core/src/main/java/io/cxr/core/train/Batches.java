@@ -1,6 +1,7 @@
 package io.cxr.core.train;
 
 import io.cxr.core.config.Normalization;
+import io.cxr.core.data.Pixels;
 import io.cxr.core.model.InputNormalizer;
 import io.cxr.core.model.Scorer;
 import java.util.Random;
@@ -29,11 +30,29 @@ public final class Batches {
       Normalization normalization,
       Augmenter augmenter,
       Random rnd) {
+    return training(
+        Pixels.of(x, size * size), y, order, from, n, size, normalization, augmenter, rnd);
+  }
+
+  /**
+   * {@link #training(float[], int[], int[], int, int, int, Normalization, Augmenter, Random)} of
+   * images read from {@code x}.
+   */
+  public static DataSet training(
+      Pixels x,
+      int[] y,
+      int[] order,
+      int from,
+      int n,
+      int size,
+      Normalization normalization,
+      Augmenter augmenter,
+      Random rnd) {
     int px = size * size;
     float[] batch = new float[n * px];
     float[] img = new float[px];
     for (int i = 0; i < n; i++) {
-      System.arraycopy(x, order[from + i] * px, img, 0, px);
+      x.read(order[from + i], 1, img, 0);
       float[] src = augmenter == null ? img : augmenter.apply(img, size, rnd);
       InputNormalizer.apply(normalization, src, batch, i * px);
     }

@@ -331,7 +331,7 @@ public final class Trainer {
     shuffle(order, new Random(cfg.seed()));
     DataSet batch =
         Batches.training(
-            train.x(), train.y(), order, 0, n, size, t.normalizationMode(), null, null);
+            train.source(), train.y(), order, 0, n, size, t.normalizationMode(), null, null);
     double first = Double.NaN;
     double last = Double.NaN;
     try (Reporter.Progress bar = reporter.progress("one-batch check", CHECK_ITERATIONS)) {
@@ -392,7 +392,15 @@ public final class Trainer {
         int n = Math.min(t.batchSize(), train.n() - from);
         DataSet ds =
             Batches.training(
-                train.x(), train.y(), order, from, n, size, t.normalizationMode(), augmenter, rnd);
+                train.source(),
+                train.y(),
+                order,
+                from,
+                n,
+                size,
+                t.normalizationMode(),
+                augmenter,
+                rnd);
         Batches.soften(ds, t.mixup(), t.labelSmoothing(), rnd);
         net.fit(ds);
         lossSum += net.score() * n;

@@ -14,7 +14,6 @@ import io.cxr.core.tracking.FileStore;
 import io.cxr.core.tracking.MirroredTracker;
 import io.cxr.core.train.TrainingListener;
 import java.nio.file.Path;
-import java.util.Arrays;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -46,7 +45,7 @@ class SaliencyTest {
   }
 
   float[] image(int i) {
-    return Arrays.copyOfRange(test.x(), i * SIZE * SIZE, (i + 1) * SIZE * SIZE);
+    return test.image(i);
   }
 
   @Test
