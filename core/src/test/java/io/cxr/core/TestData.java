@@ -48,6 +48,25 @@ public final class TestData {
     }
   }
 
+  /**
+   * A small Kermany folder of real images under {@code root}: {@code chest_xray/train/<class>/}
+   * with the first {@code perClass} JPEGs of each class (copies); returns {@code chest_xray}.
+   */
+  public static Path smallKermany(Path root, int perClass) {
+    Path src = root.resolve("chest_xray");
+    try {
+      for (String label : List.of("NORMAL", "PNEUMONIA")) {
+        Path dir = Files.createDirectories(src.resolve("train").resolve(label));
+        for (Path p : jpegs(label, perClass)) {
+          Files.copy(p, dir.resolve(p.getFileName()));
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new AssertionError(e);
+    }
+    return src;
+  }
+
   /** The project venv's python (scripts/venv.sh); required under CI, else the test aborts. */
   public static Path venvBin(String tool) {
     String env = System.getenv("CXR_VENV");

@@ -29,13 +29,7 @@ class BadInputTest {
 
   @BeforeEach
   void realFolder() throws IOException {
-    src = tmp.resolve("chest_xray");
-    for (String label : List.of("NORMAL", "PNEUMONIA")) {
-      Path dir = Files.createDirectories(src.resolve("train").resolve(label));
-      for (Path p : TestData.jpegs(label, 12)) {
-        Files.copy(p, dir.resolve(p.getFileName()));
-      }
-    }
+    src = TestData.smallKermany(tmp, 12);
     cfg =
         TestData.config(
             tmp,

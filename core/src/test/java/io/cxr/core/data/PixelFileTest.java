@@ -17,7 +17,6 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,13 +33,7 @@ class PixelFileTest {
 
   @BeforeEach
   void prepareRealImages() throws IOException {
-    src = tmp.resolve("chest_xray");
-    for (String label : List.of("NORMAL", "PNEUMONIA")) {
-      Path dir = Files.createDirectories(src.resolve("train").resolve(label));
-      for (Path p : TestData.jpegs(label, 12)) {
-        Files.copy(p, dir.resolve(p.getFileName()));
-      }
-    }
+    src = TestData.smallKermany(tmp, 12);
     out = tmp.resolve("prepared");
     PrepareStage.run(config("seed=42"), src, out, Reporter.SILENT);
   }
