@@ -1,6 +1,7 @@
 package io.cxr.bench;
 
 import io.cxr.core.config.Normalization;
+import io.cxr.core.data.Pixels;
 import io.cxr.core.model.InputNormalizer;
 import io.cxr.core.train.Batches;
 import java.util.Random;
@@ -82,7 +83,15 @@ public class BatchAssemblyBenchmark {
     next = (next + BATCH) % (IMAGES - BATCH);
     if (!"in_place".equals(impl)) {
       return Batches.training(
-              split, labels, order, from, BATCH, size, Normalization.PER_IMAGE, null, null)
+              Pixels.of(split, size * size),
+              labels,
+              order,
+              from,
+              BATCH,
+              size,
+              Normalization.PER_IMAGE,
+              null,
+              null)
           .getFeatures();
     }
     int px = size * size;

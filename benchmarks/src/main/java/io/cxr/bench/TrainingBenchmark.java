@@ -3,6 +3,7 @@ package io.cxr.bench;
 import io.cxr.core.config.ConfigLoader;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.config.Normalization;
+import io.cxr.core.data.Pixels;
 import io.cxr.core.model.Backend;
 import io.cxr.core.model.NetworkFactory;
 import io.cxr.core.model.Scorer;
@@ -133,6 +134,14 @@ public class TrainingBenchmark {
     int from = (next * BATCH) % Inputs.TENSOR_IMAGES;
     next++;
     return Batches.training(
-        x, labels, order, from, BATCH, size, Normalization.PER_IMAGE, augmenter, rnd);
+        Pixels.of(x, size * size),
+        labels,
+        order,
+        from,
+        BATCH,
+        size,
+        Normalization.PER_IMAGE,
+        augmenter,
+        rnd);
   }
 }

@@ -121,7 +121,8 @@ public final class Npy {
     return new Array(h.dtype(), h.shape(), out);
   }
 
-  private static CxrException truncated(String name, Header h, long bytes, long found) {
+  /** The error for an array whose data is shorter than its header says. */
+  static CxrException truncated(String name, Header h, long bytes, long found) {
     return new CxrException(
         name
             + ": truncated (header says shape "

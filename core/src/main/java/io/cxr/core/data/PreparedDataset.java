@@ -263,15 +263,7 @@ public final class PreparedDataset {
       long n = Npy.elements(h.shape(), xf.toString());
       long present = length - h.length();
       if (present < n * Float.BYTES) {
-        throw new CxrException(
-            xf
-                + ": truncated (header says shape "
-                + Arrays.toString(h.shape())
-                + " of <f4, "
-                + n * Float.BYTES
-                + " bytes; found "
-                + Math.max(0, present)
-                + ")");
+        throw Npy.truncated(xf.toString(), h, n * Float.BYTES, Math.max(0, present));
       }
       raf.seek(0);
       byte[] chunk = new byte[1 << 20];

@@ -89,16 +89,13 @@ public final class Scorer {
       MultiLayerNetwork net, Normalization normalization, Pixels x, int n, int size) {
     int px = size * size;
     float[] out = new float[n];
-    float[] img = new float[px];
     int per = batch(size);
-    float[] raw = new float[Math.min(per, n) * px];
     for (int from = 0; from < n; from += per) {
       int b = Math.min(per, n - from);
       float[] batch = new float[b * px];
-      x.read(from, b, raw, 0);
+      x.read(from, b, batch, 0);
       for (int i = 0; i < b; i++) {
-        System.arraycopy(raw, i * px, img, 0, px);
-        InputNormalizer.apply(normalization, img, batch, i * px);
+        InputNormalizer.applyInPlace(normalization, batch, i * px, px);
       }
       INDArray f = features(batch, b, size);
       INDArray probs = net.output(f, false);

@@ -21,24 +21,6 @@ public final class Batches {
    * labels. Consumes {@code rnd} exactly as the trainer always has (seeded runs stay identical).
    */
   public static DataSet training(
-      float[] x,
-      int[] y,
-      int[] order,
-      int from,
-      int n,
-      int size,
-      Normalization normalization,
-      Augmenter augmenter,
-      Random rnd) {
-    return training(
-        Pixels.of(x, size * size), y, order, from, n, size, normalization, augmenter, rnd);
-  }
-
-  /**
-   * {@link #training(float[], int[], int[], int, int, int, Normalization, Augmenter, Random)} of
-   * images read from {@code x}.
-   */
-  public static DataSet training(
       Pixels x,
       int[] y,
       int[] order,

@@ -75,7 +75,7 @@ class LargeImageHeadTest {
       int from = (s * b) % (train.n() - b);
       net.fit(
           Batches.training(
-              train.x(),
+              train.source(),
               train.y(),
               order,
               from,
@@ -92,7 +92,7 @@ class LargeImageHeadTest {
     }
     DataSet v =
         Batches.training(
-            val.x(),
+            val.source(),
             val.y(),
             all,
             0,

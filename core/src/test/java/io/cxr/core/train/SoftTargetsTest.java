@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cxr.core.config.Normalization;
+import io.cxr.core.data.Pixels;
 import io.cxr.core.eval.EpochRecord;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,8 @@ class SoftTargetsTest {
       y[i] = i % 2;
       order[i] = i;
     }
-    return Batches.training(x, y, order, 0, N, SIZE, Normalization.NONE, null, new Random(0));
+    return Batches.training(
+        Pixels.of(x, SIZE * SIZE), y, order, 0, N, SIZE, Normalization.NONE, null, new Random(0));
   }
 
   @Test
