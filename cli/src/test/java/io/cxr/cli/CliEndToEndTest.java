@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cxr.core.data.PreparedDataset;
+import io.cxr.core.data.Split;
 import io.cxr.core.io.Json;
+import io.cxr.core.model.ModelBundle;
+import io.cxr.core.model.Scorer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -533,5 +537,37 @@ class CliEndToEndTest {
         own.code(),
         own.toString());
     assertTrue(own.err().contains("is the source this model was prepared from"), own.err());
+  }
+
+  @Test
+  void theCropTravelsWithTheModelIntoPredictAndEvaluate() throws Exception {
+    ModelBundle model = ModelBundle.load(tmp.resolve("models/model.zip"));
+    assertEquals(0.1, model.card().cropOrZero(), 1e-12, "the default data.crop, from the data");
+    // predict on a source file scores exactly what train scored for it in the prepared test split
+    PreparedDataset.Images test = PreparedDataset.load(tmp.resolve("prepared")).split(Split.TEST);
+    List<String> rows = Files.readAllLines(tmp.resolve("prepared/samples.csv"));
+    String[] row =
+        rows.stream().filter(l -> l.startsWith("test,")).findFirst().orElseThrow().split(",");
+    Path file = TrainedWorkspace.source().resolve(row[2]);
+    Cli json = Cli.run(args("predict", "--format", "json", file.toString()));
+    assertEquals(0, json.code(), json.toString());
+    double predicted =
+        Json.JSON.readTree(json.out()).get(0).get("probability_pneumonia").asDouble();
+    double prepared = Scorer.scores(model, test.image(Integer.parseInt(row[1])), 1)[0];
+    assertEquals(prepared, predicted, 1e-4, file.toString());
+
+    // data prepared with another crop is refused by evaluate, naming the key to set
+    Cli prep =
+        Cli.run(
+            args(
+                "prepare",
+                "--source",
+                TrainedWorkspace.source().toString(),
+                "data.crop=0",
+                "paths.prepared=" + tmp.resolve("uncropped")));
+    assertEquals(0, prep.code(), prep.toString());
+    Cli refused = Cli.run(args("evaluate", "paths.prepared=" + tmp.resolve("uncropped")));
+    assertEquals(2, refused.code(), refused.toString());
+    assertTrue(refused.err().contains("data.crop=0.1"), refused.err());
   }
 }

@@ -3,9 +3,13 @@ package io.cxr.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,6 +35,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class HostileInputTest {
   static Path base;
   static Path model;
+  static final ObjectMapper JSON = new ObjectMapper();
   static Path prepared;
 
   /** Makes the files a row needs inside its folder. */
@@ -63,6 +68,7 @@ class HostileInputTest {
         new Case(
             "wrong type", 2, "expected an integer, got 'abc'", none, "train", "train.epochs=abc"));
     c.add(new Case("image size 0", 2, "data.image_size", none, "prepare", "data.image_size=0"));
+    c.add(new Case("crop of a third", 2, "data.crop", none, "prepare", "data.crop=0.33"));
     c.add(
         new Case(
             "folder image size 1",
@@ -403,6 +409,24 @@ class HostileInputTest {
             "--model",
             "{model}",
             "{d}/k/train/NORMAL"));
+    c.add(
+        new Case(
+            "model card with a crop of a half",
+            2,
+            "crop 0.5 in cxr-model.json",
+            d -> {
+              Path z = Files.copy(model, d.resolve("crop.zip"));
+              try (FileSystem fs = FileSystems.newFileSystem(z)) {
+                Path card = fs.getPath("cxr-model.json");
+                ObjectNode n = (ObjectNode) JSON.readTree(Files.readAllBytes(card));
+                n.put("crop", 0.5);
+                Files.write(card, JSON.writeValueAsBytes(n));
+              }
+            },
+            "predict",
+            "--model",
+            "{d}/crop.zip",
+            "{npz}"));
     c.add(
         new Case(
             "unknown format",

@@ -105,6 +105,7 @@ public final class FuzzSeeds {
             "2026-11-30T00:00:00Z",
             "",
             null,
+            null,
             null);
     new ModelBundle(net, card).save(model.resolve("dense-4px.zip"));
     System.out.println("fuzz seeds written to " + out);

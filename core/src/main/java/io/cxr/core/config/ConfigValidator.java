@@ -57,6 +57,11 @@ final class ConfigValidator {
         "data.folder_image_size",
         "an integer in " + MIN_SIZE + "..1024",
         d.folderImageSize());
+    need(
+        d.crop() >= 0 && d.crop() <= CxrConfig.Data.MAX_CROP,
+        "data.crop",
+        "a fraction in [0, " + CxrConfig.Data.MAX_CROP + "]",
+        d.crop());
     fraction("data.val_fraction", d.valFraction());
     fraction("data.test_fraction", d.testFraction());
     need(d.minSplitImages() >= 0, "data.min_split_images", "a count >= 0", d.minSplitImages());

@@ -32,6 +32,7 @@ public record CxrConfig(
       String source,
       String imageSize,
       int folderImageSize,
+      double crop,
       double valFraction,
       double testFraction,
       int minSplitImages,
@@ -39,6 +40,8 @@ public record CxrConfig(
       int workers,
       String decoder,
       Validation validation) {
+    /** The largest {@code data.crop}: a quarter off each side keeps half of each dimension. */
+    public static final double MAX_CROP = 0.25;
 
     /** Explicit image size, or -1 for `auto`. */
     public int explicitImageSize() {

@@ -27,6 +27,22 @@ public interface DataSource {
    */
   void load(Sample sample, int size, float[] out, int offset);
 
+  /**
+   * The share of the width and of the height cut off each side of an image before it is resized
+   * (the border where the body outline and text markers sit). Only image files are cropped: a
+   * MedMNIST npz comes framed and resized by its makers, and stays whole (0).
+   */
+  default double crop() {
+    return 0;
+  }
+
+  /**
+   * This source with images cropped by {@code crop} per side where it crops (see {@link #crop}).
+   */
+  default DataSource withCrop(double crop) {
+    return this;
+  }
+
   /** Content hashes of the source (file or relative path -> sha256), for the manifest. */
   Map<String, String> sourceHashes();
 }

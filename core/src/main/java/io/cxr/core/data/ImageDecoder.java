@@ -12,6 +12,7 @@ import static org.bytedeco.opencv.global.opencv_imgproc.resize;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 import io.cxr.core.CxrException;
+import io.cxr.core.config.CxrConfig;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -21,6 +22,7 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.opencv.opencv_core.Rect;
 import org.bytedeco.opencv.opencv_core.Size;
 
 /**
@@ -50,6 +52,7 @@ public final class ImageDecoder implements AutoCloseable {
   }
 
   private final int size;
+  private final double crop;
   private final boolean reduce;
   private final boolean turbo;
   private Pointer tjHandle;
@@ -65,7 +68,15 @@ public final class ImageDecoder implements AutoCloseable {
 
   /** A decoder to {@code size x size}, with reduced-scale JPEG decoding where it applies. */
   public ImageDecoder(int size) {
-    this(size, true, true);
+    this(size, 0, true, true);
+  }
+
+  /**
+   * A decoder to {@code size x size} that first cuts {@code crop} of the width and of the height
+   * off each side (0 = the whole image).
+   */
+  public ImageDecoder(int size, double crop) {
+    this(size, crop, true, true);
   }
 
   /**
@@ -73,10 +84,19 @@ public final class ImageDecoder implements AutoCloseable {
    * @param turbo whether JPEGs go to libjpeg-turbo when it is available (off only for comparisons)
    */
   public ImageDecoder(int size, boolean reduce, boolean turbo) {
+    this(size, 0, reduce, turbo);
+  }
+
+  ImageDecoder(int size, double crop, boolean reduce, boolean turbo) {
     if (size < 1) {
       throw new IllegalArgumentException("image size " + size + " (expected >= 1)");
     }
+    if (!(crop >= 0 && crop <= CxrConfig.Data.MAX_CROP)) {
+      throw new IllegalArgumentException(
+          "crop " + crop + " (expected 0.." + CxrConfig.Data.MAX_CROP + ")");
+    }
     this.size = size;
+    this.crop = crop;
     this.reduce = reduce;
     this.turbo = turbo && fastJpeg();
     this.target = new Size(size, size);
@@ -84,14 +104,27 @@ public final class ImageDecoder implements AutoCloseable {
     this.floatData = new FloatPointer(floats.data());
   }
 
+  /** The side the source must keep after DCT scaling so that its crop is still {@code size}. */
+  private int sourceSide() {
+    return (int) Math.ceil(size / (1 - 2 * crop));
+  }
+
   /** This thread's decoder for {@code size} (kept for the thread's life, reused across calls). */
   public static ImageDecoder forThread(int size) {
+    return forThread(size, 0);
+  }
+
+  /**
+   * This thread's decoder for {@code size} and {@code crop} (see {@link #ImageDecoder(int,
+   * double)}).
+   */
+  public static ImageDecoder forThread(int size, double crop) {
     ImageDecoder d = PER_THREAD.get();
-    if (d == null || d.size != size) {
+    if (d == null || d.size != size || d.crop != crop) {
       if (d != null) {
         d.close();
       }
-      d = new ImageDecoder(size);
+      d = new ImageDecoder(size, crop);
       PER_THREAD.set(d);
     }
     return d;
@@ -233,6 +266,15 @@ public final class ImageDecoder implements AutoCloseable {
               MIN_SOURCE_SIDE,
               MIN_SOURCE_SIDE));
     }
+    if (crop > 0) {
+      int dx = (int) Math.round(decoded.cols() * crop);
+      int dy = (int) Math.round(decoded.rows() * crop);
+      try (Rect box = new Rect(dx, dy, decoded.cols() - 2 * dx, decoded.rows() - 2 * dy);
+          Mat roi = new Mat(decoded, box)) {
+        resize(roi, resized, target, 0, 0, interpolation(roi.cols(), roi.rows(), size));
+      }
+      return resized;
+    }
     if (decoded.cols() == size && decoded.rows() == size) {
       return decoded;
     }
@@ -268,7 +310,7 @@ public final class ImageDecoder implements AutoCloseable {
     if (wh == null) {
       return false;
     }
-    int m = reduce ? TurboJpeg.scaleNum(wh[0], wh[1], size) : 8;
+    int m = reduce ? TurboJpeg.scaleNum(wh[0], wh[1], sourceSide()) : 8;
     int w = TurboJpeg.scaled(wh[0], m);
     int h = TurboJpeg.scaled(wh[1], m);
     decoded.create(h, w, opencv_core.CV_8UC1);
@@ -292,7 +334,7 @@ public final class ImageDecoder implements AutoCloseable {
   }
 
   private void decodeOpenCv(byte[] bytes, int length, String name) {
-    int r = reduce ? reduction(bytes, length, size) : 1;
+    int r = reduce ? reduction(bytes, length, sourceSide()) : 1;
     lastScale = 8 / r;
     // imdecode leaves its destination untouched when it fails: start from an empty one
     decoded.release();

@@ -39,11 +39,23 @@ public final class KermanyFolderSource implements DataSource {
   private final Map<String, String> hashes = new ConcurrentHashMap<>();
   private final List<Sample> samples;
   private final Set<Split> splits;
+  private final double crop;
 
-  private KermanyFolderSource(Path root, List<Sample> samples, Set<Split> splits) {
+  private KermanyFolderSource(Path root, List<Sample> samples, Set<Split> splits, double crop) {
     this.root = root;
     this.samples = samples;
     this.splits = splits;
+    this.crop = crop;
+  }
+
+  @Override
+  public double crop() {
+    return crop;
+  }
+
+  @Override
+  public KermanyFolderSource withCrop(double crop) {
+    return new KermanyFolderSource(root, samples, splits, crop);
   }
 
   /**
@@ -89,7 +101,7 @@ public final class KermanyFolderSource implements DataSource {
               + ": no NORMAL/ and PNEUMONIA/ folders and "
               + "no train/, val/ or test/ split folders (expected the Kermany chest_xray layout)");
     }
-    return new KermanyFolderSource(root, List.copyOf(samples), splits);
+    return new KermanyFolderSource(root, List.copyOf(samples), splits, 0);
   }
 
   private static void scanSet(Path root, Path dir, Split split, List<Sample> out) {
@@ -204,7 +216,7 @@ public final class KermanyFolderSource implements DataSource {
 
   @Override
   public void load(Sample sample, int size, float[] out, int offset) {
-    ImageDecoder dec = ImageDecoder.forThread(size);
+    ImageDecoder dec = ImageDecoder.forThread(size, crop);
     int n = dec.decodeFile(sample.file(), out, offset);
     // the manifest's content hash, from the bytes just read (no second pass over the files)
     MessageDigest md = SHA256.get();

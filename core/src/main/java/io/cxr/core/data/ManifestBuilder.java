@@ -67,6 +67,9 @@ public final class ManifestBuilder {
     if (src.kind() == SourceKind.FOLDER) {
       srcInfo.put("decoder", ImageDecoder.backend());
     }
+    if (src.crop() > 0) {
+      srcInfo.put("crop", src.crop());
+    }
     manifest.put("source", srcInfo);
     manifest.put(
         "data_config",

@@ -27,8 +27,11 @@ public final class NpzSource implements DataSource {
   private final int side;
   private final Map<Split, float[]> images;
   private final List<Sample> samples;
+  private final double crop;
 
-  private NpzSource(Path file, int side, Map<Split, float[]> images, List<Sample> samples) {
+  private NpzSource(
+      Path file, int side, Map<Split, float[]> images, List<Sample> samples, double crop) {
+    this.crop = crop;
     this.file = file;
     this.side = side;
     this.images = images;
@@ -80,7 +83,7 @@ public final class NpzSource implements DataSource {
     } catch (IOException e) {
       throw new CxrException(name + ": cannot read (" + e.getMessage() + ")");
     }
-    return new NpzSource(file, side, images, List.copyOf(samples));
+    return new NpzSource(file, side, images, List.copyOf(samples), 0);
   }
 
   /** Checks a split's image and label shapes; returns the image side. */
@@ -228,7 +231,31 @@ public final class NpzSource implements DataSource {
     float[] all = images.get(origin(sample));
     int n = side * side;
     float[] px = Arrays.copyOfRange(all, sample.index() * n, (sample.index() + 1) * n);
+    int cut = (int) Math.round(side * crop);
+    if (cut > 0) {
+      int kept = side - 2 * cut;
+      float[] box = new float[kept * kept];
+      for (int r = 0; r < kept; r++) {
+        System.arraycopy(px, (r + cut) * side + cut, box, r * kept, kept);
+      }
+      System.arraycopy(ImageDecoder.resizeGray(box, kept, size), 0, out, offset, size * size);
+      return;
+    }
     System.arraycopy(ImageDecoder.resizeGray(px, side, size), 0, out, offset, size * size);
+  }
+
+  @Override
+  public double crop() {
+    return crop;
+  }
+
+  /**
+   * This npz with {@code crop} cut off each side of every image before resizing: what {@code
+   * evaluate} does for a model trained on cropped images. {@code prepare} keeps an npz whole.
+   */
+  @Override
+  public NpzSource withCrop(double crop) {
+    return new NpzSource(file, side, images, samples, crop);
   }
 
   /** The npz split whose arrays hold {@code sample} (from its id, {@code <split>:<row>}). */

@@ -25,6 +25,7 @@ public final class PreparedDataset {
   private final int imageSize;
   private final String manifestSha256;
   private final String decoder;
+  private final double crop;
   private final Map<Split, Images> splits;
 
   /**
@@ -73,9 +74,11 @@ public final class PreparedDataset {
       int imageSize,
       String manifestSha256,
       String decoder,
+      double crop,
       Map<String, String> source,
       Map<Split, Images> s) {
     this.decoder = decoder;
+    this.crop = crop;
     this.source = source;
     this.dir = dir;
     this.imageSize = imageSize;
@@ -153,6 +156,8 @@ public final class PreparedDataset {
               info.path("y_sha256").asText(null)));
     }
     String decoder = m.path("source").path("decoder").asText(null);
+    // data prepared before crops existed, and every npz, were not cropped
+    double crop = m.path("source").path("crop").asDouble(0);
     Map<String, String> source = new java.util.LinkedHashMap<>();
     String path = m.path("source").path("path").asText("");
     if (!path.isEmpty()) {
@@ -163,7 +168,7 @@ public final class PreparedDataset {
     if (hashes.isObject() && hashes.size() == 1) {
       source.put("data_source_sha256", hashes.elements().next().asText());
     }
-    return new PreparedDataset(dir, size, Hashing.sha256(manifest), decoder, source, splits);
+    return new PreparedDataset(dir, size, Hashing.sha256(manifest), decoder, crop, source, splits);
   }
 
   private static Images read(
@@ -322,7 +327,7 @@ public final class PreparedDataset {
     System.arraycopy(va.y(), 0, y, tr.n(), va.n());
     Map<Split, Images> m = new EnumMap<>(splits);
     m.put(Split.TRAIN, new Images(Pixels.concat(tr.source(), tr.n(), va.source()), y, tr.size()));
-    return new PreparedDataset(dir, imageSize, manifestSha256, decoder, source, m);
+    return new PreparedDataset(dir, imageSize, manifestSha256, decoder, crop, source, m);
   }
 
   public Images split(Split s) {
@@ -331,6 +336,13 @@ public final class PreparedDataset {
 
   public int imageSize() {
     return imageSize;
+  }
+
+  /**
+   * The share of each side cut off the source images before resizing ({@code data.crop}; 0: none).
+   */
+  public double crop() {
+    return crop;
   }
 
   /** The JPEG decoder that made the pixels (from the manifest), or null for npz sources. */

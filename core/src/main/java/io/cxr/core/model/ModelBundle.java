@@ -1,6 +1,7 @@
 package io.cxr.core.model;
 
 import io.cxr.core.CxrException;
+import io.cxr.core.config.CxrConfig;
 import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.io.Json;
 import java.io.BufferedOutputStream;
@@ -126,6 +127,16 @@ public final class ModelBundle {
     if (!ModelCard.FORMAT.equals(card.format())) {
       throw new CxrException(
           "model " + file + ": format '" + card.format() + "' (expected " + ModelCard.FORMAT + ")");
+    }
+    if (card.crop() != null && !(card.crop() >= 0 && card.crop() <= CxrConfig.Data.MAX_CROP)) {
+      throw new CxrException(
+          "model "
+              + file
+              + ": crop "
+              + card.crop()
+              + " in cxr-model.json (expected a fraction in [0, "
+              + CxrConfig.Data.MAX_CROP
+              + "])");
     }
     return card;
   }

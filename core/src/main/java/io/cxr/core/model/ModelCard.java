@@ -16,6 +16,8 @@ import java.util.Map;
  *     temperature} or {@code platt}); null in models made before calibration or with {@code none}:
  *     1
  * @param calibrationBias added to the rescaled logit ({@code platt}); null: 0
+ * @param crop share of each side cut off image files before resizing ({@code data.crop} of the
+ *     training data); null in models made before crops: 0
  */
 public record ModelCard(
     String format,
@@ -29,7 +31,8 @@ public record ModelCard(
     String createdAt,
     String config,
     Double temperature,
-    Double calibrationBias) {
+    Double calibrationBias,
+    Double crop) {
   public static final String FORMAT = "cxr-model/1";
 
   /** A copy with one more provenance entry (e.g. the tracking run that produced it). */
@@ -48,12 +51,20 @@ public record ModelCard(
         createdAt,
         config,
         temperature,
-        calibrationBias);
+        calibrationBias,
+        crop);
   }
 
   /** The bias added to the rescaled logit (0: none). */
   public double calibrationBiasOrZero() {
     return calibrationBias == null || !Double.isFinite(calibrationBias) ? 0.0 : calibrationBias;
+  }
+
+  /**
+   * The share of each side to cut off an image file before resizing it for this model (0: none).
+   */
+  public double cropOrZero() {
+    return crop == null || !(crop > 0) ? 0.0 : crop;
   }
 
   /** The temperature to apply to the network's scores (1: none). */

@@ -184,7 +184,10 @@ public final class EvaluateStage {
     if (data == null && split != null) {
       throw new CxrException("--split needs --data (the prepared data is always scored on test)");
     }
-    Labelled set = data == null ? preparedTest(cfg, modelPath, size) : labelled(data, size, split);
+    Labelled set =
+        data == null
+            ? preparedTest(cfg, model, modelPath)
+            : labelled(data, size, model.card().cropOrZero(), split);
     warnIfTrainingData(model, data, reporter);
     if (set.x() == null && set.jpeg()) {
       ImageDecoder.use(cfg.data().decoder());
@@ -257,7 +260,8 @@ public final class EvaluateStage {
     return facts;
   }
 
-  private static Labelled preparedTest(CxrConfig cfg, Path modelPath, int size) {
+  private static Labelled preparedTest(CxrConfig cfg, ModelBundle model, Path modelPath) {
+    int size = model.card().imageSize();
     PreparedDataset p = PreparedDataset.load(Path.of(cfg.paths().prepared()));
     if (p.imageSize() != size) {
       throw new CxrException(
@@ -273,6 +277,18 @@ public final class EvaluateStage {
               size,
               size));
     }
+    if (p.crop() != model.card().cropOrZero()) {
+      throw new CxrException(
+          String.format(
+              Locale.ROOT,
+              "prepared data %s: images were cropped by %s per side but model %s expects %s"
+                  + " (re-run prepare with data.crop=%s)",
+              p.dir(),
+              p.crop(),
+              modelPath,
+              model.card().cropOrZero(),
+              model.card().cropOrZero()));
+    }
     PreparedDataset.Images test = p.split(Split.TEST);
     return new Labelled(test.y(), test.x(), null, "prepared test split (" + p.dir() + ")", false);
   }
@@ -281,8 +297,8 @@ public final class EvaluateStage {
   /** The split choices of {@code --split}. */
   public static final List<String> SPLITS = List.of("train", "val", "test", "all");
 
-  static Labelled labelled(Path data, int size, String split) {
-    DataSource src = Sources.open(data, false);
+  static Labelled labelled(Path data, int size, double crop, String split) {
+    DataSource src = Sources.open(data, false).withCrop(crop);
     if (split != null && !SPLITS.contains(split)) {
       throw new CxrException("--split: expected train, val, test or all, got '" + split + "'");
     }

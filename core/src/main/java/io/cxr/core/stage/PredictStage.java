@@ -52,7 +52,8 @@ public final class PredictStage {
               files.size(),
               (i, x, off) -> {
                 try {
-                  ImageDecoder.forThread(size).decodeFile(files.get(i), x, off);
+                  ImageDecoder.forThread(size, model.card().cropOrZero())
+                      .decodeFile(files.get(i), x, off);
                 } catch (RuntimeException e) {
                   // one unreadable file must not cost the others their predictions
                   String why = e.getMessage() == null ? e.toString() : e.getMessage();
@@ -120,7 +121,7 @@ public final class PredictStage {
           continue;
         }
         float[] x = new float[size * size];
-        ImageDecoder.forThread(size).decodeFile(p.file(), x, 0);
+        ImageDecoder.forThread(size, model.card().cropOrZero()).decodeFile(p.file(), x, 0);
         Saliency.Map map = Saliency.explain(model, x, method);
         String stem = p.file().getFileName().toString();
         String name = stem + "." + method + ".png";

@@ -174,7 +174,8 @@ public final class ReportStage {
               false));
     }
     for (Path ext : externals) {
-      EvaluateStage.Labelled set = EvaluateStage.labelled(ext, model.card().imageSize(), null);
+      EvaluateStage.Labelled set =
+          EvaluateStage.labelled(ext, model.card().imageSize(), model.card().cropOrZero(), null);
       int n = set.labels().length;
       if (set.jpeg()) {
         ImageDecoder.use(cfg.data().decoder());

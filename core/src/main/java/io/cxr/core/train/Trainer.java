@@ -160,7 +160,8 @@ public final class Trainer {
             Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
             ConfigLoader.toYaml(cfg),
             cal == Calibration.Fit.NONE ? null : cal.temperature(),
-            cal == Calibration.Fit.NONE ? null : cal.bias());
+            cal == Calibration.Fit.NONE ? null : cal.bias(),
+            data.crop() > 0 ? data.crop() : null);
     return new Outcome(
         new ModelBundle(nets, card), metrics, history, splits, seconds, testLabels, testScores);
   }

@@ -82,6 +82,52 @@ class ImageDecoderTest {
   }
 
   @Test
+  void aCropCutsTheSameShareOffEachSideBeforeResizing() throws Exception {
+    List<Path> files = TestData.jpegs("PNEUMONIA", 4);
+    int size = 64;
+    double crop = 0.1;
+    try (ImageDecoder whole = new ImageDecoder(224, 0, false, false);
+        ImageDecoder exact = new ImageDecoder(size, crop, false, false);
+        ImageDecoder fast = new ImageDecoder(size, crop)) {
+      for (Path f : files) {
+        // the reference: the full 224 px picture, 22 px cut off each side, resized 180 -> 64
+        float[] full = new float[224 * 224];
+        whole.decodeFile(f, full, 0);
+        int cut = 22;
+        int side = 224 - 2 * cut;
+        float[] box = new float[side * side];
+        for (int y = 0; y < side; y++) {
+          for (int x = 0; x < side; x++) {
+            box[y * side + x] = Math.round(full[(y + cut) * 224 + x + cut] * 255f);
+          }
+        }
+        float[] expected = ImageDecoder.resizeGray(box, side, size);
+        float[] a = new float[size * size];
+        exact.decodeFile(f, a, 0);
+        assertArrayEquals(expected, a, 1.5f / 255, f.toString());
+        // the reduced-scale path decodes only what the crop needs (3/8 = 84 px, cut to 68)
+        float[] b = new float[size * size];
+        fast.decodeFile(f, b, 0);
+        double diff = 0;
+        for (int i = 0; i < b.length; i++) {
+          diff += Math.abs(b[i] - expected[i]);
+        }
+        assertTrue(diff / b.length < 0.02, f + ": mean |diff| " + diff / b.length);
+        assertEquals(TurboJpeg.AVAILABLE ? 3 : 4, fast.lastScaleEighths());
+        // and it is not the uncropped picture
+        float[] uncropped = ImageDecoder.decode(f, size);
+        double off = 0;
+        for (int i = 0; i < b.length; i++) {
+          off += Math.abs(uncropped[i] - b[i]);
+        }
+        assertTrue(off / b.length > 0.03, f + ": the crop changed little: " + off / b.length);
+      }
+    }
+    assertThrows(IllegalArgumentException.class, () -> new ImageDecoder(size, 0.26));
+    assertThrows(IllegalArgumentException.class, () -> new ImageDecoder(size, -0.01));
+  }
+
+  @Test
   void fillsABatchTensorInPlaceWithTheSameValues() throws Exception {
     List<Path> files = TestData.jpegs("NORMAL", 3);
     int size = 64;

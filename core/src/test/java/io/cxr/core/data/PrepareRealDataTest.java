@@ -51,6 +51,37 @@ class PrepareRealDataTest {
       assertEquals(List.of("dropped", "same_as"), iterable(d.fieldNames()));
     }
     assertTrue(Files.isRegularFile(tmp.resolve("prepared/config.yaml")));
+    // the default data.crop is for image files: the npz is prepared whole, and says so
+    assertEquals(0.1, cfg.data().crop());
+    assertEquals(0, p.crop());
+    assertTrue(m.path("source").path("crop").isMissingNode(), m.path("source").toString());
+  }
+
+  @Test
+  void anNpzCroppedForAModelCutsTheSameShareOffEachSide() {
+    DataSource whole = NpzSource.open(TestData.npz());
+    DataSource cropped = whole.withCrop(0.1);
+    assertEquals(0.1, cropped.crop());
+    assertEquals(0, whole.crop());
+    Sample s = whole.samples().get(0);
+    float[] full = new float[28 * 28];
+    whole.load(s, 28, full, 0);
+    // 28 px, 10% a side: 3 px off each edge, the 22 px middle resized back to 28
+    float[] box = new float[22 * 22];
+    for (int r = 0; r < 22; r++) {
+      for (int c = 0; c < 22; c++) {
+        box[r * 22 + c] = Math.round(full[(r + 3) * 28 + c + 3] * 255f);
+      }
+    }
+    float[] expected = ImageDecoder.resizeGray(box, 22, 28);
+    float[] got = new float[28 * 28];
+    cropped.load(s, 28, got, 0);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(expected, got, 1e-6f);
+    double off = 0;
+    for (int i = 0; i < got.length; i++) {
+      off += Math.abs(got[i] - full[i]);
+    }
+    assertTrue(off / got.length > 0.02, "the crop changed little: " + off / got.length);
   }
 
   @Test

@@ -39,6 +39,7 @@ class PixelCheckTest {
         "",
         "",
         null,
+        null,
         null);
   }
 

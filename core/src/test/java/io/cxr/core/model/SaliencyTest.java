@@ -14,15 +14,17 @@ import io.cxr.core.tracking.FileStore;
 import io.cxr.core.tracking.MirroredTracker;
 import io.cxr.core.train.TrainingListener;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Sanity checks of the saliency maps on real Kermany images (Adebayo et al., 2018): a map must
- * depend on the learned weights. (Where the evidence sits is a finding, not a test: see the
- * README's "Explanations".)
+ * Sanity checks of the saliency maps on real Kermany images: a map must depend on the learned
+ * weights (Adebayo et al., 2018), and more of its mass must lie in the central chest than on the
+ * borders and corners, where text markers and the lateral body outline sit (README "Explanations";
+ * the images are cropped by the default {@code data.crop} as the model saw them).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SaliencyTest {
@@ -83,6 +85,45 @@ class SaliencyTest {
     double mean = sum / n;
     System.out.printf("trained vs randomised map: mean Pearson r %.3f%n", mean);
     assertTrue(mean < 0.5, "maps barely depend on the weights: mean r " + mean);
+  }
+
+  @Test
+  void moreOfTheMapsMassLiesInTheCentralChestThanOnTheBorders() {
+    for (String method : List.of("grad-cam", "occlusion")) {
+      double[] share = new double[2];
+      int[] count = new int[2];
+      int n = 40;
+      int step = test.n() / n;
+      for (int i = 0; i < n; i++) {
+        int k = i * step;
+        share[test.y()[k]] += centreShare(Saliency.explain(cnn, image(k), method).values(), SIZE);
+        count[test.y()[k]]++;
+      }
+      double all = (share[0] + share[1]) / n;
+      System.out.printf(
+          "%s: share of the map's mass in the central 70%% box (49%% of the area): %.3f"
+              + " (NORMAL %.3f, PNEUMONIA %.3f)%n",
+          method, all, share[0] / count[0], share[1] / count[1]);
+      assertTrue(all > 0.5, method + ": most of the mass on the borders: centre share " + all);
+    }
+  }
+
+  /** The share of a map's mass inside the central box that leaves 15% of the side on each edge. */
+  static double centreShare(float[] map, int size) {
+    int lo = Math.round(size * 0.15f);
+    int hi = size - lo;
+    double in = 0;
+    double total = 0;
+    for (int r = 0; r < size; r++) {
+      for (int c = 0; c < size; c++) {
+        float v = map[r * size + c];
+        total += v;
+        if (r >= lo && r < hi && c >= lo && c < hi) {
+          in += v;
+        }
+      }
+    }
+    return total == 0 ? 0 : in / total;
   }
 
   static double correlation(float[] a, float[] b) {

@@ -56,6 +56,8 @@ class LargeImageHeadTest {
     // the inputs the collapse was measured with (zero mean, unit spread per image), whatever the
     // default normalization
     o.add("train.normalization=per_image");
+    // and on the whole images (before data.crop became the default)
+    o.add("data.crop=0");
     o.addAll(List.of(more));
     return TestData.config(tmp, o.toArray(String[]::new));
   }
