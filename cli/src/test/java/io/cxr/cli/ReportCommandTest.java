@@ -155,6 +155,8 @@ class ReportCommandTest {
     assertEquals(0, r.code(), r.toString());
     String md = Files.readString(dir.resolve("report.md"));
     assertTrue(md.contains("## Quality gate: "), md);
+    // the shared workspace is prepared with the default data.crop (0.1)
+    assertTrue(md.contains("10% of the width and of the height cut off each side"), md);
     Matcher m = Pattern.compile("!\\[[^\\]]*\\]\\(([^)]+)\\)").matcher(md);
     int n = 0;
     while (m.find()) {

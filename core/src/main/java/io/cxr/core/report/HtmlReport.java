@@ -35,7 +35,7 @@ public final class HtmlReport {
       th:first-child,td:first-child,td.text{text-align:left}th{background:#f4f6f8}
       dl{display:grid;grid-template-columns:max-content auto;gap:3px 14px;margin:10px 0}
       dt{font-weight:600;color:#333}dd{margin:0;word-break:break-all}
-      figure{display:inline-block;margin:8px 14px 14px 0;vertical-align:top}
+      figure{display:inline-block;margin:8px 14px 14px 0;vertical-align:top;max-width:100%}
       figure img{max-width:100%;height:auto;border:1px solid #e5e5e5}
       figcaption{font-size:13px;color:#444;max-width:100%}
       pre{background:#f6f8fa;padding:10px;overflow:auto;font-size:12px;max-height:420px}

@@ -100,6 +100,14 @@ final class ReportSections {
     facts.put("source images", src.path("images").asText());
     facts.put("prepared folder", data.dir().toString());
     facts.put("prepared image size", size + " x " + size + " px, grayscale, values in [0, 1]");
+    if (data.crop() > 0) {
+      facts.put(
+          "crop",
+          String.format(
+              Locale.ROOT,
+              "%.0f%% of the width and of the height cut off each side before resizing",
+              data.crop() * 100));
+    }
     facts.put("split seed", manifest.path("seed").asText());
     facts.put("JPEG decoder", src.path("decoder").asText("-"));
     facts.put("manifest sha256", data.manifestSha256());
