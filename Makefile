@@ -70,7 +70,8 @@ ci: ## the GitHub CI workflow's steps, in its order, on this machine
 
 ci-act: ## the CI workflow's lint, test and pipeline jobs under act, and a failing gate failing
 	scripts/act.sh lint test pipeline
-	scripts/act.sh --expect-failure pipeline --var CXR_GATE_OVERRIDES=gate.min_test_auc=1.0
+	scripts/act.sh --expect-failure pipeline --var CXR_GATE_OVERRIDES=gate.min_test_auc=1.0 \
+	  --var "CXR_TRAIN_OVERRIDES=train.epochs=2 train.ensemble=1"
 
 actionlint: ## lint the GitHub workflows
 	scripts/actionlint.sh

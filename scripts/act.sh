@@ -4,7 +4,8 @@
 # setup steps under act, and the image has the tools). Exit status: the jobs'.
 #   scripts/act.sh                 lint and pipeline (the pull-request report included)
 #   scripts/act.sh lint test pipeline
-#   scripts/act.sh --expect-failure pipeline --var CXR_GATE_OVERRIDES=gate.min_test_auc=1.0
+#   scripts/act.sh --expect-failure pipeline --var CXR_GATE_OVERRIDES=gate.min_test_auc=1.0 \
+#     --var "CXR_TRAIN_OVERRIDES=train.epochs=2 train.ensemble=1"
 # The real data ($CXR_SHARED_DATA, default ../shared/data) is mounted read-only where the
 # workflow looks for it; ~/.m2 and the pip cache are shared with the host to save downloads, and
 # the DVC cache so that what a job trains lands in the host's cache too.
