@@ -31,11 +31,11 @@ public final class NpzSource implements DataSource {
 
   private NpzSource(
       Path file, int side, Map<Split, float[]> images, List<Sample> samples, double crop) {
-    this.crop = crop;
     this.file = file;
     this.side = side;
     this.images = images;
     this.samples = samples;
+    this.crop = crop;
   }
 
   /** Reads and checks the whole file (MedMNIST files are small). */
@@ -229,19 +229,15 @@ public final class NpzSource implements DataSource {
     // the array the sample came from: its identity (split:row in the npz), never the split it
     // was assigned to since (prepare moves samples to carved splits)
     float[] all = images.get(origin(sample));
-    int n = side * side;
-    float[] px = Arrays.copyOfRange(all, sample.index() * n, (sample.index() + 1) * n);
+    // the kept box (the whole image without a crop), copied row by row straight from the array
     int cut = (int) Math.round(side * crop);
-    if (cut > 0) {
-      int kept = side - 2 * cut;
-      float[] box = new float[kept * kept];
-      for (int r = 0; r < kept; r++) {
-        System.arraycopy(px, (r + cut) * side + cut, box, r * kept, kept);
-      }
-      System.arraycopy(ImageDecoder.resizeGray(box, kept, size), 0, out, offset, size * size);
-      return;
+    int kept = side - 2 * cut;
+    int base = sample.index() * side * side;
+    float[] box = new float[kept * kept];
+    for (int r = 0; r < kept; r++) {
+      System.arraycopy(all, base + (r + cut) * side + cut, box, r * kept, kept);
     }
-    System.arraycopy(ImageDecoder.resizeGray(px, side, size), 0, out, offset, size * size);
+    System.arraycopy(ImageDecoder.resizeGray(box, kept, size), 0, out, offset, size * size);
   }
 
   @Override
