@@ -72,6 +72,17 @@ final class PrepareCommand extends BaseCommand {
               st.count(Label.PNEUMONIA),
               r.origin().get(s));
     }
+    for (var e : r.external()) {
+      out()
+          .printf(
+              Locale.ROOT,
+              "%-6s %7s %8s %10s  %s%n",
+              "ext.",
+              e.get("count"),
+              e.get("NORMAL"),
+              e.get("PNEUMONIA"),
+              "external set " + e.get("name") + " (data.external, never trained on)");
+    }
     out()
         .printf(
             Locale.ROOT,

@@ -97,12 +97,15 @@ final class TrainCommand extends BaseCommand {
               out()
                   .printf(
                       Locale.ROOT,
-                      "epoch %2d/%d  loss %.4f  val_loss %.4f  val_auc %.4f%s  %5.1fs  %4.0f img/s%n",
+                      "epoch %2d/%d  loss %.4f  val_loss %.4f  val_auc %.4f%s%s  %5.1fs  %4.0f img/s%n",
                       r.epoch(),
                       r.epochs(),
                       r.trainLoss(),
                       r.valLoss(),
                       r.valAuc(),
+                      r.hasExternal()
+                          ? String.format(Locale.ROOT, "  ext_auc %.4f", r.externalAuc())
+                          : "",
                       r.improved() ? " *" : "  ",
                       r.seconds(),
                       r.imagesPerSecond());
@@ -111,7 +114,10 @@ final class TrainCommand extends BaseCommand {
           }
         };
     Trainer.Outcome o = TrainStage.run(cfg, lines, reporter, tracker(cfg), resume);
-    out().print(Reports.table(o.metrics(), List.of("train", "val", "test")));
+    List<String> columns = new java.util.ArrayList<>(List.of("train", "val", "test"));
+    // the pooled external sets (each set's figures are in metrics.json as external_<name>_*)
+    o.external().stream().limit(1).forEach(e -> columns.add(e.name()));
+    out().print(Reports.table(o.metrics(), columns));
     out()
         .printf(
             Locale.ROOT,

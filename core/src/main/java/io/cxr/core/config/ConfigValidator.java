@@ -29,6 +29,7 @@ final class ConfigValidator {
     train(c.train());
     gate(c.gate());
     hpo(c.hpo());
+    externalChoices(c);
     registry(c.registry());
     need(
         c.tracking().localDir() != null && !c.tracking().localDir().isBlank(),
@@ -79,6 +80,19 @@ final class ConfigValidator {
         "drop",
         "warn",
         "error");
+    need(d.external() != null, "data.external", "a list of folders or .npz files", d.external());
+    for (String e : d.external()) {
+      need(
+          e != null && !e.isBlank(),
+          "data.external",
+          "a list of non-empty paths of folders or .npz files",
+          d.external());
+    }
+    need(
+        d.external().stream().distinct().count() == d.external().size(),
+        "data.external",
+        "each set once",
+        d.external());
   }
 
   private static void model(CxrConfig.Model m) {
@@ -131,6 +145,14 @@ final class ConfigValidator {
         "an integer in [1, 10]",
         t.ensemble());
     oneOf("train.early_stopping.metric", t.earlyStopping().metric(), "auc", "log_loss");
+    oneOf("train.early_stopping.on", t.earlyStopping().on(), "val", "external");
+    oneOf("train.threshold_on", t.thresholdOn(), "val", "external");
+    oneOf("train.calibration_on", t.calibrationOn(), "val", "external");
+    need(
+        t.shiftMargin() >= 0 && t.shiftMargin() <= 1,
+        "train.shift_margin",
+        "an AUC difference in [0, 1]",
+        t.shiftMargin());
     need(
         t.earlyStopping().patience() > 0,
         "train.early_stopping.patience",
@@ -189,6 +211,7 @@ final class ConfigValidator {
 
   private static void hpo(CxrConfig.Hpo h) {
     oneOf("hpo.strategy", h.strategy(), "random", "grid", "genetic");
+    oneOf("hpo.objective", h.objective(), "val", "external", "worst");
     need(h.trials() > 0, "hpo.trials", "a positive number of trials", h.trials());
     need(h.maxMinutes() >= 0, "hpo.max_minutes", "minutes >= 0 (0 = no limit)", h.maxMinutes());
     need(h.parallel() > 0, "hpo.parallel", "a positive number of trials at once", h.parallel());
@@ -236,6 +259,26 @@ final class ConfigValidator {
         "a positive integer",
         d.timeoutSeconds());
     need(d.retries() >= 0, "download.retries", "a count >= 0", d.retries());
+  }
+
+  /** A choice made on the external sets needs at least one ({@code data.external}). */
+  private static void externalChoices(CxrConfig c) {
+    if (!c.data().external().isEmpty()) {
+      return;
+    }
+    String[][] choices = {
+      {"train.early_stopping.on", c.train().earlyStopping().on()},
+      {"train.threshold_on", c.train().thresholdOn()},
+      {"train.calibration_on", c.train().calibrationOn()},
+      {"hpo.objective", c.hpo().objective()}
+    };
+    for (String[] kv : choices) {
+      need(
+          "val".equals(kv[1]),
+          kv[0],
+          "'val' while data.external lists no set (choosing on external data needs one)",
+          kv[1]);
+    }
   }
 
   private static void fraction(String key, double f) {

@@ -39,7 +39,8 @@ public record CxrConfig(
       int maxPerClass,
       int workers,
       String decoder,
-      Validation validation) {
+      Validation validation,
+      List<String> external) {
     /** The largest {@code data.crop}: a quarter off each side keeps half of each dimension. */
     public static final double MAX_CROP = 0.25;
 
@@ -87,7 +88,10 @@ public record CxrConfig(
       double mixup,
       int ensemble,
       EarlyStopping earlyStopping,
-      Augment augment) {
+      Augment augment,
+      String thresholdOn,
+      String calibrationOn,
+      double shiftMargin) {
     /** {@code normalization} as an enum (validated). */
     public Normalization normalizationMode() {
       return Normalization.of(normalization);
@@ -120,7 +124,10 @@ public record CxrConfig(
             t.mixup(),
             members,
             t.earlyStopping(),
-            t.augment());
+            t.augment(),
+            t.thresholdOn(),
+            t.calibrationOn(),
+            t.shiftMargin());
     return new CxrConfig(
         seed, experiment, paths, data, model, changed, gate, hpo, tracking, registry, download);
   }
@@ -129,10 +136,15 @@ public record CxrConfig(
    * Stop when the validation metric ({@code auc}, or {@code log_loss}: not saturated when the
    * validation split is nearly separable) has not improved for `patience` epochs.
    */
-  public record EarlyStopping(int patience, double minDelta, String metric) {
+  public record EarlyStopping(int patience, double minDelta, String metric, String on) {
     /** Whether the best epoch is the one of lowest validation log-loss (else highest AUC). */
     public boolean onLogLoss() {
       return "log_loss".equals(metric);
+    }
+
+    /** Whether the best epoch is picked on the external sets ({@code data.external}). */
+    public boolean onExternal() {
+      return "external".equals(on);
     }
   }
 
@@ -165,7 +177,8 @@ public record CxrConfig(
       int gridPoints,
       Pruning pruning,
       String output,
-      Space space) {}
+      Space space,
+      String objective) {}
 
   /** Median pruning of trials. */
   public record Pruning(boolean enabled, int warmupEpochs, int minTrials) {}

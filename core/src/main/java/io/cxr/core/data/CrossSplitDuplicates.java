@@ -65,6 +65,14 @@ public final class CrossSplitDuplicates {
     }
   }
 
+  /**
+   * Where an image with these pixels was written, as {@code split:id}, or null if in no split: the
+   * leakage check of external sets.
+   */
+  String holder(String hash) {
+    return seen.get(hash);
+  }
+
   /** Closes a split's account: a summary of further warnings and of what was dropped. */
   void endSplit(Split split, int droppedHere) {
     if (warned > WARN_LIMIT) {

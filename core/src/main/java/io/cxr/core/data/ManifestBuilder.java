@@ -19,6 +19,14 @@ public final class ManifestBuilder {
 
   private final Map<Split, Map<String, Object>> splits = new EnumMap<>(Split.class);
 
+  private List<Map<String, Object>> external = List.of();
+
+  /** Records the external validation sets written ({@link ExternalSets}). */
+  public ManifestBuilder external(List<Map<String, Object>> sets) {
+    this.external = sets;
+    return this;
+  }
+
   /** Records a written split. */
   public ManifestBuilder split(Split s, SplitStats st, SplitWriter.Written written, String origin) {
     List<Sample> kept = written.kept();
@@ -57,6 +65,9 @@ public final class ManifestBuilder {
       splitsOut.put(s.key(), splits.get(s));
     }
     manifest.put("splits", splitsOut);
+    if (!external.isEmpty()) {
+      manifest.put("external", external);
+    }
     manifest.put("warnings", warnings);
     manifest.put("dropped_duplicates", droppedDuplicates);
     Map<String, Object> srcInfo = new LinkedHashMap<>();
@@ -77,6 +88,8 @@ public final class ManifestBuilder {
             // data.workers changes the speed, never the tensors
             .filter(e -> e.getKey().startsWith("data.") || e.getKey().equals("seed"))
             .filter(e -> !e.getKey().equals("data.workers"))
+            // no external set: the manifest of a config from before data.external, byte for byte
+            .filter(e -> !e.getKey().equals("data.external") || !cfg.data().external().isEmpty())
             .collect(LinkedHashMap::new, (m, e) -> m.put(e.getKey(), e.getValue()), Map::putAll));
     return Json.toJson(manifest);
   }

@@ -13,8 +13,10 @@ import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 
 /** Reads what prepare wrote, checking shapes against the manifest. */
@@ -69,6 +71,17 @@ public final class PreparedDataset {
 
   private final Map<String, String> source;
 
+  /**
+   * An external validation set ({@code data.external}): another collection's labelled images,
+   * prepared like the source (same decoder, crop and size), never trained on.
+   *
+   * @param name its key in metric names ({@code external_<name>_auc})
+   * @param path the folder or npz it was prepared from, as configured
+   */
+  public record External(String name, String path, Images images) {}
+
+  private final List<External> externals;
+
   private PreparedDataset(
       Path dir,
       int imageSize,
@@ -76,7 +89,9 @@ public final class PreparedDataset {
       String decoder,
       double crop,
       Map<String, String> source,
-      Map<Split, Images> s) {
+      Map<Split, Images> s,
+      List<External> externals) {
+    this.externals = externals;
     this.decoder = decoder;
     this.crop = crop;
     this.source = source;
@@ -149,7 +164,7 @@ public final class PreparedDataset {
           s,
           read(
               dir,
-              s,
+              s.key(),
               size,
               info.path("count").asInt(-1),
               info.path("x_sha256").asText(null),
@@ -168,13 +183,34 @@ public final class PreparedDataset {
     if (hashes.isObject() && hashes.size() == 1) {
       source.put("data_source_sha256", hashes.elements().next().asText());
     }
-    return new PreparedDataset(dir, size, Hashing.sha256(manifest), decoder, crop, source, splits);
+    List<External> externals = new ArrayList<>();
+    for (JsonNode e : m.path("external")) {
+      String name = e.path("name").asText("");
+      externals.add(
+          new External(
+              name,
+              e.path("path").asText(""),
+              read(
+                  dir,
+                  externalKey(name),
+                  size,
+                  e.path("count").asInt(-1),
+                  e.path("x_sha256").asText(null),
+                  e.path("y_sha256").asText(null))));
+    }
+    return new PreparedDataset(
+        dir, size, Hashing.sha256(manifest), decoder, crop, source, splits, List.copyOf(externals));
+  }
+
+  /** The file key of an external set: {@code x_<key>.npy}, {@code y_<key>.npy}. */
+  public static String externalKey(String name) {
+    return "external_" + name;
   }
 
   private static Images read(
-      Path dir, Split s, int size, int expected, String xSha256, String ySha256) {
-    Path xf = dir.resolve("x_" + s.key() + ".npy");
-    Path yf = dir.resolve("y_" + s.key() + ".npy");
+      Path dir, String key, int size, int expected, String xSha256, String ySha256) {
+    Path xf = dir.resolve("x_" + key + ".npy");
+    Path yf = dir.resolve("y_" + key + ".npy");
     for (Path p : new Path[] {xf, yf}) {
       if (!Files.isRegularFile(p)) {
         throw new CxrException(
@@ -327,7 +363,30 @@ public final class PreparedDataset {
     System.arraycopy(va.y(), 0, y, tr.n(), va.n());
     Map<Split, Images> m = new EnumMap<>(splits);
     m.put(Split.TRAIN, new Images(Pixels.concat(tr.source(), tr.n(), va.source()), y, tr.size()));
-    return new PreparedDataset(dir, imageSize, manifestSha256, decoder, crop, source, m);
+    return new PreparedDataset(dir, imageSize, manifestSha256, decoder, crop, source, m, externals);
+  }
+
+  /** The external validation sets, in {@code data.external}'s order (empty: none). */
+  public List<External> externals() {
+    return externals;
+  }
+
+  /**
+   * The external sets as one (what choices on external data are made on), or null when there is
+   * none; one set is itself.
+   */
+  public Images externalPooled() {
+    if (externals.isEmpty()) {
+      return null;
+    }
+    Images all = externals.get(0).images();
+    for (External e : externals.subList(1, externals.size())) {
+      Images next = e.images();
+      int[] y = Arrays.copyOf(all.y(), all.n() + next.n());
+      System.arraycopy(next.y(), 0, y, all.n(), next.n());
+      all = new Images(Pixels.concat(all.source(), all.n(), next.source()), y, all.size());
+    }
+    return all;
   }
 
   public Images split(Split s) {

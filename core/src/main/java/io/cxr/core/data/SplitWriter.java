@@ -27,6 +27,12 @@ public final class SplitWriter {
   /** A split's kept samples (in file order) and the SHA-256 of its two files. */
   public record Written(List<Sample> kept, String xSha256, String ySha256) {}
 
+  /** Decides whether a decoded sample is written, from its pixels' hash. */
+  @FunctionalInterface
+  public interface Admission {
+    boolean admit(Sample s, String pixelHash);
+  }
+
   public static Written write(
       Split split,
       List<Sample> samples,
@@ -37,7 +43,37 @@ public final class SplitWriter {
       SplitStats st,
       Reporter.Progress progress)
       throws IOException {
-    Path x = dir.resolve("x_" + split.key() + ".npy");
+    Written w =
+        write(
+            split.key(),
+            split,
+            samples,
+            size,
+            dir,
+            feed,
+            (s, h) -> duplicates.admit(split, s, h),
+            st,
+            progress);
+    duplicates.endSplit(split, st.droppedDuplicates());
+    return w;
+  }
+
+  /**
+   * Writes {@code x_<key>.npy} and {@code y_<key>.npy} from the feed's chunks of {@code split},
+   * keeping the samples {@code admission} admits.
+   */
+  public static Written write(
+      String key,
+      Split split,
+      List<Sample> samples,
+      int size,
+      Path dir,
+      DecodeFeed feed,
+      Admission admission,
+      SplitStats st,
+      Reporter.Progress progress)
+      throws IOException {
+    Path x = dir.resolve("x_" + key + ".npy");
     List<Sample> kept = new ArrayList<>();
     int px = size * size;
     byte[] header = Npy.header("<f4", 0, samples.size(), 1, size, size);
@@ -53,7 +89,7 @@ public final class SplitWriter {
         int runEnd = 0;
         for (int i = 0; i < chunk.samples.size(); i++) {
           Sample s = chunk.samples.get(i);
-          if (!duplicates.admit(split, s, chunk.await(i))) {
+          if (!admission.admit(s, chunk.await(i))) {
             st.dropped();
             progress.step();
             continue;
@@ -81,8 +117,7 @@ public final class SplitWriter {
         xSha256 = null;
       }
     }
-    duplicates.endSplit(split, st.droppedDuplicates());
-    Path y = dir.resolve("y_" + split.key() + ".npy");
+    Path y = dir.resolve("y_" + key + ".npy");
     try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(y))) {
       Npy.writeHeader(out, "|u1", kept.size());
       for (Sample s : kept) {

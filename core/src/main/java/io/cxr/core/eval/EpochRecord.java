@@ -2,7 +2,8 @@ package io.cxr.core.eval;
 
 /**
  * What one training epoch measured; {@code valScoreSpread} is max - min of the validation scores (0
- * when the network outputs one constant).
+ * when the network outputs one constant); {@code externalLoss} and {@code externalAuc} are the
+ * pooled external validation sets' figures ({@code data.external}), NaN when there is none.
  */
 public record EpochRecord(
     int epoch,
@@ -13,4 +14,36 @@ public record EpochRecord(
     double seconds,
     double imagesPerSecond,
     boolean improved,
-    double valScoreSpread) {}
+    double valScoreSpread,
+    double externalLoss,
+    double externalAuc) {
+  /** An epoch of a training without external sets. */
+  public EpochRecord(
+      int epoch,
+      int epochs,
+      double trainLoss,
+      double valLoss,
+      double valAuc,
+      double seconds,
+      double imagesPerSecond,
+      boolean improved,
+      double valScoreSpread) {
+    this(
+        epoch,
+        epochs,
+        trainLoss,
+        valLoss,
+        valAuc,
+        seconds,
+        imagesPerSecond,
+        improved,
+        valScoreSpread,
+        Double.NaN,
+        Double.NaN);
+  }
+
+  /** Whether the external sets were scored in this epoch. */
+  public boolean hasExternal() {
+    return !Double.isNaN(externalAuc) || !Double.isNaN(externalLoss);
+  }
+}

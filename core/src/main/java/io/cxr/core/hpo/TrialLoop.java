@@ -115,10 +115,11 @@ public final class TrialLoop {
     reporter.info(
         String.format(
             Locale.ROOT,
-            "trial %2d/%d  %-8s val_auc %.4f  epochs %2d  %5.1fs  %s%s",
+            "trial %2d/%d  %-8s %s %.4f  epochs %2d  %5.1fs  %s%s",
             t.number(),
             hpo.trials(),
             t.state(),
+            Objective.of(hpo.objective()).metric(),
             t.score(),
             t.epochs(),
             t.seconds(),

@@ -31,6 +31,9 @@ public final class TrialRunner {
           "val_f1",
           "val_accuracy",
           "val_specificity",
+          "external_auc",
+          "external_specificity",
+          "external_sensitivity",
           "threshold",
           "best_epoch",
           "epochs_run");
@@ -129,11 +132,12 @@ public final class TrialRunner {
     params.put("trial", Integer.toString(number));
     run.logParams(params);
     List<Double> curve = new ArrayList<>();
+    Objective objective = Objective.of(cfg.hpo().objective());
     TrainingListener pruning =
         new TrainingListener() {
           @Override
           public void onEpoch(EpochRecord r) {
-            double auc = Double.isNaN(r.valAuc()) ? 0 : r.valAuc(); // diverged counts as worst
+            double auc = objective.score(r); // diverged counts as worst
             double best = Math.max(auc, curve.isEmpty() ? 0 : curve.get(curve.size() - 1));
             curve.add(best);
             if (pruner.shouldPrune(r.epoch(), best)) {
@@ -147,11 +151,13 @@ public final class TrialRunner {
       // a trial scores a configuration with one network; the refit trains the configured ensemble
       Trainer.Outcome o =
           Trainer.train(cfg.withEnsemble(1), data, listener, Reporter.SILENT, false);
-      double score = o.metrics().get("val_auc");
-      score = Double.isNaN(score) ? 0 : score;
+      double score = objective.score(o.metrics());
       pruner.complete(curve.stream().mapToDouble(Double::doubleValue).toArray());
       Map<String, Double> m = new LinkedHashMap<>();
-      RESULT_KEYS.forEach(k -> m.put(k, o.metrics().get(k)));
+      RESULT_KEYS.stream()
+          .filter(o.metrics()::containsKey)
+          .forEach(k -> m.put(k, o.metrics().get(k)));
+      m.put(objective.metric(), score);
       run.logMetrics(m, 0);
       run.setTags(Map.of("trial_state", TrialState.COMPLETE.name()));
       return new Trial(
@@ -168,7 +174,7 @@ public final class TrialRunner {
           curve.stream().mapToDouble(Double::doubleValue).toArray());
     } catch (Pruned p) {
       double score = curve.get(curve.size() - 1);
-      run.logMetrics(Map.of("val_auc", score), 0);
+      run.logMetrics(Map.of(objective.metric(), score), 0);
       run.setTags(Map.of("trial_state", TrialState.PRUNED.name(), "pruned_at_epoch", "" + p.epoch));
       return new Trial(
           number,

@@ -103,12 +103,20 @@ public final class Plots {
         history.stream().mapToDouble(EpochRecord::trainLoss).toArray());
     loss.addSeries(
         "validation", epochs, history.stream().mapToDouble(EpochRecord::valLoss).toArray());
-    XYChart auc = Charts.xy("Validation AUC: " + about, "epoch", "AUC", 520, 420);
+    boolean ext = !history.isEmpty() && history.stream().allMatch(EpochRecord::hasExternal);
+    XYChart auc = Charts.xy((ext ? "AUC: " : "Validation AUC: ") + about, "epoch", "AUC", 520, 420);
     XYSeries valAuc =
         auc.addSeries(
             "validation AUC", epochs, history.stream().mapToDouble(EpochRecord::valAuc).toArray());
     valAuc.setLineColor(Charts.PALETTE[2]);
     valAuc.setMarkerColor(Charts.PALETTE[2]);
+    if (ext) {
+      // the external sets (data.external): where validation's promise is checked
+      loss.addSeries(
+          "external", epochs, history.stream().mapToDouble(EpochRecord::externalLoss).toArray());
+      auc.addSeries(
+          "external AUC", epochs, history.stream().mapToDouble(EpochRecord::externalAuc).toArray());
+    }
     double[] best =
         history.stream().filter(EpochRecord::improved).mapToDouble(r -> r.epoch()).toArray();
     double[] bestAuc =

@@ -82,6 +82,14 @@ public final class OptimizeStage {
     long t0 = System.nanoTime();
     SearchSpace space = SearchSpace.of(base, baseOverrides, configFile);
     PreparedDataset data = PreparedDataset.load(Path.of(base.paths().prepared()));
+    if (!"val".equals(base.hpo().objective()) && data.externals().isEmpty()) {
+      throw new CxrException(
+          "hpo.objective="
+              + base.hpo().objective()
+              + ": the prepared data in "
+              + data.dir()
+              + " has no external set (list them in data.external, then run cxr prepare)");
+    }
     String type = base.model().type();
     Path journalFile = journal(base);
     String signature = Hashing.sha256(ConfigLoader.toYaml(base));
@@ -226,7 +234,9 @@ public final class OptimizeStage {
             + trials
             + " trials (cxr optimize, parent run "
             + parentId
-            + "): val_auc "
+            + "): "
+            + io.cxr.core.hpo.Objective.of(hpo.objective()).metric()
+            + " "
             + String.format(Locale.ROOT, "%.6f", b.score())
             + "\n# reproduce: cxr train --config "
             + out
@@ -241,7 +251,8 @@ public final class OptimizeStage {
     b.params().forEach((k, v) -> bestParams.put("best." + k, SearchSpace.flow(v)));
     parent.logParams(bestParams);
     Map<String, Double> summary = new LinkedHashMap<>();
-    summary.put("best_val_auc", b.score());
+    summary.put(
+        "best_" + io.cxr.core.hpo.Objective.of(b.config().hpo().objective()).metric(), b.score());
     summary.put("trials", (double) trials.size());
     summary.put("trials_pruned", (double) count(trials, TrialState.PRUNED));
     summary.put("trials_failed", (double) count(trials, TrialState.FAILED));

@@ -8,6 +8,7 @@ import io.cxr.core.data.CrossSplitDuplicates;
 import io.cxr.core.data.DataSource;
 import io.cxr.core.data.DataValidator;
 import io.cxr.core.data.DecodeFeed;
+import io.cxr.core.data.ExternalSets;
 import io.cxr.core.data.ImageDecoder;
 import io.cxr.core.data.ManifestBuilder;
 import io.cxr.core.data.PreparedDataset;
@@ -51,7 +52,8 @@ public final class PrepareStage {
       Map<Split, String> origin,
       List<String> warnings,
       String manifestSha256,
-      double seconds) {}
+      double seconds,
+      List<Map<String, Object>> external) {}
 
   /** Prepares {@code source} into {@code outDir}, holding its lock (one writer at a time). */
   public static Result run(CxrConfig cfg, Path source, Path outDir, Reporter reporter) {
@@ -99,6 +101,8 @@ public final class PrepareStage {
               + ImageDecoder.backend().substring(ImageDecoder.backend().lastIndexOf("; ") + 2)
               + "; install libturbojpeg0 for the fast path");
     }
+    // external sets are opened and checked (both classes) before anything is decoded
+    List<ExternalSets.Planned> external = ExternalSets.plan(cfg.data().external(), src.crop());
     Map<Split, String> origin = new EnumMap<>(Split.class);
     Map<Split, List<Sample>> bySplit = SplitAssigner.assign(cfg, src, origin, reporter);
     int workers =
@@ -124,6 +128,9 @@ public final class PrepareStage {
           manifest.split(s, st, w, origin.get(s));
         }
       }
+      List<Map<String, Object>> externalSets =
+          ExternalSets.write(external, size, workers, staging, duplicates, reporter);
+      manifest.external(externalSets);
       List<String> warnings = new ArrayList<>(duplicates.warnings());
       warnings.addAll(DataValidator.check(stats, cfg.data().validation(), src.describe()));
       String manifestJson = manifest.json(cfg, size, src, source, warnings, duplicates.dropped());
@@ -142,7 +149,8 @@ public final class PrepareStage {
           origin,
           warnings,
           Hashing.sha256(manifestJson),
-          (System.nanoTime() - t0) / 1e9);
+          (System.nanoTime() - t0) / 1e9,
+          externalSets);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {

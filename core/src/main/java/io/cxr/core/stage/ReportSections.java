@@ -400,10 +400,94 @@ final class ReportSections {
                 new ReportDoc.Figure("pr.png", "Precision-recall curves", 520))));
     b.add(new ReportDoc.Gallery(confusions));
     out.add(new ReportDoc.Section("results", "Results: validation, test and external sets", b));
+    out.add(shift(sets));
     out.add(thresholdAndCalibration(bins, metrics, columns, sets));
     out.add(gate(metrics));
     out.add(errors(sets, reporter));
     return out;
+  }
+
+  /** Figures compared in and out of distribution in the shift section. */
+  private static final List<String> SHIFT_FIGURES =
+      List.of("auc", "accuracy", "sensitivity", "specificity", "ece", "log_loss");
+
+  /**
+   * Dataset shift: the in-distribution splits (validation, test) beside each external set, at the
+   * model's threshold; the AUC gap against validation (what {@code train.shift_margin} warns on);
+   * the reliability of each side. The external sets' worst mistakes are explained in the errors
+   * section.
+   */
+  ReportDoc.Section shift(List<Scored> sets) {
+    List<ReportDoc.Block> b = new ArrayList<>();
+    List<Scored> external = sets.stream().filter(Scored::external).toList();
+    if (external.isEmpty()) {
+      b.add(
+          new ReportDoc.Text(
+              "No external set: nothing here shows how the model does on films collected"
+                  + " elsewhere. List labelled folders or npz files from other collections in"
+                  + " data.external (then run prepare and train), or pass cxr report --external."));
+      return new ReportDoc.Section("shift", "Dataset shift: in-distribution vs external", b);
+    }
+    double threshold = model.card().threshold();
+    double valAuc = Double.NaN;
+    double margin = cfg.train().shiftMargin();
+    int shifted = 0;
+    List<List<String>> rows = new ArrayList<>();
+    Map<String, Calibration.Bins> inBins = new LinkedHashMap<>();
+    Map<String, Calibration.Bins> outBins = new LinkedHashMap<>();
+    for (Scored s : sets) {
+      BinaryMetrics bm = BinaryMetrics.of(s.labels(), s.scores(), threshold);
+      Map<String, Double> flat = bm.flat("m");
+      if (s.key().equals("val")) {
+        valAuc = bm.roc().auc();
+      }
+      List<String> row = new ArrayList<>(List.of(s.name(), s.external() ? "external" : "in"));
+      SHIFT_FIGURES.forEach(f -> row.add(fmt(flat.get("m_" + f))));
+      row.add(s.external() ? fmt(valAuc - bm.roc().auc()) : "");
+      if (s.external() && valAuc - bm.roc().auc() > margin) {
+        shifted++;
+      }
+      rows.add(row);
+      (s.external() ? outBins : inBins).put(s.name(), Calibration.bins(s.labels(), s.scores()));
+    }
+    List<String> header = new ArrayList<>(List.of("set", "distribution"));
+    header.addAll(SHIFT_FIGURES);
+    header.add("AUC gap to validation");
+    b.add(
+        new ReportDoc.Text(
+            String.format(
+                Locale.ROOT,
+                "Validation and test are carved from the training source; the external sets were"
+                    + " collected elsewhere. %s",
+                shifted > 0
+                    ? shifted
+                        + " external set(s) fall more than train.shift_margin "
+                        + fmt(margin)
+                        + " below validation AUC: validation overstates how the model does on"
+                        + " other films; judge it by the external rows."
+                    : "No external set falls more than train.shift_margin "
+                        + fmt(margin)
+                        + " below validation AUC.")));
+    b.add(
+        new ReportDoc.Table(
+            String.format(Locale.ROOT, "In distribution vs external, threshold %.4f", threshold),
+            header,
+            rows));
+    Plots.reliability(inBins, "in distribution", staging.resolve("shift_reliability_in.png"));
+    Plots.reliability(outBins, "external", staging.resolve("shift_reliability_external.png"));
+    b.add(
+        new ReportDoc.Gallery(
+            List.of(
+                new ReportDoc.Figure(
+                    "shift_reliability_in.png", "Reliability in distribution", 520),
+                new ReportDoc.Figure(
+                    "shift_reliability_external.png", "Reliability on the external sets", 520))));
+    b.add(
+        new ReportDoc.Text(
+            "The most confident mistakes on "
+                + external.get(0).name()
+                + ", with their Grad-CAM maps, are in the errors section below."));
+    return new ReportDoc.Section("shift", "Dataset shift: in-distribution vs external", b);
   }
 
   private ReportDoc.Section training() {
@@ -716,6 +800,8 @@ final class ReportSections {
       int tl = head.indexOf("train_loss");
       int vl = head.indexOf("val_loss");
       int va = head.indexOf("val_auc");
+      int xl = head.indexOf("external_loss");
+      int xa = head.indexOf("external_auc");
       if (e < 0 || tl < 0 || vl < 0 || va < 0) {
         return List.of();
       }
@@ -737,7 +823,9 @@ final class ReportSections {
                 0,
                 0,
                 improved,
-                1));
+                1,
+                xl >= 0 && xl < c.length ? Double.parseDouble(c[xl]) : Double.NaN,
+                xa >= 0 && xa < c.length ? Double.parseDouble(c[xa]) : Double.NaN));
       }
     } catch (IOException | RuntimeException ex) {
       return List.of();

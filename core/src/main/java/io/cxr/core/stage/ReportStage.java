@@ -48,6 +48,7 @@ public final class ReportStage {
           "data-quality",
           "training",
           "results",
+          "shift",
           "threshold-calibration",
           "quality-gate",
           "errors",
@@ -172,6 +173,19 @@ public final class ReportStage {
               p,
               x,
               false));
+    }
+    for (PreparedDataset.External e : data.externals()) {
+      PreparedDataset.Images im = e.images();
+      float[] x = im.x();
+      sets.add(
+          new ReportSections.Scored(
+              PreparedDataset.externalKey(e.name()),
+              "external: " + e.name(),
+              "prepared external set (data.external) from " + e.path(),
+              im.y(),
+              Scorer.scores(model, x, im.n()),
+              x,
+              true));
     }
     for (Path ext : externals) {
       EvaluateStage.Labelled set =

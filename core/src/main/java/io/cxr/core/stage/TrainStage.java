@@ -235,26 +235,38 @@ public final class TrainStage {
       roc.put(s.key(), o.splits().get(s).roc());
       pr.put(s.key(), o.splits().get(s).pr());
     }
+    for (Trainer.ExternalScores e : o.external()) {
+      roc.put(e.name(), e.metrics().roc());
+      pr.put(e.name(), e.metrics().pr());
+    }
     Plots.roc(roc, art.resolve("roc_curve.png"));
     Plots.precisionRecall(pr, art.resolve("pr_curve.png"));
     ModelCard card = o.model().card();
     String about = String.format(Locale.ROOT, "%s, %d px", card.modelType(), card.imageSize());
     Plots.trainingCurves(o.history(), about, art.resolve("training_curves.png"));
-    Plots.reliability(
-        Map.of("test", Calibration.bins(o.testLabels(), o.testScores())),
-        about,
-        art.resolve("reliability.png"));
-    // seed-determined columns only (epoch times go to the tracker), so a re-run is identical
-    StringBuilder csv = new StringBuilder("epoch,train_loss,val_loss,val_auc\n");
+    Map<String, Calibration.Bins> bins = new LinkedHashMap<>();
+    bins.put("test", Calibration.bins(o.testLabels(), o.testScores()));
+    if (!o.external().isEmpty()) {
+      Trainer.ExternalScores e = o.external().get(0);
+      bins.put(e.name(), Calibration.bins(e.labels(), e.scores()));
+    }
+    Plots.reliability(bins, about, art.resolve("reliability.png"));
+    // seed-determined columns only (epoch times go to the tracker), so a re-run is identical;
+    // the external sets' columns only when there are some (the file is unchanged without)
+    boolean ext = !o.external().isEmpty();
+    StringBuilder csv =
+        new StringBuilder(
+            "epoch,train_loss,val_loss,val_auc"
+                + (ext ? ",external_loss,external_auc" : "")
+                + "\n");
     for (EpochRecord r : o.history()) {
       csv.append(
           String.format(
-              Locale.ROOT,
-              "%d,%.6f,%.6f,%.6f%n",
-              r.epoch(),
-              r.trainLoss(),
-              r.valLoss(),
-              r.valAuc()));
+              Locale.ROOT, "%d,%.6f,%.6f,%.6f", r.epoch(), r.trainLoss(), r.valLoss(), r.valAuc()));
+      if (ext) {
+        csv.append(String.format(Locale.ROOT, ",%.6f,%.6f", r.externalLoss(), r.externalAuc()));
+      }
+      csv.append('\n');
     }
     AtomicFiles.writeString(art.resolve("history.csv"), csv.toString());
     writeCurves(art, o.splits().get(Split.TEST));

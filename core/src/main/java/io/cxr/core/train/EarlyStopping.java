@@ -15,6 +15,7 @@ public final class EarlyStopping implements TrainingListener {
   private final int patience;
   private final double minDelta;
   private final boolean onLogLoss;
+  private final boolean onExternal;
   private final Supplier<INDArray> weights;
   private double best = Double.NEGATIVE_INFINITY;
   private INDArray bestWeights;
@@ -26,10 +27,34 @@ public final class EarlyStopping implements TrainingListener {
    */
   public EarlyStopping(
       int patience, double minDelta, boolean onLogLoss, Supplier<INDArray> weights) {
+    this(patience, minDelta, onLogLoss, false, weights);
+  }
+
+  /**
+   * Early stopping on the validation split's figure, or ({@code onExternal}) on the pooled external
+   * sets' ({@code train.early_stopping.on: external}).
+   */
+  public EarlyStopping(
+      int patience,
+      double minDelta,
+      boolean onLogLoss,
+      boolean onExternal,
+      Supplier<INDArray> weights) {
     this.patience = patience;
     this.minDelta = minDelta;
     this.onLogLoss = onLogLoss;
+    this.onExternal = onExternal;
     this.weights = weights;
+  }
+
+  /** The figures an epoch is judged on: the external sets' or the validation split's. */
+  public double score(EpochRecord r) {
+    return onExternal ? score(r.externalAuc(), r.externalLoss()) : score(r.valAuc(), r.valLoss());
+  }
+
+  /** Whether the best epoch is picked on the external sets. */
+  public boolean onExternal() {
+    return onExternal;
   }
 
   /** AUC, or log-loss on validation, as a score where higher is better. */
@@ -48,7 +73,7 @@ public final class EarlyStopping implements TrainingListener {
   @Override
   public void onEpoch(EpochRecord r) {
     if (r.improved()) {
-      best = score(r.valAuc(), r.valLoss());
+      best = score(r);
       bestWeights = weights.get();
       bestEpoch = r.epoch();
       stale = 0;

@@ -42,6 +42,11 @@ public final class EpochMetricsLogger implements TrainingListener {
     all.put("epoch_images_per_second", r.imagesPerSecond());
     Map<String, Double> m = new LinkedHashMap<>();
     keys.forEach(k -> m.put(k, all.get(k)));
+    if (r.hasExternal()) {
+      // the external sets' series beside validation's (data.external)
+      m.put("epoch_external_loss", r.externalLoss());
+      m.put("epoch_external_auc", r.externalAuc());
+    }
     run.logMetrics(m, r.epoch());
   }
 }

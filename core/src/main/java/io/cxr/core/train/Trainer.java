@@ -47,12 +47,22 @@ public final class Trainer {
       Map<Split, BinaryMetrics> splits,
       double seconds,
       int[] testLabels,
-      float[] testScores) {
+      float[] testScores,
+      List<ExternalScores> external) {
     /** The same outcome with another model bundle (e.g. one whose card gained provenance). */
     public Outcome withModel(ModelBundle m) {
-      return new Outcome(m, metrics, history, splits, seconds, testLabels, testScores);
+      return new Outcome(m, metrics, history, splits, seconds, testLabels, testScores, external);
     }
   }
+
+  /**
+   * The final model's calibrated scores on one external set ({@code data.external}), with its
+   * metrics at the model's threshold; {@code name} is "external" for the pooled sets.
+   */
+  public record ExternalScores(String name, int[] labels, float[] scores, BinaryMetrics metrics) {}
+
+  /** The metric-key prefix of the pooled external sets. */
+  public static final String EXTERNAL = "external";
 
   public static Outcome train(
       CxrConfig cfg, PreparedDataset data, TrainingListener listener, Reporter reporter) {
@@ -87,6 +97,7 @@ public final class Trainer {
     long t0 = System.nanoTime();
     ModelType type = cfg.model().modelType();
     CxrConfig.Train t = cfg.train();
+    checkExternal(cfg, data, reporter);
     PreparedDataset.Images train = data.split(Split.TRAIN);
     PreparedDataset.Images val = data.split(Split.VAL);
     int size = data.imageSize();
@@ -118,17 +129,21 @@ public final class Trainer {
     }
     Normalization norm = t.normalizationMode();
     float[] rawVal = Scorer.scores(nets, norm, val);
+    PreparedDataset.Images ext = data.externalPooled();
+    float[] rawExt = ext == null ? null : Scorer.scores(nets, norm, ext);
+    boolean calOnExt = "external".equals(t.calibrationOn());
     Calibration.Fit cal =
-        switch (t.calibration()) {
-          case "temperature" ->
-              new Calibration.Fit(Calibration.fitTemperature(val.y(), rawVal), 0.0);
-          case "platt" -> Calibration.fitPlatt(val.y(), rawVal);
-          default -> Calibration.Fit.NONE;
-        };
+        fitCalibration(t.calibration(), calOnExt ? ext.y() : val.y(), calOnExt ? rawExt : rawVal);
     float[] valScores = cal.apply(rawVal);
+    float[] extScores = rawExt == null ? null : cal.apply(rawExt);
+    boolean thrOnExt = "external".equals(t.thresholdOn());
     double threshold =
         ThresholdSelector.choose(
-            t.threshold(), t.fixedThreshold(), t.targetSensitivity(), val.y(), valScores);
+            t.threshold(),
+            t.fixedThreshold(),
+            t.targetSensitivity(),
+            thrOnExt ? ext.y() : val.y(),
+            thrOnExt ? extScores : valScores);
     Map<Split, BinaryMetrics> splits = new LinkedHashMap<>();
     splits.put(
         Split.TRAIN,
@@ -141,9 +156,18 @@ public final class Trainer {
     if (scoreTest) {
       splits.put(Split.TEST, BinaryMetrics.of(testLabels, testScores, threshold));
     }
+    List<ExternalScores> external = external(data, ext, extScores, nets, norm, cal, threshold);
     double seconds = before + (System.nanoTime() - t0) / 1e9;
     Map<String, Double> metrics =
         metrics(splits, threshold, bestEpoch, history, seconds, size, nets);
+    for (ExternalScores e : external) {
+      metrics.putAll(e.metrics().flat(e.name()));
+    }
+    if (!external.isEmpty()) {
+      double gap = splits.get(Split.VAL).roc().auc() - external.get(0).metrics().roc().auc();
+      metrics.put("shift_auc_gap", gap);
+      shiftWarning(splits.get(Split.VAL), external.get(0).metrics(), t).ifPresent(reporter::warn);
+    }
     metrics.put("calibration_temperature", cal.temperature());
     metrics.put("calibration_bias", cal.bias());
     metrics.put("val_ece_uncalibrated", Calibration.ece(val.y(), rawVal));
@@ -156,14 +180,92 @@ public final class Trainer {
             t.normalization(),
             Label.NAMES,
             metrics,
-            provenance(data, t),
+            provenance(data, t, external),
             Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
             ConfigLoader.toYaml(cfg),
             cal == Calibration.Fit.NONE ? null : cal.temperature(),
             cal == Calibration.Fit.NONE ? null : cal.bias(),
             data.crop() > 0 ? data.crop() : null);
     return new Outcome(
-        new ModelBundle(nets, card), metrics, history, splits, seconds, testLabels, testScores);
+        new ModelBundle(nets, card),
+        metrics,
+        history,
+        splits,
+        seconds,
+        testLabels,
+        testScores,
+        external);
+  }
+
+  private static Calibration.Fit fitCalibration(String mode, int[] y, float[] raw) {
+    return switch (mode) {
+      case "temperature" -> new Calibration.Fit(Calibration.fitTemperature(y, raw), 0.0);
+      case "platt" -> Calibration.fitPlatt(y, raw);
+      default -> Calibration.Fit.NONE;
+    };
+  }
+
+  /**
+   * The final model on the external sets: the pooled sets first (key {@value #EXTERNAL}), then each
+   * set by name when there are several.
+   */
+  private static List<ExternalScores> external(
+      PreparedDataset data,
+      PreparedDataset.Images pooled,
+      float[] pooledScores,
+      List<MultiLayerNetwork> nets,
+      Normalization norm,
+      Calibration.Fit cal,
+      double threshold) {
+    List<ExternalScores> out = new ArrayList<>();
+    if (pooled == null) {
+      return out;
+    }
+    out.add(
+        new ExternalScores(
+            EXTERNAL,
+            pooled.y(),
+            pooledScores,
+            BinaryMetrics.of(pooled.y(), pooledScores, threshold)));
+    if (data.externals().size() > 1) {
+      int from = 0;
+      for (PreparedDataset.External e : data.externals()) {
+        int n = e.images().n();
+        float[] sc = Arrays.copyOfRange(pooledScores, from, from + n);
+        from += n;
+        out.add(
+            new ExternalScores(
+                EXTERNAL + "_" + e.name(),
+                e.images().y(),
+                sc,
+                BinaryMetrics.of(e.images().y(), sc, threshold)));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The shift warning, when validation AUC exceeds the external sets' by more than {@code
+   * train.shift_margin}: validation promises more than other films show.
+   */
+  static java.util.Optional<String> shiftWarning(
+      BinaryMetrics val, BinaryMetrics ext, CxrConfig.Train t) {
+    if (!(val.roc().auc() - ext.roc().auc() > t.shiftMargin())) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(
+        String.format(
+            Locale.ROOT,
+            "dataset shift: validation AUC %.3f but external AUC %.3f (gap %.3f > train.shift_margin"
+                + " %.3f); external specificity %.3f, sensitivity %.3f at threshold %.3f: expect the"
+                + " external figures, not validation's, on other hospitals' films",
+            val.roc().auc(),
+            ext.roc().auc(),
+            val.roc().auc() - ext.roc().auc(),
+            t.shiftMargin(),
+            ext.confusion().specificity(),
+            ext.confusion().sensitivity(),
+            ext.threshold()));
   }
 
   /** One trained network: its best epoch's weights, its epochs, time spent before a resume. */
@@ -211,6 +313,7 @@ public final class Trainer {
             t.earlyStopping().patience(),
             t.earlyStopping().minDelta(),
             t.earlyStopping().onLogLoss(),
+            t.earlyStopping().onExternal(),
             () -> net.params().dup());
     List<EpochRecord> history = new ArrayList<>();
     double before = 0;
@@ -233,8 +336,7 @@ public final class Trainer {
     fit(
         cfg,
         net,
-        train,
-        val,
+        data,
         TrainingListener.all(stopping, listener, new CollapseGuard(cfg)),
         stopping,
         history,
@@ -242,12 +344,14 @@ public final class Trainer {
         data.manifestSha256(),
         before,
         t0);
-    String figure = t.earlyStopping().onLogLoss() ? "log-loss" : "AUC";
+    String figure =
+        (t.earlyStopping().onExternal() ? "external " : "validation ")
+            + (t.earlyStopping().onLogLoss() ? "log-loss" : "AUC");
     if (stopping.shouldStop()) {
       reporter.info(
           "early stop after epoch "
               + history.size()
-              + ": validation "
+              + ": "
               + figure
               + " has not improved for "
               + stopping.stale()
@@ -260,9 +364,7 @@ public final class Trainer {
     } else {
       // the validation figure never finite (a diverged run): keep the last weights, say so
       reporter.warn(
-          "validation "
-              + figure
-              + " was never finite (training diverged?): keeping the last epoch's weights");
+          figure + " was never finite (training diverged?): keeping the last epoch's weights");
       bestEpoch = history.size();
     }
     return new Member(net, bestEpoch, history, before);
@@ -298,9 +400,46 @@ public final class Trainer {
                 r.seconds(),
                 r.imagesPerSecond(),
                 r.improved(),
-                r.valScoreSpread()));
+                r.valScoreSpread(),
+                r.externalLoss(),
+                r.externalAuc()));
       }
     };
+  }
+
+  /**
+   * The external sets a training uses are the prepared ones: a choice made on them needs some, and
+   * a config listing other sets than were prepared is told to prepare again.
+   */
+  static void checkExternal(CxrConfig cfg, PreparedDataset data, Reporter reporter) {
+    CxrConfig.Train t = cfg.train();
+    List<String> prepared = data.externals().stream().map(PreparedDataset.External::path).toList();
+    if (data.externals().isEmpty()) {
+      String[][] choices = {
+        {"train.early_stopping.on", t.earlyStopping().on()},
+        {"train.threshold_on", t.thresholdOn()},
+        {"train.calibration_on", t.calibrationOn()}
+      };
+      for (String[] kv : choices) {
+        if ("external".equals(kv[1])) {
+          throw new io.cxr.core.CxrException(
+              kv[0]
+                  + "=external: the prepared data in "
+                  + data.dir()
+                  + " has no external set (list them in data.external, then run cxr prepare)");
+        }
+      }
+    }
+    if (!prepared.equals(cfg.data().external())) {
+      reporter.warn(
+          "data.external lists "
+              + cfg.data().external()
+              + " but the prepared data in "
+              + data.dir()
+              + " holds "
+              + prepared
+              + ": training scores the prepared ones (run cxr prepare to change them)");
+    }
   }
 
   /** The one-batch overfit check's outcome. */
@@ -356,8 +495,7 @@ public final class Trainer {
   private static void fit(
       CxrConfig cfg,
       MultiLayerNetwork net,
-      PreparedDataset.Images train,
-      PreparedDataset.Images val,
+      PreparedDataset data,
       TrainingListener listener,
       EarlyStopping stopping,
       List<EpochRecord> history,
@@ -366,6 +504,9 @@ public final class Trainer {
       double secondsBefore,
       long t0) {
     CxrConfig.Train t = cfg.train();
+    PreparedDataset.Images train = data.split(Split.TRAIN);
+    PreparedDataset.Images val = data.split(Split.VAL);
+    PreparedDataset.Images ext = data.externalPooled();
     int size = train.size();
     Augmenter augmenter =
         cfg.model().modelType() == ModelType.CNN && t.augment().enabled()
@@ -412,6 +553,12 @@ public final class Trainer {
       float[] valScores = Scorer.scores(net, t.normalizationMode(), val);
       BinaryMetrics vm = BinaryMetrics.of(val.y(), valScores, 0.5);
       double auc = vm.roc().auc();
+      BinaryMetrics em =
+          ext == null
+              ? null
+              : BinaryMetrics.of(ext.y(), Scorer.scores(net, t.normalizationMode(), ext), 0.5);
+      double extAuc = em == null ? Double.NaN : em.roc().auc();
+      double extLoss = em == null ? Double.NaN : em.logLoss();
       double secs = (System.nanoTime() - e0) / 1e9;
       EpochRecord rec =
           new EpochRecord(
@@ -422,8 +569,12 @@ public final class Trainer {
               auc,
               secs,
               train.n() / secs,
-              stopping.isImprovement(auc, vm.logLoss()),
-              CollapseGuard.spread(valScores));
+              stopping.onExternal()
+                  ? stopping.isImprovement(extAuc, extLoss)
+                  : stopping.isImprovement(auc, vm.logLoss()),
+              CollapseGuard.spread(valScores),
+              extLoss,
+              extAuc);
       history.add(rec);
       listener.onEpoch(rec);
       if (plan.dir() != null) {
@@ -471,8 +622,26 @@ public final class Trainer {
   }
 
   /** Where the model came from, and how its training pixels were made. */
-  private static Map<String, String> provenance(PreparedDataset data, CxrConfig.Train t) {
+  private static Map<String, String> provenance(
+      PreparedDataset data, CxrConfig.Train t, List<ExternalScores> external) {
     Map<String, String> p = new LinkedHashMap<>(Provenance.collect(data.manifestSha256()));
+    if (!external.isEmpty()) {
+      p.put(
+          "external_sets",
+          String.join(",", data.externals().stream().map(PreparedDataset.External::name).toList()));
+      List<String> fitted = new ArrayList<>();
+      if (t.earlyStopping().onExternal()) {
+        fitted.add("early_stopping");
+      }
+      if ("external".equals(t.thresholdOn())) {
+        fitted.add("threshold");
+      }
+      if ("external".equals(t.calibrationOn())) {
+        fitted.add("calibration");
+      }
+      // the external figures are optimistic for what was chosen on them: say so on the card
+      p.put("external_chosen_on", fitted.isEmpty() ? "nothing" : String.join(",", fitted));
+    }
     if (data.decoder() != null) {
       p.put(PixelCheck.KEY, data.decoder());
     }
