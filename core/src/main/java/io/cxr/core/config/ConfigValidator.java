@@ -120,7 +120,7 @@ final class ConfigValidator {
         t.learningRate());
     need(t.l2() >= 0, "train.l2", "a number >= 0", t.l2());
     oneOf("train.class_weights", t.classWeights(), "balanced", "none");
-    oneOf("train.normalization", t.normalization(), "per_image", "none");
+    oneOf("train.normalization", t.normalization(), "per_image", "none", "equalize", "clahe");
     oneOf("train.threshold", t.threshold(), "youden", "f1", "sensitivity", "fixed");
     need(
         t.targetSensitivity() > 0 && t.targetSensitivity() <= 1,
@@ -195,6 +195,11 @@ final class ConfigValidator {
         "train.augment.sharpness",
         "a number in [0, 2]",
         a.sharpness());
+    need(
+        a.downscale() >= 0 && a.downscale() <= 0.75,
+        "train.augment.downscale",
+        "a fraction in [0, 0.75]",
+        a.downscale());
   }
 
   private static void gate(CxrConfig.Gate g) {

@@ -158,6 +158,7 @@ public record CxrConfig(
       double contrast,
       double noise,
       double sharpness,
+      double downscale,
       boolean hflip) {}
 
   /** The quality gate a model must pass to be registered. */

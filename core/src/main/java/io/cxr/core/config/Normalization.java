@@ -13,7 +13,18 @@ public enum Normalization {
    */
   PER_IMAGE,
   /** The [0, 1] pixels as they are. */
-  NONE;
+  NONE,
+  /**
+   * Histogram equalisation per image (256 levels, to [0, 1]): every image's grey levels spread
+   * evenly, so any monotonic change of exposure, contrast or gamma between scanners maps to the
+   * same input.
+   */
+  EQUALIZE,
+  /**
+   * Contrast-limited adaptive histogram equalisation (OpenCV's CLAHE: clip limit 2, 4x4 tiles):
+   * equalisation per region, with noise amplification limited.
+   */
+  CLAHE;
 
   public String key() {
     return name().toLowerCase(Locale.ROOT);

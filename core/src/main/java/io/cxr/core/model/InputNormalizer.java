@@ -25,6 +25,14 @@ public final class InputNormalizer {
       System.arraycopy(in, from, out, offset, length);
       return;
     }
+    if (mode == Normalization.EQUALIZE) {
+      equalize(in, from, length, out, offset);
+      return;
+    }
+    if (mode == Normalization.CLAHE) {
+      Clahe.apply(in, from, length, out, offset);
+      return;
+    }
     double sum = 0;
     double sq = 0;
     for (int i = from; i < from + length; i++) {
@@ -39,5 +47,40 @@ public final class InputNormalizer {
     for (int i = 0; i < length; i++) {
       out[offset + i] = (in[from + i] - m) * inv;
     }
+  }
+
+  /** Grey levels of the equalisation histogram. */
+  static final int LEVELS = 256;
+
+  /**
+   * Histogram equalisation: each pixel becomes the share of the image's pixels at or below its grey
+   * level (of {@value #LEVELS}), rescaled so the darkest level present maps to 0 and the brightest
+   * to 1; a constant image maps to 0.
+   */
+  static void equalize(float[] in, int from, int length, float[] out, int offset) {
+    int[] hist = new int[LEVELS];
+    for (int i = from; i < from + length; i++) {
+      hist[level(in[i])]++;
+    }
+    int[] cdf = new int[LEVELS];
+    int run = 0;
+    int min = -1;
+    for (int k = 0; k < LEVELS; k++) {
+      run += hist[k];
+      cdf[k] = run;
+      if (min < 0 && hist[k] > 0) {
+        min = run;
+      }
+    }
+    float span = length - min;
+    for (int i = 0; i < length; i++) {
+      out[offset + i] = span <= 0 ? 0f : (cdf[level(in[from + i])] - min) / span;
+    }
+  }
+
+  /** A [0, 1] value's grey level in 0..255 (NaN and out-of-range values clamped). */
+  static int level(float v) {
+    int k = Math.round(v * (LEVELS - 1));
+    return k < 0 ? 0 : Math.min(k, LEVELS - 1);
   }
 }

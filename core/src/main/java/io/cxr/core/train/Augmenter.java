@@ -7,8 +7,8 @@ import java.util.Random;
  * Random training-time changes of one image: rotation, zoom and shift in one affine warp (bilinear,
  * edges replicated), an optional horizontal flip, a gamma change of intensity, then the changes a
  * different scanner or exposure makes: contrast about the image's mean, blur or sharpening (3x3
- * unsharp mask) and Gaussian noise, each off at 0 (and then drawing nothing from the generator, so
- * seeded runs without them are unchanged).
+ * unsharp mask), a lower resolution (shrunk and enlarged back) and Gaussian noise, each off at 0
+ * (and then drawing nothing from the generator, so seeded runs without them are unchanged).
  */
 public final class Augmenter {
   private final CxrConfig.Augment cfg;
@@ -46,6 +46,12 @@ public final class Augmenter {
     if (cfg.sharpness() > 0) {
       // below -1 the mask would blur past the 3x3 mean
       sharpen(out, size, Math.max(-1, uniform(rnd, cfg.sharpness())));
+    }
+    if (cfg.downscale() > 0) {
+      int small = (int) Math.round(size * (1 - rnd.nextDouble() * cfg.downscale()));
+      if (small >= 2 && small < size) {
+        out = resample(resample(out, size, small), small, size);
+      }
     }
     if (cfg.noise() > 0) {
       double sigma = rnd.nextDouble() * cfg.noise();
@@ -87,6 +93,19 @@ public final class Augmenter {
         img[y * size + x] = clamp(v + amount * (v - sum / 9));
       }
     }
+  }
+
+  /** A {@code from x from} image resampled (bilinear, pixel centres aligned) to {@code to x to}. */
+  static float[] resample(float[] img, int from, int to) {
+    float[] out = new float[to * to];
+    double scale = (double) from / to;
+    for (int y = 0; y < to; y++) {
+      double sy = (y + 0.5) * scale - 0.5;
+      for (int x = 0; x < to; x++) {
+        out[y * to + x] = bilinear(img, from, (x + 0.5) * scale - 0.5, sy);
+      }
+    }
+    return out;
   }
 
   private static float clamp(double v) {

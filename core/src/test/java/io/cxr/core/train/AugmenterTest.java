@@ -211,4 +211,39 @@ class AugmenterTest {
         Trainer.classWeights("balanced", new int[] {0, 0}),
         1e-12);
   }
+
+  @Test
+  void downscaleBlursARealXrayAndResampleKeepsAConstantImage() throws Exception {
+    float[] img = xray();
+    // shrunk to half and enlarged back: fine detail (pixel-to-pixel differences) is lost
+    float[] back = Augmenter.resample(Augmenter.resample(img, SIZE, SIZE / 2), SIZE / 2, SIZE);
+    assertTrue(roughness(back) < 0.8 * roughness(img), roughness(back) + " vs " + roughness(img));
+    // and the picture is still the picture: mean brightness within 1%
+    assertEquals(mean(img), mean(back), 0.01);
+    float[] flat = new float[SIZE * SIZE];
+    java.util.Arrays.fill(flat, 0.25f);
+    for (float v : Augmenter.resample(flat, SIZE, 40)) {
+      assertEquals(0.25f, v, 1e-6);
+    }
+    Augmenter geometryOff =
+        augmenter(
+            "train.augment.max_shift=0",
+            "train.augment.max_rotation=0",
+            "train.augment.max_zoom=0",
+            "train.augment.gamma=0",
+            "train.augment.downscale=0.5");
+    float[] out = geometryOff.apply(img, SIZE, new Random(3));
+    assertTrue(roughness(out) < roughness(img), "a downscale was drawn and applied");
+  }
+
+  /** Mean absolute difference between horizontal neighbours. */
+  private static double roughness(float[] img) {
+    double sum = 0;
+    for (int y = 0; y < SIZE; y++) {
+      for (int x = 1; x < SIZE; x++) {
+        sum += Math.abs(img[y * SIZE + x] - img[y * SIZE + x - 1]);
+      }
+    }
+    return sum / (SIZE * (SIZE - 1));
+  }
 }
