@@ -147,6 +147,7 @@ final class ConfigValidator {
     oneOf("train.early_stopping.metric", t.earlyStopping().metric(), "auc", "log_loss");
     oneOf("train.early_stopping.on", t.earlyStopping().on(), "val", "external");
     oneOf("train.threshold_on", t.thresholdOn(), "val", "external");
+    oneOf("train.schedule", t.schedule(), "constant", "cosine");
     oneOf("train.calibration_on", t.calibrationOn(), "val", "external");
     need(
         t.shiftMargin() >= 0 && t.shiftMargin() <= 1,

@@ -91,7 +91,8 @@ public record CxrConfig(
       Augment augment,
       String thresholdOn,
       String calibrationOn,
-      double shiftMargin) {
+      double shiftMargin,
+      String schedule) {
     /** {@code normalization} as an enum (validated). */
     public Normalization normalizationMode() {
       return Normalization.of(normalization);
@@ -127,7 +128,8 @@ public record CxrConfig(
             t.augment(),
             t.thresholdOn(),
             t.calibrationOn(),
-            t.shiftMargin());
+            t.shiftMargin(),
+            t.schedule());
     return new CxrConfig(
         seed, experiment, paths, data, model, changed, gate, hpo, tracking, registry, download);
   }

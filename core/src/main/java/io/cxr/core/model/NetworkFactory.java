@@ -2,7 +2,9 @@ package io.cxr.core.model;
 
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.config.ModelType;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -27,6 +29,9 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.RmsProp;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+import org.nd4j.linalg.schedule.ISchedule;
+import org.nd4j.linalg.schedule.MapSchedule;
+import org.nd4j.linalg.schedule.ScheduleType;
 
 /**
  * Builds the two networks from config: a CNN (conv3x3 + batch-norm + ReLU + max-pool blocks, a
@@ -69,11 +74,32 @@ public final class NetworkFactory {
   }
 
   private static IUpdater updater(CxrConfig.Train t) {
+    if ("cosine".equals(t.schedule())) {
+      ISchedule lr = cosine(t.learningRate(), t.epochs());
+      return switch (t.optimizer()) {
+        case "sgd" -> new Nesterovs(lr, 0.9);
+        case "rmsprop" -> new RmsProp(lr);
+        default -> new Adam(lr);
+      };
+    }
     return switch (t.optimizer()) {
       case "sgd" -> new Nesterovs(t.learningRate(), 0.9);
       case "rmsprop" -> new RmsProp(t.learningRate());
       default -> new Adam(t.learningRate());
     };
+  }
+
+  /**
+   * Cosine annealing per epoch ({@code train.schedule: cosine}): epoch e of E (from 0) learns at
+   * {@code lr * (1 + cos(pi * e / E)) / 2}, from the full rate down to near zero in the last epoch.
+   * The trainer counts epochs on the network ({@code incrementEpochCount}).
+   */
+  static ISchedule cosine(double lr, int epochs) {
+    Map<Integer, Double> values = new HashMap<>();
+    for (int e = 0; e < epochs; e++) {
+      values.put(e, lr * (1 + Math.cos(Math.PI * e / epochs)) / 2);
+    }
+    return new MapSchedule(ScheduleType.EPOCH, values);
   }
 
   private static MultiLayerConfiguration cnn(CxrConfig cfg, int size, double[] w) {

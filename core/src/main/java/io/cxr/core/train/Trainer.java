@@ -550,6 +550,9 @@ public final class Trainer {
         Scorer.release(ds.getLabels());
         listener.onBatch(epoch, b + 1, batches);
       }
+      if ("cosine".equals(t.schedule())) {
+        net.incrementEpochCount(); // the cosine schedule reads the network's epoch count
+      }
       float[] valScores = Scorer.scores(net, t.normalizationMode(), val);
       BinaryMetrics vm = BinaryMetrics.of(val.y(), valScores, 0.5);
       double auc = vm.roc().auc();

@@ -69,6 +69,7 @@ class ExternalValidationTest {
             "train.early_stopping.on=external",
             "train.threshold_on=external",
             "train.calibration_on=external",
+            "train.schedule=cosine",
             // any gap warns: the warning's text is checked below
             "train.shift_margin=0");
     PrepareStage.run(cfg, source, tmp.resolve("prepared"), Reporter.SILENT);
@@ -153,6 +154,8 @@ class ExternalValidationTest {
             ext.y(),
             fit.apply(raw));
     assertEquals(expected, model.card().threshold(), 1e-12);
+    // the cosine schedule read the epochs the trainer counted on the network
+    assertEquals(epochs.epochs.size(), model.networks().get(0).getEpochCount());
     // and the card says what was chosen on the external data
     assertEquals(
         "early_stopping,threshold,calibration",
