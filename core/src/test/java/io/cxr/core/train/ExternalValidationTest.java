@@ -271,6 +271,50 @@ class ExternalValidationTest {
   }
 
   @Test
+  void aSearchScoresItsTrialsOnTheObjective() throws Exception {
+    Path work = tmp.resolve("hpo");
+    List<String> o =
+        List.of(
+            "paths.prepared=" + tmp.resolve("prepared"),
+            "paths.models=" + work.resolve("models"),
+            "paths.artifacts=" + work.resolve("artifacts"),
+            "tracking.local_dir=" + work.resolve("mlruns"),
+            "hpo.output=" + work.resolve("best.yaml"),
+            "data.external=[" + external + "]",
+            "data.folder_image_size=28",
+            "model.cnn.filters=[8, 16]",
+            "model.cnn.dense_units=32",
+            "train.epochs=1",
+            "train.ensemble=1",
+            "hpo.trials=2",
+            "hpo.pruning.enabled=false",
+            "hpo.objective=worst",
+            "hpo.space.cnn=[{key: train.learning_rate, type: log_uniform, low: 0.0005, high: 0.003}]");
+    CxrConfig base = io.cxr.core.config.ConfigLoader.load(null, o);
+    FileStore hpoStore = new FileStore(work.resolve("mlruns"));
+    var r =
+        io.cxr.core.stage.OptimizeStage.run(
+            base,
+            null,
+            o,
+            false,
+            new MirroredTracker(hpoStore, null, Reporter.SILENT),
+            Reporter.SILENT);
+    assertEquals(2, r.trials().size());
+    for (var t : r.trials()) {
+      var run = hpoStore.runs().stream().filter(x -> x.runId().equals(t.runId())).findFirst().get();
+      double val = run.metrics().get("val_auc").get(0).value();
+      double ext = run.metrics().get("external_auc").get(0).value();
+      // the trial's score is the worse of validation and external AUC (metrics are rounded)
+      assertEquals(Math.min(val, ext), t.score(), 1e-6);
+      assertEquals(t.score(), run.metrics().get("worst_auc").get(0).value(), 1e-6);
+    }
+    assertTrue(
+        Files.readString(work.resolve("best.yaml")).contains("): worst_auc "),
+        "the best config names its objective");
+  }
+
+  @Test
   void theReportComparesInDistributionWithExternal() throws Exception {
     Path html = tmp.resolve("reports/report.html");
     ReportStage.run(
