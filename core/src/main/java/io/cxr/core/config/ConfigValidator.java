@@ -180,6 +180,11 @@ final class ConfigValidator {
         "train.augment.max_zoom",
         "a fraction in [0, 0.5)",
         a.maxZoom());
+    need(
+        a.maxAspect() >= 0 && a.maxAspect() <= 1,
+        "train.augment.max_aspect",
+        "a fraction in [0, 1]",
+        a.maxAspect());
     need(a.gamma() >= 0 && a.gamma() < 1, "train.augment.gamma", "a number in [0, 1)", a.gamma());
     need(
         a.contrast() >= 0 && a.contrast() < 1,

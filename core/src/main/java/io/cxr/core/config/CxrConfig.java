@@ -156,6 +156,7 @@ public record CxrConfig(
       double maxShift,
       double maxRotation,
       double maxZoom,
+      double maxAspect,
       double gamma,
       double contrast,
       double noise,

@@ -4,11 +4,12 @@ import io.cxr.core.config.CxrConfig;
 import java.util.Random;
 
 /**
- * Random training-time changes of one image: rotation, zoom and shift in one affine warp (bilinear,
- * edges replicated), an optional horizontal flip, a gamma change of intensity, then the changes a
- * different scanner or exposure makes: contrast about the image's mean, blur or sharpening (3x3
- * unsharp mask), a lower resolution (shrunk and enlarged back) and Gaussian noise, each off at 0
- * (and then drawing nothing from the generator, so seeded runs without them are unchanged).
+ * Random training-time changes of one image: rotation, zoom, aspect ratio and shift in one affine
+ * warp (bilinear, edges replicated), an optional horizontal flip, a gamma change of intensity, then
+ * the changes a different scanner or exposure makes: contrast about the image's mean, blur or
+ * sharpening (3x3 unsharp mask), a lower resolution (shrunk and enlarged back) and Gaussian noise,
+ * each off at 0 (and then drawing nothing from the generator, so seeded runs without them are
+ * unchanged).
  */
 public final class Augmenter {
   private final CxrConfig.Augment cfg;
@@ -25,6 +26,10 @@ public final class Augmenter {
     double ty = uniform(rnd, cfg.maxShift()) * size;
     boolean flip = cfg.hflip() && rnd.nextBoolean();
     double gamma = 1 + uniform(rnd, cfg.gamma());
+    // aspect: width x sqrt(a), height / sqrt(a), a log-uniform in [1/(1+r), 1+r] (drawn only when
+    // on, so seeded runs without it draw what they drew before)
+    double ax =
+        cfg.maxAspect() > 0 ? Math.sqrt(Math.exp(uniform(rnd, Math.log(1 + cfg.maxAspect())))) : 1;
     double cos = Math.cos(angle) / zoom;
     double sin = Math.sin(angle) / zoom;
     double c = (size - 1) / 2.0;
@@ -32,8 +37,8 @@ public final class Augmenter {
     for (int y = 0; y < size; y++) {
       for (int x = 0; x < size; x++) {
         // inverse map: output pixel -> source coordinates
-        double dx = (flip ? size - 1 - x : x) - c - tx;
-        double dy = y - c - ty;
+        double dx = ((flip ? size - 1 - x : x) - c - tx) / ax;
+        double dy = (y - c - ty) * ax;
         double sx = cos * dx + sin * dy + c;
         double sy = -sin * dx + cos * dy + c;
         float v = bilinear(img, size, sx, sy);

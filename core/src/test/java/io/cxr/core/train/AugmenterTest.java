@@ -246,4 +246,33 @@ class AugmenterTest {
     }
     return sum / (SIZE * (SIZE - 1));
   }
+
+  @Test
+  void aspectScalesWidthAndHeightApartWithoutMixingThem() {
+    // rows of constant value, brighter downwards: a pure change of aspect keeps every row
+    // constant (no rotation mixes rows into columns) but moves where the brightness changes
+    float[] rows = new float[SIZE * SIZE];
+    for (int y = 0; y < SIZE; y++) {
+      java.util.Arrays.fill(rows, y * SIZE, (y + 1) * SIZE, y / (float) (SIZE - 1));
+    }
+    Augmenter aspect =
+        augmenter(
+            "train.augment.max_shift=0",
+            "train.augment.max_rotation=0",
+            "train.augment.max_zoom=0",
+            "train.augment.gamma=0",
+            "train.augment.max_aspect=0.5");
+    boolean changed = false;
+    Random rnd = new Random(11);
+    for (int k = 0; k < 5; k++) {
+      float[] out = aspect.apply(rows, SIZE, rnd);
+      for (int y = 0; y < SIZE; y++) {
+        for (int x = 1; x < SIZE; x++) {
+          assertEquals(out[y * SIZE], out[y * SIZE + x], 1e-6, "row " + y + " stays constant");
+        }
+      }
+      changed |= Math.abs(out[SIZE * 8] - rows[SIZE * 8]) > 1e-3;
+    }
+    assertTrue(changed, "the vertical profile was stretched or squeezed");
+  }
 }
