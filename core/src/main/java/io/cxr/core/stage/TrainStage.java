@@ -218,9 +218,28 @@ public final class TrainStage {
       timing.put(k, deterministic.remove(k));
     }
     Json.writeJson(metrics, deterministic);
+    peakRssMib().ifPresent(mib -> timing.put("peak_rss_mib", mib));
     Json.writeJson(models.resolve(BundleFiles.TIMING), timing);
     AtomicFiles.writeString(models.resolve(BundleFiles.CONFIG), ConfigLoader.toYaml(cfg));
     return new Written(model, metrics, art);
+  }
+
+  /**
+   * The process's peak resident set size so far (Linux: VmHWM of /proc/self/status), in MiB; empty
+   * elsewhere. What a training needed, recorded beside its wall time.
+   */
+  static java.util.OptionalDouble peakRssMib() {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          String kb = line.substring(6).trim().split("\\s+")[0];
+          return java.util.OptionalDouble.of(Math.round(Long.parseLong(kb) / 102.4) / 10.0);
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // not Linux, or no procfs: the figure is simply not recorded
+    }
+    return java.util.OptionalDouble.empty();
   }
 
   private static void writePlots(Path art, Trainer.Outcome o) {

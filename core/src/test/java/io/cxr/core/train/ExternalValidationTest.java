@@ -117,6 +117,10 @@ class ExternalValidationTest {
       assertTrue(m.has(k), k);
     }
     assertEquals(330, m.path("external_n").asInt());
+    // what the training needed is recorded beside its time (not in metrics.json: machine-bound)
+    JsonNode timing = Json.JSON.readTree(tmp.resolve("models/timing.json").toFile());
+    assertTrue(timing.path("peak_rss_mib").asDouble() > 100, timing.toString());
+    assertFalse(m.has("peak_rss_mib"));
     assertEquals(
         m.path("val_auc").asDouble() - m.path("external_auc").asDouble(),
         m.path("shift_auc_gap").asDouble(),
