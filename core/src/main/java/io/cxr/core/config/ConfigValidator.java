@@ -146,9 +146,9 @@ final class ConfigValidator {
         t.ensemble());
     oneOf("train.early_stopping.metric", t.earlyStopping().metric(), "auc", "log_loss");
     oneOf("train.early_stopping.on", t.earlyStopping().on(), "val", "external");
-    oneOf("train.threshold_on", t.thresholdOn(), "val", "external");
+    oneOf("train.threshold_on", t.thresholdOn(), "val", "external", "auto");
     oneOf("train.schedule", t.schedule(), "constant", "cosine");
-    oneOf("train.calibration_on", t.calibrationOn(), "val", "external");
+    oneOf("train.calibration_on", t.calibrationOn(), "val", "external", "auto");
     need(
         t.shiftMargin() >= 0 && t.shiftMargin() <= 1,
         "train.shift_margin",
@@ -285,9 +285,9 @@ final class ConfigValidator {
     };
     for (String[] kv : choices) {
       need(
-          "val".equals(kv[1]),
+          !"external".equals(kv[1]),
           kv[0],
-          "'val' while data.external lists no set (choosing on external data needs one)",
+          "'val' or 'auto' while data.external lists no set (choosing on external data needs one)",
           kv[1]);
     }
   }

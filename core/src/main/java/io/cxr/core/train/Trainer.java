@@ -131,12 +131,12 @@ public final class Trainer {
     float[] rawVal = Scorer.scores(nets, norm, val);
     PreparedDataset.Images ext = data.externalPooled();
     float[] rawExt = ext == null ? null : Scorer.scores(nets, norm, ext);
-    boolean calOnExt = "external".equals(t.calibrationOn());
+    boolean calOnExt = onExternal(t.calibrationOn(), ext != null);
     Calibration.Fit cal =
         fitCalibration(t.calibration(), calOnExt ? ext.y() : val.y(), calOnExt ? rawExt : rawVal);
     float[] valScores = cal.apply(rawVal);
     float[] extScores = rawExt == null ? null : cal.apply(rawExt);
-    boolean thrOnExt = "external".equals(t.thresholdOn());
+    boolean thrOnExt = onExternal(t.thresholdOn(), ext != null);
     double threshold =
         ThresholdSelector.choose(
             t.threshold(),
@@ -242,6 +242,14 @@ public final class Trainer {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether a fit ({@code train.threshold_on}, {@code train.calibration_on}) uses the external
+   * sets: {@code external} always, {@code auto} when there are some, {@code val} never.
+   */
+  static boolean onExternal(String where, boolean haveExternal) {
+    return "external".equals(where) || ("auto".equals(where) && haveExternal);
   }
 
   /**
@@ -636,10 +644,10 @@ public final class Trainer {
       if (t.earlyStopping().onExternal()) {
         fitted.add("early_stopping");
       }
-      if ("external".equals(t.thresholdOn())) {
+      if (onExternal(t.thresholdOn(), true)) {
         fitted.add("threshold");
       }
-      if ("external".equals(t.calibrationOn())) {
+      if (onExternal(t.calibrationOn(), true)) {
         fitted.add("calibration");
       }
       // the external figures are optimistic for what was chosen on them: say so on the card

@@ -248,6 +248,13 @@ class ExternalValidationTest {
     assertTrue(e.getMessage().contains("'train.threshold_on'"), e.getMessage());
     assertThrows(CxrException.class, () -> TestData.config(tmp, "hpo.objective=worst"));
     assertThrows(CxrException.class, () -> TestData.config(tmp, "train.calibration_on=test"));
+    // auto: external when the prepared data has external sets, else validation
+    CxrConfig auto = TestData.config(tmp, "train.threshold_on=auto", "train.calibration_on=auto");
+    assertEquals("auto", auto.train().thresholdOn());
+    assertTrue(Trainer.onExternal("auto", true));
+    assertFalse(Trainer.onExternal("auto", false));
+    assertTrue(Trainer.onExternal("external", true));
+    assertFalse(Trainer.onExternal("val", true));
   }
 
   @Test
