@@ -58,11 +58,12 @@ final class OptimizeCommand extends BaseCommand {
     out()
         .printf(
             Locale.ROOT,
-            "%d trials in %.1f s (%d pruned); best: trial %d, val_auc %.4f%n",
+            "%d trials in %.1f s (%d pruned); best: trial %d, %s %.4f%n",
             r.trials().size(),
             r.seconds(),
             pruned,
             r.best().number(),
+            io.cxr.core.hpo.Objective.of(cfg.hpo().objective()).metric(),
             r.best().score());
     out()
         .println("best config: " + r.bestConfig() + " (cxr train --config " + r.bestConfig() + ")");

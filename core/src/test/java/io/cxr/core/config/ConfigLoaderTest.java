@@ -159,7 +159,7 @@ class ConfigLoaderTest {
         "experiment.name=null|expected a string, got none",
         "experiment.name=[a, b]|expected a string, got a list",
         "model.type=resnet|expected one of cnn, dense, got 'resnet'",
-        "train.normalization=zzz|expected one of per_image, none, got 'zzz'",
+        "train.normalization=zzz|expected one of per_image, none, equalize, clahe, got 'zzz'",
         "tracking.local_dir=|expected a folder, got ''",
         "hpo.space.cnn=[{key: train.l2, type: uniform, low: x, high: 1}]|expected a number, got 'x'",
         "hpo.space.cnn=[{key: train.l2, kind: uniform}]|unknown field 'kind' (expected key, type,"
