@@ -280,8 +280,7 @@ final class ConfigValidator {
     String[][] choices = {
       {"train.early_stopping.on", c.train().earlyStopping().on()},
       {"train.threshold_on", c.train().thresholdOn()},
-      {"train.calibration_on", c.train().calibrationOn()},
-      {"hpo.objective", c.hpo().objective()}
+      {"train.calibration_on", c.train().calibrationOn()}
     };
     for (String[] kv : choices) {
       need(
@@ -290,6 +289,11 @@ final class ConfigValidator {
           "'val' or 'auto' while data.external lists no set (choosing on external data needs one)",
           kv[1]);
     }
+    need(
+        "val".equals(c.hpo().objective()),
+        "hpo.objective",
+        "'val' while data.external lists no set (an external objective needs one)",
+        c.hpo().objective());
   }
 
   private static void fraction(String key, double f) {
