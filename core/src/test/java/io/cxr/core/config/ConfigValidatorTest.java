@@ -132,7 +132,25 @@ class ConfigValidatorTest {
         "download.medmnist_size=128",
         "download.medmnist_size=224",
         "download.timeout_seconds=1",
-        "download.retries=0");
+        "download.retries=0",
+        "data.external=[a]",
+        "data.external=[a, b]",
+        "train.normalization=equalize",
+        "train.normalization=clahe",
+        "train.threshold_on=val",
+        "train.threshold_on=auto",
+        "train.calibration_on=val",
+        "train.calibration_on=auto",
+        "train.early_stopping.on=val",
+        "train.shift_margin=0",
+        "train.shift_margin=1",
+        "train.schedule=constant",
+        "train.schedule=cosine",
+        "train.augment.downscale=0",
+        "train.augment.downscale=0.75",
+        "train.augment.max_aspect=0",
+        "train.augment.max_aspect=1",
+        "hpo.objective=val");
   }
 
   static Stream<String> refused() {
@@ -229,7 +247,26 @@ class ConfigValidatorTest {
         "download.dataset=kaggle",
         "download.medmnist_size=32",
         "download.timeout_seconds=0",
-        "download.retries=-1");
+        "download.retries=-1",
+        "data.external=[a, a]",
+        "data.external=[' ']",
+        "train.threshold_on=test",
+        "train.calibration_on=test",
+        "train.early_stopping.on=test",
+        "train.shift_margin=-0.01",
+        "train.shift_margin=1.01",
+        "train.schedule=step",
+        "train.augment.downscale=-0.01",
+        "train.augment.downscale=0.76",
+        "train.augment.max_aspect=-0.01",
+        "train.augment.max_aspect=1.01",
+        "hpo.objective=best",
+        // a choice on external data without an external set
+        "train.threshold_on=external",
+        "train.calibration_on=external",
+        "train.early_stopping.on=external",
+        "hpo.objective=external",
+        "hpo.objective=worst");
   }
 
   @ParameterizedTest(name = "{0}")
@@ -266,5 +303,41 @@ class ConfigValidatorTest {
     assertEquals(
         "override 'train.epochs=0': config key 'train.epochs': expected a positive integer, got '0'",
         e.getMessage());
+  }
+
+  @Test
+  void choicesOnExternalDataAreAcceptedWithAnExternalSet() {
+    CxrConfig c =
+        assertDoesNotThrow(
+            () ->
+                ConfigLoader.load(
+                    null,
+                    List.of(
+                        "data.external=[x]",
+                        "train.threshold_on=external",
+                        "train.calibration_on=external",
+                        "train.early_stopping.on=external",
+                        "hpo.objective=worst")));
+    assertTrue(c.train().earlyStopping().onExternal());
+    assertEquals(List.of("x"), c.data().external());
+    CxrConfig d = ConfigLoader.load(null, List.of());
+    assertEquals(false, d.train().earlyStopping().onExternal());
+    assertEquals(List.of(), d.data().external());
+    // an ensemble's copy keeps every other train setting, the new ones included
+    CxrConfig e =
+        ConfigLoader.load(
+                null,
+                List.of(
+                    "data.external=[x]",
+                    "train.threshold_on=external",
+                    "train.calibration_on=auto",
+                    "train.shift_margin=0.2",
+                    "train.schedule=cosine"))
+            .withEnsemble(5);
+    assertEquals(5, e.train().ensemble());
+    assertEquals("external", e.train().thresholdOn());
+    assertEquals("auto", e.train().calibrationOn());
+    assertEquals(0.2, e.train().shiftMargin());
+    assertEquals("cosine", e.train().schedule());
   }
 }
