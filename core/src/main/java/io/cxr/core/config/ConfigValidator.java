@@ -80,7 +80,6 @@ final class ConfigValidator {
         "drop",
         "warn",
         "error");
-    need(d.external() != null, "data.external", "a list of folders or .npz files", d.external());
     for (String e : d.external()) {
       need(
           e != null && !e.isBlank(),

@@ -320,6 +320,11 @@ class ConfigValidatorTest {
                         "hpo.objective=worst")));
     assertTrue(c.train().earlyStopping().onExternal());
     assertEquals(List.of("x"), c.data().external());
+    CxrException bad =
+        assertThrows(
+            CxrException.class,
+            () -> ConfigLoader.load(null, List.of("data.external=[x]", "hpo.objective=best")));
+    assertTrue(bad.getMessage().contains("one of val, external, worst"), bad.getMessage());
     CxrConfig d = ConfigLoader.load(null, List.of());
     assertEquals(false, d.train().earlyStopping().onExternal());
     assertEquals(List.of(), d.data().external());
