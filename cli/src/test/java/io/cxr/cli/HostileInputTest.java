@@ -211,6 +211,53 @@ class HostileInputTest {
             "{d}/k"));
     c.add(
         new Case(
+            "external set sharing a training image (leakage)",
+            2,
+            "NORMAL/copy.jpeg is identical to train/NORMAL/IM-0115-0001.jpeg",
+            d -> {
+              kermany(d, null, null);
+              Path ext = d.resolve("ext");
+              Files.createDirectories(ext.resolve("NORMAL"));
+              Files.createDirectories(ext.resolve("PNEUMONIA"));
+              Files.copy(
+                  d.resolve("k/train/NORMAL/IM-0115-0001.jpeg"), ext.resolve("NORMAL/copy.jpeg"));
+              try (var s =
+                  Files.list(Cli.sharedData().resolve("chest_xray_224_external/val/PNEUMONIA"))) {
+                Path p = s.sorted().findFirst().orElseThrow();
+                Files.copy(p, ext.resolve("PNEUMONIA").resolve(p.getFileName()));
+              }
+            },
+            "prepare",
+            "--source",
+            "{d}/k",
+            "data.external=[{d}/ext]"));
+    c.add(
+        new Case(
+            "external set without a class",
+            2,
+            "{d}/ext",
+            d -> {
+              kermany(d, null, null);
+              Files.createDirectories(d.resolve("ext/NORMAL"));
+              Files.createDirectories(d.resolve("ext/PNEUMONIA"));
+              Files.copy(
+                  Cli.sharedData().resolve("chest_xray_224/train/NORMAL/IM-0115-0001.jpeg"),
+                  d.resolve("ext/NORMAL/a.jpeg"));
+            },
+            "prepare",
+            "--source",
+            "{d}/k",
+            "data.external=[{d}/ext]"));
+    c.add(
+        new Case(
+            "threshold on external data without a set",
+            2,
+            "train.threshold_on",
+            none,
+            "train",
+            "train.threshold_on=external"));
+    c.add(
+        new Case(
             "class folder missing",
             2,
             "PNEUMONIA",
