@@ -39,6 +39,7 @@ class AugmenterTest {
             "train.augment.max_shift=0",
             "train.augment.max_rotation=0",
             "train.augment.max_zoom=0",
+            "train.augment.max_aspect=0",
             "train.augment.gamma=0",
             "train.augment.hflip=false");
     assertArrayEquals(img, none.apply(img, SIZE, new Random(1)), 1e-6f);
@@ -74,6 +75,7 @@ class AugmenterTest {
             "train.augment.max_shift=0.2",
             "train.augment.max_rotation=0",
             "train.augment.max_zoom=0",
+            "train.augment.max_aspect=0",
             "train.augment.gamma=0",
             "train.augment.hflip=false");
     float[] out = shift.apply(img, SIZE, new Random(3));
@@ -90,6 +92,7 @@ class AugmenterTest {
     "train.augment.max_shift=0",
     "train.augment.max_rotation=0",
     "train.augment.max_zoom=0",
+    "train.augment.max_aspect=0",
     "train.augment.gamma=0",
     "train.augment.hflip=false"
   };
@@ -230,6 +233,7 @@ class AugmenterTest {
             "train.augment.max_shift=0",
             "train.augment.max_rotation=0",
             "train.augment.max_zoom=0",
+            "train.augment.max_aspect=0",
             "train.augment.gamma=0",
             "train.augment.downscale=0.5");
     float[] out = geometryOff.apply(img, SIZE, new Random(3));
