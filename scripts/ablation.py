@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Ablation of model-quality levers under dataset shift (issue 13).
+"""Ablation of model-quality levers under dataset shift (issues 13 and 28).
 
 Trains the default config once per (lever, seed) on an already prepared data set and collects, from
-each run's metrics.json, the validation figures (what a lever may be chosen on) and the test
-figures. With the default pipeline (PneumoniaMNIST 28 px) the test split *is* the official Kermany
-test split, collected differently from the train split: the external check, reported, never used to
-choose.
+each run's metrics.json, the validation figures, the test figures and, when the data was prepared
+with external sets (data.external, issue 28), the external_* figures. With the PneumoniaMNIST
+pipeline the test split *is* the official Kermany test split; with a Kermany folder and
+data.external the external columns are the other collection's films. A lever that chooses on
+external data (train.threshold_on=external, ...) needs data.external in its overrides too, naming
+the set as it was prepared.
 
 Each lever is a name and the config overrides it applies on top of the default config, one per line
 of a levers file:
