@@ -468,6 +468,19 @@ final class ReportSections {
                     : "No external set falls more than train.shift_margin "
                         + fmt(margin)
                         + " below validation AUC.")));
+    String chosen =
+        model.card().provenance() == null
+            ? null
+            : model.card().provenance().get("external_chosen_on");
+    if (chosen != null && !"nothing".equals(chosen)) {
+      b.add(
+          new ReportDoc.Text(
+              "This model's "
+                  + chosen.replace(",", ", ").replace('_', ' ')
+                  + " were chosen on the prepared external sets (model card:"
+                  + " external_chosen_on): on those sets the figures that depend on it are"
+                  + " optimistic; AUC is not affected by a threshold or a calibration."));
+    }
     b.add(
         new ReportDoc.Table(
             String.format(Locale.ROOT, "In distribution vs external, threshold %.4f", threshold),

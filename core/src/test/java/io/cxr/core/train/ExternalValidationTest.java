@@ -342,5 +342,9 @@ class ExternalValidationTest {
     assertTrue(page.contains("In distribution vs external"), "side-by-side table");
     assertTrue(page.contains("external: chest_xray_224_external_val"), "the prepared set");
     assertTrue(page.contains("AUC gap to validation"));
+    assertTrue(
+        page.contains(
+            "early stopping, threshold, calibration were chosen on the prepared external"),
+        "the report says what was chosen on the external sets");
   }
 }
