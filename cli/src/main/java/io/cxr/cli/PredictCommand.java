@@ -53,7 +53,7 @@ final class PredictCommand extends BaseCommand {
       description =
           "the map --explain draws: grad-cam (the CNN's default; class activation of the last"
               + " convolutional block) or occlusion (the score drop when a patch is greyed; slower,"
-              + " any model, and the more faithful of the two on the default CNN: see the README)")
+              + " any model, and the more faithful of the two on the default CNN: see docs/model.md)")
   String explainMethod;
 
   @Option(

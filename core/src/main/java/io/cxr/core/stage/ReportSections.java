@@ -674,7 +674,7 @@ final class ReportSections {
   /**
    * The most confident false positives and false negatives of the test set (and of the first
    * external set), each explained by every method the model allows: Grad-CAM and occlusion for a
-   * CNN (they disagree on this model; the README's "Explanations" measures which is faithful),
+   * CNN (they disagree on this model; docs/model.md, "Explanations", measures which is faithful),
    * occlusion for the dense model.
    */
   private ReportDoc.Section errors(List<Scored> sets, Reporter reporter) {
