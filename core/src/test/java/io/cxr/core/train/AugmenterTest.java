@@ -228,14 +228,7 @@ class AugmenterTest {
     for (float v : Augmenter.resample(flat, SIZE, 40)) {
       assertEquals(0.25f, v, 1e-6);
     }
-    Augmenter geometryOff =
-        augmenter(
-            "train.augment.max_shift=0",
-            "train.augment.max_rotation=0",
-            "train.augment.max_zoom=0",
-            "train.augment.max_aspect=0",
-            "train.augment.gamma=0",
-            "train.augment.downscale=0.5");
+    Augmenter geometryOff = only("train.augment.downscale=0.5");
     float[] out = geometryOff.apply(img, SIZE, new Random(3));
     assertTrue(roughness(out) < roughness(img), "a downscale was drawn and applied");
   }

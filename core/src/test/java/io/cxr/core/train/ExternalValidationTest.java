@@ -91,11 +91,21 @@ class ExternalValidationTest {
     PreparedDataset.Images im = data.externals().get(0).images();
     assertEquals(28, im.size());
     assertEquals(330, im.n());
-    // same decoder, crop and size as the source: the manifest says the source was cropped
     assertEquals(cfg.data().crop(), data.crop());
-    // a swapped file is caught by its hash, as the splits' are
-    Path x = tmp.resolve("prepared/x_external_chest_xray_224_external_val.npy");
-    assertTrue(Files.isRegularFile(x));
+    // a changed external file is caught by its hash, as the splits' are
+    Path copy = tmp.resolve("prepared-copy");
+    Files.createDirectories(copy);
+    try (var files = Files.list(tmp.resolve("prepared"))) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        Files.copy(f, copy.resolve(f.getFileName()));
+      }
+    }
+    Path x = copy.resolve("x_external_chest_xray_224_external_val.npy");
+    byte[] bytes = Files.readAllBytes(x);
+    bytes[bytes.length - 1] ^= 1;
+    Files.write(x, bytes);
+    CxrException swapped = assertThrows(CxrException.class, () -> PreparedDataset.load(copy));
+    assertTrue(swapped.getMessage().contains(x.getFileName() + ": SHA-256"), swapped.getMessage());
   }
 
   @Test
