@@ -36,7 +36,8 @@ public final class Suspects {
     int batch = Integer.parseInt(args[2]);
     int steps = Integer.parseInt(args[3]);
     CxrConfig cfg = ConfigLoader.load(null, List.of("train.batch_size=" + batch));
-    MultiLayerNetwork net = NetworkFactory.build("cnn", cfg, size, new double[] {1.4, 0.8});
+    MultiLayerNetwork net =
+        NetworkFactory.build(io.cxr.core.config.ModelType.CNN, cfg, size, new double[] {1.4, 0.8});
     DataSet[] batches = batches(size, batch);
     String common =
         String.format(

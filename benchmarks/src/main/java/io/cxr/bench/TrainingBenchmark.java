@@ -79,7 +79,8 @@ public class TrainingBenchmark {
   public void setup() {
     CxrConfig cfg = ConfigLoader.load(null, List.of("train.batch_size=" + BATCH));
     System.setProperty(Backend.HELPERS_DISABLE, String.valueOf(variant.equals("fit_no_helpers")));
-    net = NetworkFactory.build("cnn", cfg, size, new double[] {1.4, 0.8});
+    net =
+        NetworkFactory.build(io.cxr.core.config.ModelType.CNN, cfg, size, new double[] {1.4, 0.8});
     WorkspaceMode mode =
         variant.equals("fit_no_workspaces") ? WorkspaceMode.NONE : WorkspaceMode.ENABLED;
     net.getLayerWiseConfigurations().setTrainingWorkspaceMode(mode);

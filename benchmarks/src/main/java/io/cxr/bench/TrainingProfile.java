@@ -37,7 +37,8 @@ public final class TrainingProfile {
         org.deeplearning4j.nn.conf.CacheMode.valueOf(args.length > 2 ? args[2] : "NONE");
     int batch = TrainingBenchmark.BATCH;
     CxrConfig cfg = ConfigLoader.load(null, List.of("train.batch_size=" + batch));
-    MultiLayerNetwork net = NetworkFactory.build("cnn", cfg, size, new double[] {1.4, 0.8});
+    MultiLayerNetwork net =
+        NetworkFactory.build(io.cxr.core.config.ModelType.CNN, cfg, size, new double[] {1.4, 0.8});
     net.setCacheMode(cache);
     DataSet[] batches =
         TrainingBenchmark.batches(

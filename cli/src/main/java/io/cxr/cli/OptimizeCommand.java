@@ -63,20 +63,21 @@ final class OptimizeCommand extends BaseCommand {
             r.seconds(),
             pruned,
             r.best().number(),
-            io.cxr.core.hpo.Objective.of(cfg.hpo().objective()).metric(),
+            cfg.hpo().objective().metric(),
             r.best().score());
     out()
         .println("best config: " + r.bestConfig() + " (cxr train --config " + r.bestConfig() + ")");
-    if (r.refitMetrics() != null) {
+    if (r.refit() != null) {
+      var test = r.refit().split(io.cxr.core.data.Split.TEST);
       out()
           .printf(
               Locale.ROOT,
               "refit on train+val: test_auc %.4f  test_f1 %.4f  test_accuracy %.4f  "
                   + "test_specificity %.4f%n",
-              r.refitMetrics().get("test_auc"),
-              r.refitMetrics().get("test_f1"),
-              r.refitMetrics().get("test_accuracy"),
-              r.refitMetrics().get("test_specificity"));
+              test.roc().auc(),
+              test.confusion().f1(),
+              test.confusion().accuracy(),
+              test.confusion().specificity());
     }
     return 0;
   }

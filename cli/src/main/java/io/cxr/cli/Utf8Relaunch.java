@@ -32,17 +32,8 @@ final class Utf8Relaunch {
     if (System.getenv(GUARD) != null) {
       return null; // the relaunch itself, still not UTF-8 (no C.UTF-8 locale): go on as before
     }
-    List<byte[]> tokens = new ArrayList<>();
-    try {
-      byte[] raw = Files.readAllBytes(Path.of("/proc/self/cmdline"));
-      int from = 0;
-      for (int i = 0; i < raw.length; i++) {
-        if (raw[i] == 0) {
-          tokens.add(Arrays.copyOfRange(raw, from, i));
-          from = i + 1;
-        }
-      }
-    } catch (IOException | RuntimeException e) {
+    List<byte[]> tokens = commandLine();
+    if (tokens == null) {
       return null; // not Linux
     }
     int launcher = tokens.size() - args.length;
@@ -88,6 +79,24 @@ final class Utf8Relaunch {
           // the child normally deleted it already
         }
       }
+    }
+  }
+
+  /** This process's command line as raw bytes per token (/proc/self/cmdline), or null. */
+  private static List<byte[]> commandLine() {
+    List<byte[]> tokens = new ArrayList<>();
+    try {
+      byte[] raw = Files.readAllBytes(Path.of("/proc/self/cmdline"));
+      int from = 0;
+      for (int i = 0; i < raw.length; i++) {
+        if (raw[i] == 0) {
+          tokens.add(Arrays.copyOfRange(raw, from, i));
+          from = i + 1;
+        }
+      }
+      return tokens;
+    } catch (IOException | RuntimeException e) {
+      return null;
     }
   }
 

@@ -91,7 +91,8 @@ public final class FuzzSeeds {
     Path model =
         dir(out, "io.cxr.core.model.ModelBundleFuzzTest", "readsAnyModelFileOrRefusesWithOneLine");
     var config = ConfigLoader.load(null, List.of("model.dense.hidden=[2]"));
-    var net = NetworkFactory.build("dense", config, 4, new double[] {1, 1});
+    var net =
+        NetworkFactory.build(io.cxr.core.config.ModelType.DENSE, config, 4, new double[] {1, 1});
     var card =
         new ModelCard(
             ModelCard.FORMAT,

@@ -65,39 +65,7 @@ public final class ConfigLoader {
   public static CxrConfig load(Path file, List<String> overrides) {
     ObjectNode tree = defaults();
     if (file != null) {
-      if (!Files.isRegularFile(file)) {
-        throw new CxrException("config file " + file + ": not found (expected a YAML file)");
-      }
-      JsonNode user;
-      try (java.io.InputStream in = Files.newInputStream(file)) {
-        user =
-            Json.YAML
-                .reader()
-                .with(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
-                .readTree(in);
-      } catch (JsonProcessingException e) {
-        String where =
-            e.getLocation() == null
-                ? ""
-                : " at line "
-                    + e.getLocation().getLineNr()
-                    + ", column "
-                    + e.getLocation().getColumnNr();
-        String why = firstLine(e.getOriginalMessage());
-        if (why.startsWith("Duplicate field")) {
-          throw new CxrException(
-              "config file "
-                  + file
-                  + where
-                  + ": duplicate key "
-                  + why.replaceAll("Duplicate field ('[^']*').*", "$1")
-                  + " (each key may appear once)");
-        }
-        throw new CxrException(
-            "config file " + file + ": not valid YAML" + where + " (" + why + ")");
-      } catch (IOException e) {
-        throw new CxrException("config file " + file + ": cannot read (" + e.getMessage() + ")");
-      }
+      JsonNode user = readFile(file);
       if (user != null && !user.isMissingNode() && !user.isNull()) {
         if (!user.isObject()) {
           throw new CxrException("config file " + file + ": expected a mapping of sections");
@@ -105,19 +73,71 @@ public final class ConfigLoader {
         merge(tree, (ObjectNode) user, "", file.toString());
       }
     }
-    Map<String, String> fromCommandLine = new LinkedHashMap<>();
     for (String o : overrides == null ? List.<String>of() : overrides) {
       applyOverride(tree, o);
-      fromCommandLine.put(o.substring(0, o.indexOf('=')).trim(), o);
     }
+    return bindBlaming(tree, file == null ? "config" : "config file " + file, overrides);
+  }
+
+  /** A user's config file as a tree; one line naming the file and the place when it is not YAML. */
+  private static JsonNode readFile(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new CxrException("config file " + file + ": not found (expected a YAML file)");
+    }
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      return Json.YAML
+          .reader()
+          .with(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+          .readTree(in);
+    } catch (JsonProcessingException e) {
+      String where =
+          e.getLocation() == null
+              ? ""
+              : " at line "
+                  + e.getLocation().getLineNr()
+                  + ", column "
+                  + e.getLocation().getColumnNr();
+      String why = firstLine(e.getOriginalMessage());
+      if (why.startsWith("Duplicate field")) {
+        throw new CxrException(
+            "config file "
+                + file
+                + where
+                + ": duplicate key "
+                + why.replaceAll("Duplicate field ('[^']*').*", "$1")
+                + " (each key may appear once)");
+      }
+      throw new CxrException("config file " + file + ": not valid YAML" + where + " (" + why + ")");
+    } catch (IOException e) {
+      throw new CxrException("config file " + file + ": cannot read (" + e.getMessage() + ")");
+    }
+  }
+
+  /**
+   * A resolved config with {@code overrides} set: its own tree (never re-read from text) changed
+   * and checked as the command line's overrides are.
+   */
+  public static CxrConfig with(CxrConfig config, List<String> overrides) {
+    ObjectNode tree = BINDER.valueToTree(config);
+    for (String o : overrides) {
+      applyOverride(tree, o);
+    }
+    return bindBlaming(tree, "config", overrides);
+  }
+
+  /** Binds, blaming a bad value given as an override on the override rather than its origin. */
+  private static CxrConfig bindBlaming(ObjectNode tree, String origin, List<String> overrides) {
     try {
-      return bind(tree, file == null ? "config" : "config file " + file);
+      return bind(tree, origin);
     } catch (CxrException e) {
-      // a bad value given on the command line: blame the command line, not the file
-      for (var o : fromCommandLine.entrySet()) {
-        if (e.getMessage().contains("config key '" + o.getKey() + "'")
-            || e.getMessage().contains("config key '" + o.getKey() + "[")) {
-          String m = e.getMessage();
+      Map<String, String> byKey = new LinkedHashMap<>(); // a key given twice: the last counts
+      for (String o : overrides == null ? List.<String>of() : overrides) {
+        byKey.put(o.substring(0, o.indexOf('=')).trim(), o);
+      }
+      String m = e.getMessage();
+      for (var o : byKey.entrySet()) {
+        if (m.contains("config key '" + o.getKey() + "'")
+            || m.contains("config key '" + o.getKey() + "[")) {
           throw new CxrException(
               "override '" + o.getValue() + "': " + m.substring(m.indexOf("config key '")));
         }

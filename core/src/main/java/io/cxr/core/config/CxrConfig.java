@@ -38,7 +38,7 @@ public record CxrConfig(
       int minSplitImages,
       int maxPerClass,
       int workers,
-      String decoder,
+      DecoderChoice decoder,
       Validation validation,
       List<String> external) {
     /** The largest {@code data.crop}: a quarter off each side keeps half of each dimension. */
@@ -51,22 +51,17 @@ public record CxrConfig(
   }
 
   /** Checks run on prepared data. */
-  public record Validation(double minClassFraction, String crossSplitDuplicates) {}
+  public record Validation(double minClassFraction, DuplicatePolicy crossSplitDuplicates) {}
 
   /** Network shapes. */
-  public record Model(String type, Cnn cnn, Dense dense) {
-    /** {@code type} as an enum (validated). */
-    public ModelType modelType() {
-      return ModelType.of(type);
-    }
-  }
+  public record Model(ModelType type, Cnn cnn, Dense dense) {}
 
   /**
    * The CNN: conv blocks, a head that turns the last feature maps into a vector ({@code gap}:
    * global average pooling, the same 1 value per channel at any image size; {@code flatten}: every
    * position, so the dense layer's fan-in grows with the image area), then one dense layer.
    */
-  public record Cnn(List<Integer> filters, String head, int denseUnits, double dropout) {}
+  public record Cnn(List<Integer> filters, CnnHead head, int denseUnits, double dropout) {}
 
   /** The dense (MLP) baseline. */
   public record Dense(List<Integer> hidden, double dropout) {}
@@ -75,27 +70,76 @@ public record CxrConfig(
   public record Train(
       int epochs,
       int batchSize,
-      String optimizer,
+      OptimizerChoice optimizer,
       double learningRate,
       double l2,
-      String classWeights,
-      String normalization,
-      String threshold,
+      ClassWeights classWeights,
+      Normalization normalization,
+      ThresholdRule threshold,
       double fixedThreshold,
       double targetSensitivity,
-      String calibration,
+      CalibrationMethod calibration,
       double labelSmoothing,
       double mixup,
       int ensemble,
       EarlyStopping earlyStopping,
       Augment augment,
-      String thresholdOn,
-      String calibrationOn,
+      FitOn thresholdOn,
+      FitOn calibrationOn,
       double shiftMargin,
-      String schedule) {
-    /** {@code normalization} as an enum (validated). */
-    public Normalization normalizationMode() {
-      return Normalization.of(normalization);
+      Schedule schedule) {
+
+    /** The same section training {@code members} networks. */
+    public Train withEnsemble(int members) {
+      return new Train(
+          epochs,
+          batchSize,
+          optimizer,
+          learningRate,
+          l2,
+          classWeights,
+          normalization,
+          threshold,
+          fixedThreshold,
+          targetSensitivity,
+          calibration,
+          labelSmoothing,
+          mixup,
+          members,
+          earlyStopping,
+          augment,
+          thresholdOn,
+          calibrationOn,
+          shiftMargin,
+          schedule);
+    }
+
+    /** The same section training {@code count} epochs with early stopping's patience {@code p}. */
+    public Train withEpochs(int count, int p) {
+      EarlyStopping es =
+          new EarlyStopping(
+              p, earlyStopping.minDelta(), earlyStopping.metric(), earlyStopping.on());
+      return new Train(
+          count,
+          batchSize,
+          optimizer,
+          learningRate,
+          l2,
+          classWeights,
+          normalization,
+          threshold,
+          fixedThreshold,
+          targetSensitivity,
+          calibration,
+          labelSmoothing,
+          mixup,
+          ensemble,
+          es,
+          augment,
+          thresholdOn,
+          calibrationOn,
+          shiftMargin,
+          schedule);
     }
   }
 
@@ -107,46 +151,35 @@ public record CxrConfig(
 
   /** The same configuration training {@code members} networks ({@code train.ensemble}). */
   public CxrConfig withEnsemble(int members) {
-    Train t = train;
-    Train changed =
-        new Train(
-            t.epochs(),
-            t.batchSize(),
-            t.optimizer(),
-            t.learningRate(),
-            t.l2(),
-            t.classWeights(),
-            t.normalization(),
-            t.threshold(),
-            t.fixedThreshold(),
-            t.targetSensitivity(),
-            t.calibration(),
-            t.labelSmoothing(),
-            t.mixup(),
-            members,
-            t.earlyStopping(),
-            t.augment(),
-            t.thresholdOn(),
-            t.calibrationOn(),
-            t.shiftMargin(),
-            t.schedule());
+    return withTrain(train.withEnsemble(members));
+  }
+
+  /** The same configuration with another training section. */
+  public CxrConfig withTrain(Train other) {
     return new CxrConfig(
-        seed, experiment, paths, data, model, changed, gate, hpo, tracking, registry, download);
+        seed, experiment, paths, data, model, other, gate, hpo, tracking, registry, download);
+  }
+
+  /** The same configuration writing its model into {@code models} ({@code paths.models}). */
+  public CxrConfig withModelsDir(String models) {
+    Paths p = new Paths(paths.prepared(), models, paths.artifacts(), paths.reports());
+    return new CxrConfig(
+        seed, experiment, p, data, model, train, gate, hpo, tracking, registry, download);
   }
 
   /**
    * Stop when the validation metric ({@code auc}, or {@code log_loss}: not saturated when the
    * validation split is nearly separable) has not improved for `patience` epochs.
    */
-  public record EarlyStopping(int patience, double minDelta, String metric, String on) {
+  public record EarlyStopping(int patience, double minDelta, StoppingMetric metric, StopOn on) {
     /** Whether the best epoch is the one of lowest validation log-loss (else highest AUC). */
     public boolean onLogLoss() {
-      return "log_loss".equals(metric);
+      return metric == StoppingMetric.LOG_LOSS;
     }
 
     /** Whether the best epoch is picked on the external sets ({@code data.external}). */
     public boolean onExternal() {
-      return "external".equals(on);
+      return on == StopOn.EXTERNAL;
     }
   }
 
@@ -174,7 +207,7 @@ public record CxrConfig(
 
   /** Hyper-parameter search. */
   public record Hpo(
-      String strategy,
+      SearchStrategy strategy,
       int trials,
       double maxMinutes,
       int parallel,
@@ -182,7 +215,7 @@ public record CxrConfig(
       Pruning pruning,
       String output,
       Space space,
-      String objective) {}
+      Objective objective) {}
 
   /** Median pruning of trials. */
   public record Pruning(boolean enabled, int warmupEpochs, int minTrials) {}
@@ -231,7 +264,7 @@ public record CxrConfig(
   /** Where `cxr download` fetches from. */
   public record Download(
       String target,
-      String dataset,
+      DownloadDataset dataset,
       int medmnistSize,
       String zenodoApi,
       String zenodoRecord,

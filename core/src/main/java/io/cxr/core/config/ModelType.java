@@ -1,6 +1,7 @@
 package io.cxr.core.config;
 
-import java.util.Locale;
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 
 /** The network families cxr trains ({@code model.type}). */
 public enum ModelType {
@@ -9,13 +10,21 @@ public enum ModelType {
   /** The dense (multilayer perceptron) baseline. */
   DENSE;
 
-  /** The name used in config, model cards and run tags. */
+  /** The YAML name (config, model cards, run tags). */
+  @JsonValue
   public String key() {
-    return name().toLowerCase(Locale.ROOT);
+    return Choices.key(this);
   }
 
-  /** The type for a config value ({@code cnn} or {@code dense}, validated by the config). */
+  /** The YAML name, so that messages and tags show what the config says. */
+  @Override
+  public String toString() {
+    return key();
+  }
+
+  /** The constant of a YAML name (one line naming the choices when it is none of them). */
+  @JsonCreator
   public static ModelType of(String key) {
-    return valueOf(key.toUpperCase(Locale.ROOT));
+    return Choices.of(ModelType.class, key);
   }
 }

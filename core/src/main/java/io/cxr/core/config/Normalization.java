@@ -1,6 +1,7 @@
 package io.cxr.core.config;
 
-import java.util.Locale;
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 
 /**
  * How a [0, 1] image is mapped to the network's input scale ({@code train.normalization}; stored in
@@ -26,11 +27,21 @@ public enum Normalization {
    */
   CLAHE;
 
+  /** The YAML name (config, model cards, run tags). */
+  @JsonValue
   public String key() {
-    return name().toLowerCase(Locale.ROOT);
+    return Choices.key(this);
   }
 
+  /** The YAML name, so that messages and tags show what the config says. */
+  @Override
+  public String toString() {
+    return key();
+  }
+
+  /** The constant of a YAML name (one line naming the choices when it is none of them). */
+  @JsonCreator
   public static Normalization of(String key) {
-    return valueOf(key.toUpperCase(Locale.ROOT));
+    return Choices.of(Normalization.class, key);
   }
 }

@@ -1,6 +1,7 @@
 package io.cxr.core.data;
 
 import io.cxr.core.CxrException;
+import io.cxr.core.config.DuplicatePolicy;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -16,13 +17,13 @@ import java.util.Map;
 public final class CrossSplitDuplicates {
   private static final int WARN_LIMIT = 5;
 
-  private final String policy;
+  private final DuplicatePolicy policy;
   private final Map<String, String> seen = new HashMap<>(); // pixel hash -> "split:id"
   private final List<Map<String, String>> dropped = new ArrayList<>();
   private final List<String> warnings = new ArrayList<>();
   private int warned;
 
-  public CrossSplitDuplicates(String policy) {
+  public CrossSplitDuplicates(DuplicatePolicy policy) {
     this.policy = policy;
   }
 
@@ -41,28 +42,28 @@ public final class CrossSplitDuplicates {
             + prev.substring(prev.indexOf(':') + 1)
             + " in "
             + prev.substring(0, prev.indexOf(':'));
-    switch (policy) {
-      case "error" ->
+    return switch (policy) {
+      case ERROR ->
           throw new CxrException(
               "duplicate images across splits: "
                   + msg
                   + " (expected "
                   + "disjoint splits; set data.validation.cross_split_duplicates=drop or warn)");
-      case "drop" -> {
+      case DROP -> {
         // ordered: Map.of's order changes from JVM to JVM, and with it the manifest's hash
         Map<String, String> dup = new LinkedHashMap<>();
         dup.put("dropped", split.key() + ":" + s.id());
         dup.put("same_as", prev);
         dropped.add(dup);
-        return false;
+        yield false;
       }
-      default -> {
+      case WARN -> {
         if (warned++ < WARN_LIMIT) {
           warnings.add("duplicate across splits: " + msg);
         }
-        return true;
+        yield true;
       }
-    }
+    };
   }
 
   /**

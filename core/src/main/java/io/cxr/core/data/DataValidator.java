@@ -32,30 +32,7 @@ public final class DataValidator {
         throw new CxrException(
             where + ": split '" + s.key() + "' is empty (expected images of " + "both classes)");
       }
-      for (Label l : Label.values()) {
-        if (st.count(l) == 0) {
-          throw new CxrException(
-              where
-                  + ": split '"
-                  + s.key()
-                  + "' has no "
-                  + l.name()
-                  + " images (expected both classes in every split)");
-        }
-        double share = st.count(l) / (double) st.count();
-        if (share < cfg.minClassFraction()) {
-          throw new CxrException(
-              String.format(
-                  Locale.ROOT,
-                  "%s: split '%s' has %.1f%% %s images (expected at least %.1f%%, "
-                      + "data.validation.min_class_fraction)",
-                  where,
-                  s.key(),
-                  100 * share,
-                  l.name(),
-                  100 * cfg.minClassFraction()));
-        }
-      }
+      classes(s, st, cfg, where);
       if (st.nonFinite() > 0) {
         throw new CxrException(
             where
@@ -92,5 +69,33 @@ public final class DataValidator {
       }
     }
     return warnings;
+  }
+
+  /** Both classes in the split, neither below {@code data.validation.min_class_fraction}. */
+  private static void classes(Split s, SplitStats st, CxrConfig.Validation cfg, String where) {
+    for (Label l : Label.values()) {
+      if (st.count(l) == 0) {
+        throw new CxrException(
+            where
+                + ": split '"
+                + s.key()
+                + "' has no "
+                + l.name()
+                + " images (expected both classes in every split)");
+      }
+      double share = st.count(l) / (double) st.count();
+      if (share < cfg.minClassFraction()) {
+        throw new CxrException(
+            String.format(
+                Locale.ROOT,
+                "%s: split '%s' has %.1f%% %s images (expected at least %.1f%%, "
+                    + "data.validation.min_class_fraction)",
+                where,
+                s.key(),
+                100 * share,
+                l.name(),
+                100 * cfg.minClassFraction()));
+      }
+    }
   }
 }

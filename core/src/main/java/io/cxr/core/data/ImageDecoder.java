@@ -13,6 +13,7 @@ import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 import io.cxr.core.CxrException;
 import io.cxr.core.config.CxrConfig;
+import io.cxr.core.config.DecoderChoice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -148,10 +149,10 @@ public final class ImageDecoder implements AutoCloseable {
    * Pins the JPEG decoder of this process ({@code data.decoder}): {@code auto} takes libjpeg-turbo
    * when it loads, {@code turbojpeg} requires it, {@code opencv} always uses OpenCV's.
    */
-  public static void use(String choice) {
+  public static void use(DecoderChoice choice) {
     switch (choice) {
-      case "opencv" -> useTurbo = false;
-      case "turbojpeg" -> {
+      case OPENCV -> useTurbo = false;
+      case TURBOJPEG -> {
         if (!TurboJpeg.AVAILABLE) {
           throw new CxrException(
               "config key 'data.decoder': turbojpeg was asked for but "
@@ -160,7 +161,7 @@ public final class ImageDecoder implements AutoCloseable {
         }
         useTurbo = true;
       }
-      default -> useTurbo = true;
+      case AUTO -> useTurbo = true;
     }
   }
 

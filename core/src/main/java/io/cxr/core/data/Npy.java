@@ -234,22 +234,25 @@ public final class Npy {
               + "' (expected an integer, bool or float array)");
     }
     width(dtype, name);
-    String[] dims = s.group(1).split(",");
-    int[] shape =
-        Arrays.stream(dims)
-            .map(String::trim)
-            .filter(x -> !x.isEmpty())
-            .mapToInt(
-                x -> {
-                  try {
-                    return Integer.parseInt(x.replace("L", ""));
-                  } catch (NumberFormatException e) {
-                    throw new CxrException(name + ": bad shape in .npy header " + oneLine(header));
-                  }
-                })
-            .toArray();
+    int[] shape = shape(s.group(1), name, header);
     elements(shape, name);
     return new Header(dtype, shape, (int) ((major == 1 ? 10 : 12) + len));
+  }
+
+  /** The dimensions of a header's shape tuple, e.g. {@code 3, 1, 28, 28,}. */
+  private static int[] shape(String tuple, String name, String header) {
+    return Arrays.stream(tuple.split(","))
+        .map(String::trim)
+        .filter(x -> !x.isEmpty())
+        .mapToInt(
+            x -> {
+              try {
+                return Integer.parseInt(x.replace("L", ""));
+              } catch (NumberFormatException e) {
+                throw new CxrException(name + ": bad shape in .npy header " + oneLine(header));
+              }
+            })
+        .toArray();
   }
 
   /** Header text for a one-line message: control characters shown as '?', at most 200 chars. */

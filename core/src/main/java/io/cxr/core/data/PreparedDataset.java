@@ -224,15 +224,7 @@ public final class PreparedDataset {
     // the manifest's hashes are checked on the bytes as they are read: no second pass
     java.security.MessageDigest xmd = sha256();
     java.security.MessageDigest ymd = sha256();
-    Npy.Array y;
-    try (InputStream yin =
-        new java.security.DigestInputStream(
-            new BufferedInputStream(Files.newInputStream(yf)), ymd)) {
-      y = Npy.read(yin, yf.toString(), Files.size(yf));
-      yin.transferTo(OutputStream.nullOutputStream()); // trailing bytes count too
-    } catch (IOException e) {
-      throw new CxrException("prepared data " + yf + ": cannot read (" + e.getMessage() + ")");
-    }
+    Npy.Array y = readLabels(yf, ymd);
     checkHash(yf, ySha256, ymd);
     XFile x = openX(xf, xmd, size);
     checkHash(xf, xSha256, xmd);
@@ -262,7 +254,25 @@ public final class PreparedDataset {
     if (expected >= 0 && expected != xs[0]) {
       throw new CxrException(xf + ": " + xs[0] + " images but the manifest says " + expected);
     }
-    int[] labels = new int[xs[0]];
+    return new Images(x.pixels(), labels(yf, y, xs[0]), size);
+  }
+
+  /** The y file's array, hashing every byte of it into {@code md}. */
+  private static Npy.Array readLabels(Path yf, java.security.MessageDigest md) {
+    try (InputStream yin =
+        new java.security.DigestInputStream(
+            new BufferedInputStream(Files.newInputStream(yf)), md)) {
+      Npy.Array y = Npy.read(yin, yf.toString(), Files.size(yf));
+      yin.transferTo(OutputStream.nullOutputStream()); // trailing bytes count too
+      return y;
+    } catch (IOException e) {
+      throw new CxrException("prepared data " + yf + ": cannot read (" + e.getMessage() + ")");
+    }
+  }
+
+  /** The labels as ints, each 0 or 1. */
+  private static int[] labels(Path yf, Npy.Array y, int n) {
+    int[] labels = new int[n];
     for (int i = 0; i < labels.length; i++) {
       labels[i] = (int) y.data()[i];
       if (labels[i] != 0 && labels[i] != 1) {
@@ -270,7 +280,7 @@ public final class PreparedDataset {
             yf + ": label " + y.data()[i] + " at row " + i + " (expected 0 or 1)");
       }
     }
-    return new Images(x.pixels(), labels, size);
+    return labels;
   }
 
   /** The header's shape and the images of an x file. */

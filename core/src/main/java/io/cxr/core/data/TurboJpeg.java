@@ -77,6 +77,8 @@ final class TurboJpeg {
 
   static native Pointer tjInitDecompress();
 
+  // the C function's own parameters (turbojpeg.h): the JNA mapping must match them
+  @SuppressWarnings("checkstyle:ParameterNumber")
   static native int tjDecompress2(
       Pointer handle,
       Pointer jpegBuf,

@@ -28,7 +28,7 @@ public final class Downloader {
     CxrConfig.Download d = cfg.download();
     HttpFetcher http = new HttpFetcher(d.timeoutSeconds(), d.retries());
     Path target = Path.of(d.target());
-    return "kermany".equals(d.dataset())
+    return d.dataset() == io.cxr.core.config.DownloadDataset.KERMANY
         ? kaggle(d, http, target, KaggleCredentials.resolve(env, kaggleJson), reporter)
         : zenodo(d, http, target, reporter);
   }
@@ -39,26 +39,7 @@ public final class Downloader {
             ? "pneumoniamnist.npz"
             : "pneumoniamnist_" + d.medmnistSize() + ".npz";
     URI api = uri(d.zenodoApi() + "/records/" + d.zenodoRecord(), "download.zenodo_api");
-    JsonNode record;
-    try {
-      record = Json.JSON.readTree(http.getString(api, Map.of("Accept", "application/json")));
-    } catch (IOException e) {
-      throw new CxrException("Zenodo record " + d.zenodoRecord() + ": answer is not JSON");
-    }
-    JsonNode file = null;
-    for (JsonNode f : record.path("files")) {
-      if (key.equals(f.path("key").asText())) {
-        file = f;
-      }
-    }
-    if (file == null) {
-      throw new CxrException(
-          "Zenodo record "
-              + d.zenodoRecord()
-              + ": has no file '"
-              + key
-              + "' (expected download.medmnist_size 28, 64, 128 or 224)");
-    }
+    JsonNode file = recordFile(d, http, api, key);
     String checksum = file.path("checksum").asText("");
     if (!checksum.startsWith("md5:")) {
       throw new CxrException(
@@ -93,6 +74,29 @@ public final class Downloader {
     http.download(api.resolve(link), Map.of(), out, HttpFetcher.md5(md5), reporter);
     reporter.info("downloaded " + key + " (MD5 " + md5 + " verified) to " + out);
     return new Result(out, false, size(out));
+  }
+
+  /** The record's entry of file {@code key}, from Zenodo's record API. */
+  private static JsonNode recordFile(CxrConfig.Download d, HttpFetcher http, URI api, String key) {
+    JsonNode record;
+    try {
+      record = Json.JSON.readTree(http.getString(api, Map.of("Accept", "application/json")));
+    } catch (IOException e) {
+      throw new CxrException("Zenodo record " + d.zenodoRecord() + ": answer is not JSON");
+    }
+    JsonNode file = null;
+    for (JsonNode f : record.path("files")) {
+      file = key.equals(f.path("key").asText()) ? f : file;
+    }
+    if (file == null) {
+      throw new CxrException(
+          "Zenodo record "
+              + d.zenodoRecord()
+              + ": has no file '"
+              + key
+              + "' (expected download.medmnist_size 28, 64, 128 or 224)");
+    }
+    return file;
   }
 
   static Result kaggle(

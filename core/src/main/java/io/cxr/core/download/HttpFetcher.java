@@ -149,21 +149,7 @@ public final class HttpFetcher {
     // the request timeout ends at the headers: a stalled body is cut by this watchdog
     AtomicLong lastProgress = new AtomicLong(System.nanoTime());
     AtomicBoolean stalled = new AtomicBoolean();
-    ScheduledFuture<?> watchdog =
-        WATCHDOG.scheduleAtFixedRate(
-            () -> {
-              if (System.nanoTime() - lastProgress.get() > timeout.toNanos()) {
-                stalled.set(true);
-                try {
-                  in.close();
-                } catch (IOException ignored) {
-                  // closing is all we can do
-                }
-              }
-            },
-            200,
-            200,
-            TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> watchdog = watchdog(in, lastProgress, stalled);
     long got = have;
     try (Reporter.Progress bar = reporter.progress(name, Math.max(total, 0));
         in;
@@ -193,6 +179,28 @@ public final class HttpFetcher {
     if (stalled.get() || (total >= 0 && got < total)) {
       throw new IOException("connection closed after " + got + " of " + total + " bytes");
     }
+  }
+
+  /**
+   * Closes {@code in} (and sets {@code stalled}) when no byte has arrived for the timeout: the
+   * request timeout ends at the headers, so a stalled body is cut by this watchdog.
+   */
+  private ScheduledFuture<?> watchdog(
+      InputStream in, AtomicLong lastProgress, AtomicBoolean stalled) {
+    return WATCHDOG.scheduleAtFixedRate(
+        () -> {
+          if (System.nanoTime() - lastProgress.get() > timeout.toNanos()) {
+            stalled.set(true);
+            try {
+              in.close();
+            } catch (IOException ignored) {
+              // closing is all we can do
+            }
+          }
+        },
+        200,
+        200,
+        TimeUnit.MILLISECONDS);
   }
 
   private <T> HttpResponse<T> send(

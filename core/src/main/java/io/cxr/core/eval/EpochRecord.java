@@ -46,4 +46,20 @@ public record EpochRecord(
   public boolean hasExternal() {
     return !Double.isNaN(externalAuc) || !Double.isNaN(externalLoss);
   }
+
+  /** The same epoch under another number, of {@code total} (an ensemble member's, numbered on). */
+  public EpochRecord renumbered(int number, int total) {
+    return new EpochRecord(
+        number,
+        total,
+        trainLoss,
+        valLoss,
+        valAuc,
+        seconds,
+        imagesPerSecond,
+        improved,
+        valScoreSpread,
+        externalLoss,
+        externalAuc);
+  }
 }

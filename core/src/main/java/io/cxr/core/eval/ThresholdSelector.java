@@ -1,6 +1,7 @@
 package io.cxr.core.eval;
 
 import io.cxr.core.CxrException;
+import io.cxr.core.config.ThresholdRule;
 
 /**
  * Chooses the decision threshold on validation scores: Youden's J (maximise sensitivity +
@@ -13,7 +14,7 @@ import io.cxr.core.CxrException;
 public final class ThresholdSelector {
   private ThresholdSelector() {}
 
-  public static double choose(String method, double fixed, int[] labels, float[] scores) {
+  public static double choose(ThresholdRule method, double fixed, int[] labels, float[] scores) {
     return choose(method, fixed, 0.95, labels, scores);
   }
 
@@ -22,8 +23,8 @@ public final class ThresholdSelector {
    * @param sensitivity the target of {@code sensitivity}, in (0, 1]
    */
   public static double choose(
-      String method, double fixed, double sensitivity, int[] labels, float[] scores) {
-    if ("fixed".equals(method)) {
+      ThresholdRule method, double fixed, double sensitivity, int[] labels, float[] scores) {
+    if (method == ThresholdRule.FIXED) {
       return fixed;
     }
     if (labels.length == 0) {
@@ -34,20 +35,14 @@ public final class ThresholdSelector {
     int bestK = -1;
     for (int k = 1; k < roc.thresholds().length; k++) {
       double t = roc.thresholds()[k];
-      double value;
-      if ("youden".equals(method)) {
-        value = roc.tpr()[k] - roc.fpr()[k];
-      } else if ("sensitivity".equals(method)) {
-        // the first (highest) threshold reaching the target wins; later ones tie at 1
-        value = roc.tpr()[k] >= sensitivity - 1e-12 ? 1 : 0;
-      } else if ("f1".equals(method)) {
-        value = ConfusionMatrix.of(labels, scores, t).f1();
-      } else {
-        throw new CxrException(
-            "train.threshold: unknown method '"
-                + method
-                + "' (expected youden, f1, sensitivity or fixed)");
-      }
+      double value =
+          switch (method) {
+            case YOUDEN -> roc.tpr()[k] - roc.fpr()[k];
+              // the first (highest) threshold reaching the target wins; later ones tie at 1
+            case SENSITIVITY -> roc.tpr()[k] >= sensitivity - 1e-12 ? 1 : 0;
+            case F1 -> ConfusionMatrix.of(labels, scores, t).f1();
+            case FIXED -> 0; // returned above
+          };
       if (value > best + 1e-12) {
         best = value;
         bestK = k;

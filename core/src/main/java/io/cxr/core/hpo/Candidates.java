@@ -25,17 +25,17 @@ public final class Candidates {
   public static CandidateGenerator generator(CxrConfig cfg, SearchSpace space) {
     CandidateGenerator g =
         switch (cfg.hpo().strategy()) {
-          case "grid" ->
+          case GRID ->
               new GridSearchCandidateGenerator(
                   space,
                   cfg.hpo().gridPoints(),
                   GridSearchCandidateGenerator.Mode.Sequential,
                   null);
-          case "genetic" ->
+          case GENETIC ->
               new GeneticSearchCandidateGenerator.Builder(space, new MaximizeScore())
                   .selectionOperator(seededSelection(cfg.seed()))
                   .build();
-          default -> new RandomSearchGenerator(space, null);
+          case RANDOM -> new RandomSearchGenerator(space, null);
         };
     g.setRngSeed(cfg.seed());
     return g;

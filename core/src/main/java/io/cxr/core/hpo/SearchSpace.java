@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cxr.core.CxrException;
 import io.cxr.core.config.ConfigLoader;
 import io.cxr.core.config.CxrConfig;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -32,9 +31,11 @@ public final class SearchSpace implements ParameterSpace<Map<String, Object>> {
   private SearchSpace() {}
 
   /** Builds and checks the space; every error names the parameter and comes before training. */
-  public static SearchSpace of(CxrConfig cfg, List<String> baseOverrides, Path file) {
+  public static SearchSpace of(CxrConfig cfg) {
     List<CxrConfig.Param> params =
-        "dense".equals(cfg.model().type()) ? cfg.hpo().space().dense() : cfg.hpo().space().cnn();
+        cfg.model().type() == io.cxr.core.config.ModelType.DENSE
+            ? cfg.hpo().space().dense()
+            : cfg.hpo().space().cnn();
     String where = "hpo.space." + cfg.model().type();
     if (params == null || params.isEmpty()) {
       throw new CxrException("config key '" + where + "': expected a non-empty list of parameters");
@@ -81,7 +82,7 @@ public final class SearchSpace implements ParameterSpace<Map<String, Object>> {
       for (ParameterSpace<?> leaf : s.leaves) {
         leaf.setIndices(idx++);
       }
-      s.trialConfig(s.getValue(v), file, baseOverrides);
+      s.trialConfig(cfg, s.getValue(v));
     }
     return s;
   }
@@ -112,11 +113,12 @@ public final class SearchSpace implements ParameterSpace<Map<String, Object>> {
     return new ContinuousParameterSpace(p.low(), p.high());
   }
 
-  /** The config of one trial: the base config plus the sampled values. */
-  public CxrConfig trialConfig(Map<String, Object> sample, Path file, List<String> baseOverrides) {
-    List<String> overrides = new ArrayList<>(baseOverrides);
-    overrides.addAll(overrides(sample));
-    return ConfigLoader.load(file, overrides);
+  /**
+   * The config of one trial: the search's resolved config with the sampled values set (checked as
+   * any override is; the base is never re-read from its file).
+   */
+  public CxrConfig trialConfig(CxrConfig base, Map<String, Object> sample) {
+    return ConfigLoader.with(base, overrides(sample));
   }
 
   /** key=value overrides for a sample (values as YAML flow). */

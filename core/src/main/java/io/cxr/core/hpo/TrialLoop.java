@@ -33,6 +33,17 @@ public final class TrialLoop {
     return run(hpo, gen, runner, reporter, Map.of(), t -> {});
   }
 
+  /** Daemon threads named cxr-trial, one per parallel trial. */
+  private static ExecutorService pool(int threads) {
+    return Executors.newFixedThreadPool(
+        threads,
+        r -> {
+          Thread th = new Thread(r, "cxr-trial");
+          th.setDaemon(true);
+          return th;
+        });
+  }
+
   /**
    * Runs the trials, taking those in {@code journal} (a killed search's finished trials, by number)
    * from it instead of training them again: the seeded generator proposes the same candidates in
@@ -48,14 +59,7 @@ public final class TrialLoop {
       Consumer<Trial> finished) {
     long t0 = System.nanoTime();
     long deadline = hpo.maxMinutes() > 0 ? t0 + (long) (hpo.maxMinutes() * 60e9) : Long.MAX_VALUE;
-    ExecutorService pool =
-        Executors.newFixedThreadPool(
-            hpo.parallel(),
-            r -> {
-              Thread th = new Thread(r, "cxr-trial");
-              th.setDaemon(true);
-              return th;
-            });
+    ExecutorService pool = pool(hpo.parallel());
     CompletionService<Trial> done = new ExecutorCompletionService<>(pool);
     Map<Integer, Candidate<?>> inFlight = new LinkedHashMap<>();
     List<Trial> trials = new ArrayList<>();
@@ -119,7 +123,7 @@ public final class TrialLoop {
             t.number(),
             hpo.trials(),
             t.state(),
-            Objective.of(hpo.objective()).metric(),
+            hpo.objective().metric(),
             t.score(),
             t.epochs(),
             t.seconds(),

@@ -2,7 +2,10 @@ package io.cxr.core.hpo;
 
 import io.cxr.core.Reporter;
 import io.cxr.core.config.CxrConfig;
+import io.cxr.core.config.Objective;
 import io.cxr.core.data.PreparedDataset;
+import io.cxr.core.data.Split;
+import io.cxr.core.eval.BinaryMetrics;
 import io.cxr.core.eval.EpochRecord;
 import io.cxr.core.tracking.RunInfo;
 import io.cxr.core.tracking.RunSpec;
@@ -12,7 +15,7 @@ import io.cxr.core.tracking.Tracker;
 import io.cxr.core.train.EpochMetricsLogger;
 import io.cxr.core.train.Trainer;
 import io.cxr.core.train.TrainingListener;
-import java.nio.file.Path;
+import io.cxr.core.train.TrainingResult;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,40 +28,27 @@ import java.util.Map;
  * thrown.
  */
 public final class TrialRunner {
-  private static final List<String> RESULT_KEYS =
-      List.of(
-          "val_auc",
-          "val_f1",
-          "val_accuracy",
-          "val_specificity",
-          "external_auc",
-          "external_specificity",
-          "external_sensitivity",
-          "threshold",
-          "best_epoch",
-          "epochs_run");
-
   private final SearchSpace space;
-  private final Path configFile;
-  private final List<String> baseOverrides;
+  private final CxrConfig base;
   private final PreparedDataset data;
   private final MedianPruner pruner;
   private final Tracker tracker;
   private final String parentRunId;
   private final Reporter reporter;
 
+  /**
+   * @param base the search's resolved config; a trial's is this with the sampled values
+   */
   public TrialRunner(
       SearchSpace space,
-      Path configFile,
-      List<String> baseOverrides,
+      CxrConfig base,
       PreparedDataset data,
       MedianPruner pruner,
       Tracker tracker,
       String parentRunId,
       Reporter reporter) {
     this.space = space;
-    this.configFile = configFile;
-    this.baseOverrides = baseOverrides;
+    this.base = base;
     this.data = data;
     this.pruner = pruner;
     this.tracker = tracker;
@@ -108,16 +98,16 @@ public final class TrialRunner {
         e.threshold(),
         e.seconds(),
         e.runId(),
-        space.trialConfig(sample, configFile, baseOverrides),
+        space.trialConfig(base, sample),
         e.curve());
   }
 
   public Trial run(int number, Map<String, Object> sample) {
     long t0 = System.nanoTime();
-    CxrConfig cfg = space.trialConfig(sample, configFile, baseOverrides);
+    CxrConfig cfg = space.trialConfig(base, sample);
     Map<String, String> tags =
         new LinkedHashMap<>(
-            RunInfo.tags("optimize-trial", cfg.model().type(), data.manifestSha256()));
+            RunInfo.tags("optimize-trial", cfg.model().type().key(), data.manifestSha256()));
     tags.put("trial", Integer.toString(number));
     RunSpec spec =
         RunSpec.of(cfg.experiment().name(), String.format(Locale.ROOT, "trial-%02d", number), tags)
@@ -131,79 +121,104 @@ public final class TrialRunner {
     sample.forEach((k, v) -> params.put(k, SearchSpace.flow(v)));
     params.put("trial", Integer.toString(number));
     run.logParams(params);
-    List<Double> curve = new ArrayList<>();
-    Objective objective = Objective.of(cfg.hpo().objective());
-    TrainingListener pruning =
-        new TrainingListener() {
-          @Override
-          public void onEpoch(EpochRecord r) {
-            double auc = objective.score(r); // diverged counts as worst
-            double best = Math.max(auc, curve.isEmpty() ? 0 : curve.get(curve.size() - 1));
-            curve.add(best);
-            if (pruner.shouldPrune(r.epoch(), best)) {
-              throw new Pruned(r.epoch());
-            }
-          }
-        };
+    Objective objective = cfg.hpo().objective();
+    PruningListener pruning = new PruningListener(objective, pruner);
     TrainingListener listener =
         TrainingListener.all(new EpochMetricsLogger(run, EpochMetricsLogger.TRIAL_KEYS), pruning);
+    Ending end;
     try {
       // a trial scores a configuration with one network; the refit trains the configured ensemble
-      Trainer.Outcome o =
-          Trainer.train(cfg.withEnsemble(1), data, listener, Reporter.SILENT, false);
-      double score = objective.score(o.metrics());
-      pruner.complete(curve.stream().mapToDouble(Double::doubleValue).toArray());
-      Map<String, Double> m = new LinkedHashMap<>();
-      RESULT_KEYS.stream()
-          .filter(o.metrics()::containsKey)
-          .forEach(k -> m.put(k, o.metrics().get(k)));
-      m.put(objective.metric(), score);
-      run.logMetrics(m, 0);
+      TrainingResult r =
+          new Trainer(cfg.withEnsemble(1), Reporter.SILENT, listener).withoutTest().fit(data);
+      double score =
+          objective.pick(
+              r.split(Split.VAL).roc().auc(),
+              r.pooledExternal().map(e -> e.metrics().roc().auc()).orElse(Double.NaN));
+      pruner.complete(pruning.curve());
+      run.logMetrics(results(r, objective, score), 0);
       run.setTags(Map.of("trial_state", TrialState.COMPLETE.name()));
-      return new Trial(
-          number,
-          sample,
-          TrialState.COMPLETE,
-          score,
-          curve.size(),
-          o.metrics().get("best_epoch").intValue(),
-          o.metrics().get("threshold"),
-          seconds(t0),
-          run.runId(),
-          cfg,
-          curve.stream().mapToDouble(Double::doubleValue).toArray());
+      end = new Ending(TrialState.COMPLETE, score, r.bestEpoch(), r.threshold());
     } catch (Pruned p) {
-      double score = curve.get(curve.size() - 1);
+      double score = pruning.best();
       run.logMetrics(Map.of(objective.metric(), score), 0);
       run.setTags(Map.of("trial_state", TrialState.PRUNED.name(), "pruned_at_epoch", "" + p.epoch));
-      return new Trial(
-          number,
-          sample,
-          TrialState.PRUNED,
-          score,
-          curve.size(),
-          0,
-          Double.NaN,
-          seconds(t0),
-          run.runId(),
-          cfg,
-          curve.stream().mapToDouble(Double::doubleValue).toArray());
+      end = new Ending(TrialState.PRUNED, score, 0, Double.NaN);
     } catch (RuntimeException e) {
       reporter.warn("trial " + number + " failed: " + e.getMessage());
       run.setTags(Map.of("trial_state", TrialState.FAILED.name()));
       run.end(RunStatus.FAILED);
-      return new Trial(
-          number,
-          sample,
-          TrialState.FAILED,
-          0,
-          curve.size(),
-          0,
-          Double.NaN,
-          seconds(t0),
-          run.runId(),
-          cfg,
-          curve.stream().mapToDouble(Double::doubleValue).toArray());
+      end = new Ending(TrialState.FAILED, 0, 0, Double.NaN);
+    }
+    double[] curve = pruning.curve();
+    return new Trial(
+        number,
+        sample,
+        end.state(),
+        end.score(),
+        curve.length,
+        end.bestEpoch(),
+        end.threshold(),
+        seconds(t0),
+        run.runId(),
+        cfg,
+        curve);
+  }
+
+  /** How a trial ended. */
+  private record Ending(TrialState state, double score, int bestEpoch, double threshold) {}
+
+  /** A finished trial's figures as logged on its run (never the test split's). */
+  private static Map<String, Double> results(TrainingResult r, Objective objective, double score) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    BinaryMetrics val = r.split(Split.VAL);
+    m.put("val_auc", val.roc().auc());
+    m.put("val_f1", val.confusion().f1());
+    m.put("val_accuracy", val.confusion().accuracy());
+    m.put("val_specificity", val.confusion().specificity());
+    r.pooledExternal()
+        .ifPresent(
+            e -> {
+              m.put("external_auc", e.metrics().roc().auc());
+              m.put("external_specificity", e.metrics().confusion().specificity());
+              m.put("external_sensitivity", e.metrics().confusion().sensitivity());
+            });
+    m.put("threshold", r.threshold());
+    m.put("best_epoch", (double) r.bestEpoch());
+    m.put("epochs_run", (double) r.history().size());
+    m.put(objective.metric(), score);
+    return m;
+  }
+
+  /**
+   * The pruning listener: keeps the trial's best-so-far objective per epoch (the curve the median
+   * pruner compares) and stops the trial when the pruner says so.
+   */
+  private static final class PruningListener implements TrainingListener {
+    private final Objective objective;
+    private final MedianPruner pruner;
+    private final List<Double> curve = new ArrayList<>();
+
+    PruningListener(Objective objective, MedianPruner pruner) {
+      this.objective = objective;
+      this.pruner = pruner;
+    }
+
+    @Override
+    public void onEpoch(EpochRecord r) {
+      double auc = objective.pick(r.valAuc(), r.externalAuc()); // diverged: worst
+      double best = Math.max(auc, curve.isEmpty() ? 0 : curve.get(curve.size() - 1));
+      curve.add(best);
+      if (pruner.shouldPrune(r.epoch(), best)) {
+        throw new Pruned(r.epoch());
+      }
+    }
+
+    double[] curve() {
+      return curve.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    double best() {
+      return curve.get(curve.size() - 1);
     }
   }
 

@@ -91,11 +91,13 @@ final class ArchiveCheck {
   private static void depth(String name, String entry, byte[] json) {
     int depth = 0;
     boolean inString = false;
-    for (int i = 0; i < json.length; i++) {
-      byte c = json[i];
+    boolean escaped = false;
+    for (byte c : json) {
       if (inString) {
-        if (c == '\\') {
-          i++;
+        if (escaped) {
+          escaped = false;
+        } else if (c == '\\') {
+          escaped = true;
         } else if (c == '"') {
           inString = false;
         }

@@ -2,6 +2,7 @@ package io.cxr.core.model;
 
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.config.ModelType;
+import io.cxr.core.config.Schedule;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,12 +51,11 @@ public final class NetworkFactory {
    * @param classWeights loss weight of NORMAL and PNEUMONIA (imbalance handling)
    */
   public static MultiLayerNetwork build(
-      String type, CxrConfig cfg, int imageSize, double[] classWeights) {
+      ModelType type, CxrConfig cfg, int imageSize, double[] classWeights) {
     MultiLayerConfiguration conf =
         switch (type) {
-          case "cnn" -> cnn(cfg, imageSize, classWeights);
-          case "dense" -> dense(cfg, imageSize, classWeights);
-          default -> throw new IllegalArgumentException("model type " + type);
+          case CNN -> cnn(cfg, imageSize, classWeights);
+          case DENSE -> dense(cfg, imageSize, classWeights);
         };
     Backend.useHelpers();
     MultiLayerNetwork net = new MultiLayerNetwork(conf);
@@ -74,18 +74,18 @@ public final class NetworkFactory {
   }
 
   private static IUpdater updater(CxrConfig.Train t) {
-    if ("cosine".equals(t.schedule())) {
+    if (t.schedule() == Schedule.COSINE) {
       ISchedule lr = cosine(t.learningRate(), t.epochs());
       return switch (t.optimizer()) {
-        case "sgd" -> new Nesterovs(lr, 0.9);
-        case "rmsprop" -> new RmsProp(lr);
-        default -> new Adam(lr);
+        case SGD -> new Nesterovs(lr, 0.9);
+        case RMSPROP -> new RmsProp(lr);
+        case ADAM -> new Adam(lr);
       };
     }
     return switch (t.optimizer()) {
-      case "sgd" -> new Nesterovs(t.learningRate(), 0.9);
-      case "rmsprop" -> new RmsProp(t.learningRate());
-      default -> new Adam(t.learningRate());
+      case SGD -> new Nesterovs(t.learningRate(), 0.9);
+      case RMSPROP -> new RmsProp(t.learningRate());
+      case ADAM -> new Adam(t.learningRate());
     };
   }
 
@@ -123,8 +123,8 @@ public final class NetworkFactory {
               .build());
     }
     switch (c.head()) {
-      case "gap" -> b.layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build());
-      case "grid" -> {
+      case GAP -> b.layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build());
+      case GRID -> {
         int side = featureSide(size, c.filters().size());
         int k = Math.max(1, side / GRID);
         if (k > 1) {
@@ -136,7 +136,7 @@ public final class NetworkFactory {
                   .build());
         }
       }
-      default -> {}
+      case FLATTEN -> {}
     }
     b.layer(
         withDropout(
@@ -155,20 +155,20 @@ public final class NetworkFactory {
    * the learning rate bounds how far one step can push that layer's pre-activations.
    */
   public static long denseFanIn(CxrConfig cfg, int size) {
-    if (cfg.model().modelType() != ModelType.CNN) {
+    if (cfg.model().type() != ModelType.CNN) {
       return (long) size * size;
     }
     CxrConfig.Cnn c = cfg.model().cnn();
     int channels = c.filters().get(c.filters().size() - 1);
     int side = featureSide(size, c.filters().size());
     return switch (c.head()) {
-      case "gap" -> channels;
-      case "grid" -> {
+      case GAP -> channels;
+      case GRID -> {
         int k = Math.max(1, side / GRID);
         long out = side / k;
         yield out * out * channels;
       }
-      default -> (long) side * side * channels;
+      case FLATTEN -> (long) side * side * channels;
     };
   }
 

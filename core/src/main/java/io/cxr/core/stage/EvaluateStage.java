@@ -171,6 +171,16 @@ public final class EvaluateStage {
     return files;
   }
 
+  /** The model's calibrated scores of a labelled set (decoded and scored in batches if files). */
+  private static float[] score(ModelBundle model, Labelled set, Reporter reporter) {
+    if (set.x() != null) {
+      return Scorer.scores(model, set.x(), set.labels().length);
+    }
+    try (Reporter.Progress bar = reporter.progress("decode", set.labels().length)) {
+      return Scorer.decodeAndScore(model, set.labels().length, set.loader(), bar);
+    }
+  }
+
   private static Result evaluate(
       CxrConfig cfg,
       ModelBundle model,
@@ -193,14 +203,7 @@ public final class EvaluateStage {
       ImageDecoder.use(cfg.data().decoder());
       PixelCheck.check(model.card(), modelPath.toString(), strict, reporter);
     }
-    float[] scores;
-    if (set.x() != null) {
-      scores = Scorer.scores(model, set.x(), set.labels().length);
-    } else {
-      try (Reporter.Progress bar = reporter.progress("decode", set.labels().length)) {
-        scores = Scorer.decodeAndScore(model, set.labels().length, set.loader(), bar);
-      }
-    }
+    float[] scores = score(model, set, reporter);
     int[] labels = set.labels();
     BinaryMetrics bm = BinaryMetrics.of(labels, scores, model.card().threshold());
     Map<String, Double> metrics = new LinkedHashMap<>(bm.flat("test"));

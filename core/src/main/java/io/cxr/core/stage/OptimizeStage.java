@@ -1,12 +1,13 @@
 package io.cxr.core.stage;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cxr.core.CxrException;
 import io.cxr.core.Reporter;
 import io.cxr.core.config.ConfigLoader;
 import io.cxr.core.config.CxrConfig;
+import io.cxr.core.config.Objective;
 import io.cxr.core.data.PreparedDataset;
+import io.cxr.core.data.Split;
+import io.cxr.core.eval.BinaryMetrics;
 import io.cxr.core.eval.MetricMaps;
 import io.cxr.core.hpo.Candidates;
 import io.cxr.core.hpo.MedianPruner;
@@ -19,24 +20,21 @@ import io.cxr.core.hpo.TrialRunner;
 import io.cxr.core.hpo.TrialState;
 import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.io.Hashing;
-import io.cxr.core.io.Json;
 import io.cxr.core.tracking.RunInfo;
 import io.cxr.core.tracking.RunSpec;
 import io.cxr.core.tracking.TrackedRun;
 import io.cxr.core.tracking.Tracker;
 import io.cxr.core.train.Trainer;
-import io.cxr.core.train.TrainingListener;
+import io.cxr.core.train.TrainingResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
 
 /**
  * {@code cxr optimize}: Arbiter proposes candidates (random, grid or genetic), cxr's trainer runs
@@ -48,14 +46,14 @@ import java.util.function.Function;
 public final class OptimizeStage {
   private OptimizeStage() {}
 
-  /** The search's outcome. */
+  /** The search's outcome; {@code refit} is null unless a refit was asked for. */
   public record Result(
       List<Trial> trials,
       Trial best,
       Path bestConfig,
       double seconds,
       String parentRunId,
-      Map<String, Double> refitMetrics) {}
+      TrainingResult refit) {}
 
   public static Result run(
       CxrConfig base,
@@ -79,24 +77,69 @@ public final class OptimizeStage {
       boolean resume,
       Tracker tracker,
       Reporter reporter) {
-    long t0 = System.nanoTime();
-    SearchSpace space = SearchSpace.of(base, baseOverrides, configFile);
-    PreparedDataset data = PreparedDataset.load(Path.of(base.paths().prepared()));
-    if (!"val".equals(base.hpo().objective()) && data.externals().isEmpty()) {
-      throw new CxrException(
-          "hpo.objective="
-              + base.hpo().objective()
-              + ": the prepared data in "
-              + data.dir()
-              + " has no external set (list them in data.external, then run cxr prepare)");
+    return new Search(base, configFile, baseOverrides, refit, tracker, reporter).run(resume);
+  }
+
+  /** One search: its space, data, journal and parent run. */
+  private static final class Search {
+    private final long t0 = System.nanoTime();
+    private final CxrConfig base;
+    private final SearchSpace space;
+    private final PreparedDataset data;
+    private final boolean refit;
+    private final Tracker tracker;
+    private final Reporter reporter;
+    private final Path journalFile;
+    private final String signature;
+
+    Search(
+        CxrConfig base,
+        Path configFile,
+        List<String> baseOverrides,
+        boolean refit,
+        Tracker tracker,
+        Reporter reporter) {
+      this.base = base;
+      this.space = SearchSpace.of(base);
+      this.data = PreparedDataset.load(Path.of(base.paths().prepared()));
+      this.refit = refit;
+      this.tracker = tracker;
+      this.reporter = reporter;
+      this.journalFile = journal(base);
+      this.signature = Hashing.sha256(ConfigLoader.toYaml(base));
     }
-    String type = base.model().type();
-    Path journalFile = journal(base);
-    String signature = Hashing.sha256(ConfigLoader.toYaml(base));
-    SearchJournal prior = null;
-    TrackedRun resumed = null;
-    if (resume) {
-      prior = SearchJournal.read(journalFile);
+
+    Result run(boolean resume) {
+      if (base.hpo().objective() != Objective.VAL && data.externals().isEmpty()) {
+        throw new CxrException(
+            "hpo.objective="
+                + base.hpo().objective().key()
+                + ": the prepared data in "
+                + data.dir()
+                + " has no external set (list them in data.external, then run cxr prepare)");
+      }
+      if (resume) {
+        SearchJournal prior = SearchJournal.read(journalFile);
+        return tracker.within(parentOf(prior), parent -> search(parent, prior));
+      }
+      if (Files.isRegularFile(journalFile)) {
+        reporter.warn(
+            "an unfinished search's journal ("
+                + journalFile
+                + ") is replaced by this new search; `cxr optimize --resume` would have continued"
+                + " it");
+      }
+      String type = base.model().type().key();
+      RunSpec spec =
+          RunSpec.of(
+              base.experiment().name(),
+              RunInfo.runName(base, "optimize", type),
+              RunInfo.tags("optimize", type, data.manifestSha256()));
+      return tracker.within(spec, parent -> search(parent, null));
+    }
+
+    /** The parent run of the killed search a journal belongs to. */
+    private TrackedRun parentOf(SearchJournal prior) {
       if (!prior.signature().equals(signature)) {
         throw new CxrException(
             "--resume: the search journal "
@@ -104,7 +147,7 @@ public final class OptimizeStage {
                 + " is of another search (its config or overrides differ from these); give the"
                 + " killed search's command line again, or start a new search without --resume");
       }
-      resumed = tracker.resume(prior.experimentId(), prior.parentRunId());
+      TrackedRun resumed = tracker.resume(prior.experimentId(), prior.parentRunId());
       if (resumed == null) {
         throw new CxrException(
             "--resume: the search's parent run "
@@ -120,91 +163,106 @@ public final class OptimizeStage {
               + prior.trials().size()
               + " finished trial(s) from "
               + journalFile);
-    } else if (Files.isRegularFile(journalFile)) {
-      reporter.warn(
-          "an unfinished search's journal ("
-              + journalFile
-              + ") is replaced by this new search; `cxr optimize --resume` would have continued it");
+      return resumed;
     }
-    SearchJournal start = prior;
-    Function<TrackedRun, Result> body =
-        parent -> {
-          reporter.info(describe(base.hpo(), space, parent.runId(), tracker));
-          if (start == null) {
-            parent.logParams(RunInfo.params(base));
-          }
-          AtomicReference<SearchJournal> journal =
-              new AtomicReference<>(
-                  start != null
-                      ? start
-                      : new SearchJournal(
-                          signature, parent.experimentId(), parent.runId(), List.of()));
-          journal.get().save(journalFile);
-          CxrConfig.Hpo hpo = base.hpo();
-          MedianPruner pruner =
-              new MedianPruner(
-                  hpo.pruning().enabled(), hpo.pruning().warmupEpochs(), hpo.pruning().minTrials());
-          TrialRunner runner =
-              new TrialRunner(
-                  space,
-                  configFile,
-                  baseOverrides,
-                  data,
-                  pruner,
-                  tracker,
-                  parent.runId(),
-                  reporter);
-          List<Trial> trials =
-              TrialLoop.run(
-                  hpo,
-                  Candidates.generator(base, space),
-                  runner,
-                  reporter,
-                  journal.get().byNumber(),
-                  t -> journal.updateAndGet(j -> j.with(t)).save(journalFile));
-          Trial best =
-              trials.stream()
-                  .filter(t -> t.state() == TrialState.COMPLETE)
-                  .max(Comparator.comparingDouble(Trial::score))
-                  .orElseThrow(
-                      () ->
-                          new CxrException(
-                              "no trial completed (" + trials.size() + " run); nothing to choose"));
-          Path out = writeBestConfig(hpo, best, trials.size(), parent.runId());
-          record(parent, best, trials, (System.nanoTime() - t0) / 1e9);
-          Path art = base.experimentArtifacts().resolve("hpo");
-          parent.logArtifact(out, "");
-          for (String f : TrialReports.write(trials, space.keys(), art)) {
-            parent.logArtifact(art.resolve(f), "hpo");
-          }
-          Map<String, Double> refitMetrics = null;
-          if (refit) {
-            refitMetrics = refit(best, data, tracker, parent.runId(), reporter);
-            parent.logMetrics(
-                Map.of(
-                    "refit_test_auc", refitMetrics.get("test_auc"),
-                    "refit_test_f1", refitMetrics.get("test_f1")),
-                0);
-          }
-          // the search is over: nothing is left to resume
-          try {
-            Files.deleteIfExists(journalFile);
-          } catch (java.io.IOException e) {
-            reporter.warn(
-                "cannot remove the search journal " + journalFile + ": " + e.getMessage());
-          }
-          return new Result(
-              trials, best, out, (System.nanoTime() - t0) / 1e9, parent.runId(), refitMetrics);
-        };
-    if (resumed != null) {
-      return tracker.within(resumed, body);
+
+    /** The trials, the best one chosen and recorded, the refit; {@code start} when resuming. */
+    private Result search(TrackedRun parent, SearchJournal start) {
+      reporter.info(describe(base.hpo(), space, parent.runId(), tracker));
+      if (start == null) {
+        parent.logParams(RunInfo.params(base));
+      }
+      List<Trial> trials = trials(parent, start);
+      Trial best =
+          trials.stream()
+              .filter(t -> t.state() == TrialState.COMPLETE)
+              .max(Comparator.comparingDouble(Trial::score))
+              .orElseThrow(
+                  () ->
+                      new CxrException(
+                          "no trial completed (" + trials.size() + " run); nothing to choose"));
+      Path out = writeBestConfig(base.hpo(), best, trials.size(), parent.runId());
+      record(parent, best, trials, (System.nanoTime() - t0) / 1e9);
+      Path art = base.experimentArtifacts().resolve("hpo");
+      parent.logArtifact(out, "");
+      for (String f : TrialReports.write(trials, space.keys(), art)) {
+        parent.logArtifact(art.resolve(f), "hpo");
+      }
+      TrainingResult refitted = refit ? refit(best, parent) : null;
+      // the search is over: nothing is left to resume
+      try {
+        Files.deleteIfExists(journalFile);
+      } catch (IOException e) {
+        reporter.warn("cannot remove the search journal " + journalFile + ": " + e.getMessage());
+      }
+      return new Result(
+          trials, best, out, (System.nanoTime() - t0) / 1e9, parent.runId(), refitted);
     }
-    RunSpec spec =
-        RunSpec.of(
-            base.experiment().name(),
-            RunInfo.runName(base, "optimize", type),
-            RunInfo.tags("optimize", type, data.manifestSha256()));
-    return tracker.within(spec, body);
+
+    /** Runs (or, resuming, finishes) the trials, journaling each as it ends. */
+    private List<Trial> trials(TrackedRun parent, SearchJournal start) {
+      AtomicReference<SearchJournal> journal =
+          new AtomicReference<>(
+              start != null
+                  ? start
+                  : new SearchJournal(signature, parent.experimentId(), parent.runId(), List.of()));
+      journal.get().save(journalFile);
+      CxrConfig.Hpo hpo = base.hpo();
+      MedianPruner pruner =
+          new MedianPruner(
+              hpo.pruning().enabled(), hpo.pruning().warmupEpochs(), hpo.pruning().minTrials());
+      TrialRunner runner =
+          new TrialRunner(space, base, data, pruner, tracker, parent.runId(), reporter);
+      return TrialLoop.run(
+          hpo,
+          Candidates.generator(base, space),
+          runner,
+          reporter,
+          journal.get().byNumber(),
+          t -> journal.updateAndGet(j -> j.with(t)).save(journalFile));
+    }
+
+    /**
+     * Retrains the best config on train + val for its best epoch count; scores it on test. No
+     * held-out data is left for the threshold, so it is chosen on the (now seen) validation split.
+     */
+    private TrainingResult refit(Trial best, TrackedRun parent) {
+      int epochs = Math.max(1, best.bestEpoch());
+      CxrConfig cfg =
+          best.config()
+              .withTrain(best.config().train().withEpochs(epochs, epochs + 1))
+              .withModelsDir(Path.of(best.config().paths().models(), "refit").toString());
+      reporter.info(
+          "refit: trial "
+              + best.number()
+              + "'s config on train + val for "
+              + epochs
+              + " epochs, threshold "
+              + String.format(Locale.ROOT, "%.4f", best.threshold())
+              + " from its validation");
+      RunSpec spec =
+          RunSpec.of(
+                  cfg.experiment().name(),
+                  "refit",
+                  RunInfo.tags("optimize-refit", cfg.model().type().key(), data.manifestSha256()))
+              .nestedIn(parent.runId());
+      TrainingResult out =
+          tracker.within(
+              spec,
+              run -> {
+                run.logParams(RunInfo.params(cfg));
+                TrainingResult r = new Trainer(cfg, reporter).fit(data.withValMergedIntoTrain());
+                TrainStage.Written w = TrainStage.write(cfg, r);
+                run.logMetrics(MetricMaps.rounded(r.flatMetrics()), 0);
+                run.logArtifact(w.model(), "model");
+                run.logArtifact(w.metrics(), "");
+                return r;
+              });
+      BinaryMetrics test = out.split(Split.TEST);
+      parent.logMetrics(
+          Map.of("refit_test_auc", test.roc().auc(), "refit_test_f1", test.confusion().f1()), 0);
+      return out;
+    }
   }
 
   /** Where a search keeps its journal (for {@code --resume}) while it runs. */
@@ -235,7 +293,7 @@ public final class OptimizeStage {
             + " trials (cxr optimize, parent run "
             + parentId
             + "): "
-            + io.cxr.core.hpo.Objective.of(hpo.objective()).metric()
+            + hpo.objective().metric()
             + " "
             + String.format(Locale.ROOT, "%.6f", b.score())
             + "\n# reproduce: cxr train --config "
@@ -251,68 +309,13 @@ public final class OptimizeStage {
     b.params().forEach((k, v) -> bestParams.put("best." + k, SearchSpace.flow(v)));
     parent.logParams(bestParams);
     Map<String, Double> summary = new LinkedHashMap<>();
-    summary.put(
-        "best_" + io.cxr.core.hpo.Objective.of(b.config().hpo().objective()).metric(), b.score());
+    summary.put("best_" + b.config().hpo().objective().metric(), b.score());
     summary.put("trials", (double) trials.size());
     summary.put("trials_pruned", (double) count(trials, TrialState.PRUNED));
     summary.put("trials_failed", (double) count(trials, TrialState.FAILED));
     summary.put("search_seconds", seconds);
     parent.logMetrics(summary, 0);
     parent.setTags(Map.of("best_trial_run_id", b.runId(), "best_trial", "" + b.number()));
-  }
-
-  /**
-   * Retrains the best config on train + val for its best epoch count; scores it on test. No
-   * held-out data is left for the threshold, so it is chosen on the (now seen) validation split.
-   */
-  private static Map<String, Double> refit(
-      Trial best, PreparedDataset data, Tracker tracker, String parentId, Reporter reporter) {
-    int epochs = Math.max(1, best.bestEpoch());
-    List<String> o = new ArrayList<>();
-    o.add("train.epochs=" + epochs);
-    o.add("train.early_stopping.patience=" + (epochs + 1));
-    o.add("paths.models=" + Path.of(best.config().paths().models(), "refit"));
-    CxrConfig cfg =
-        ConfigLoader.bind(overrideTree(best.config(), o), "refit of trial " + best.number());
-    reporter.info(
-        "refit: trial "
-            + best.number()
-            + "'s config on train + val for "
-            + epochs
-            + " epochs, threshold "
-            + String.format(Locale.ROOT, "%.4f", best.threshold())
-            + " from its validation");
-    RunSpec spec =
-        RunSpec.of(
-                cfg.experiment().name(),
-                "refit",
-                RunInfo.tags("optimize-refit", cfg.model().type(), data.manifestSha256()))
-            .nestedIn(parentId);
-    return tracker.within(
-        spec,
-        run -> {
-          run.logParams(RunInfo.params(cfg));
-          Trainer.Outcome out =
-              Trainer.train(
-                  cfg, data.withValMergedIntoTrain(), new TrainingListener() {}, reporter);
-          TrainStage.Written w = TrainStage.write(cfg, out);
-          run.logMetrics(MetricMaps.rounded(out.metrics()), 0);
-          run.logArtifact(w.model(), "model");
-          run.logArtifact(w.metrics(), "");
-          return out.metrics();
-        });
-  }
-
-  private static JsonNode overrideTree(CxrConfig cfg, List<String> overrides) {
-    try {
-      ObjectNode tree = (ObjectNode) Json.YAML.readTree(ConfigLoader.toYaml(cfg));
-      for (String o : overrides) {
-        ConfigLoader.applyOverride(tree, o);
-      }
-      return tree;
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private static long count(List<Trial> trials, TrialState state) {

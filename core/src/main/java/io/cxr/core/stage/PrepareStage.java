@@ -82,6 +82,75 @@ public final class PrepareStage {
     DataSource src =
         opened.kind() == SourceKind.FOLDER ? opened.withCrop(cfg.data().crop()) : opened;
     int size = Sources.imageSize(cfg, src);
+    describe(src, size, reporter);
+    // external sets are opened and checked (both classes) before anything is decoded
+    List<ExternalSets.Planned> external = ExternalSets.plan(cfg.data().external(), src.crop());
+    Map<Split, String> origin = new EnumMap<>(Split.class);
+    Map<Split, List<Sample>> bySplit = SplitAssigner.assign(cfg, src, origin, reporter);
+    int workers = cfg.data().workers() > 0 ? cfg.data().workers() : CORES;
+    Path staging = AtomicFiles.tempDirBeside(outDir);
+    try {
+      Map<Split, SplitStats> stats = new EnumMap<>(Split.class);
+      CrossSplitDuplicates duplicates =
+          new CrossSplitDuplicates(cfg.data().validation().crossSplitDuplicates());
+      ManifestBuilder manifest = new ManifestBuilder();
+      SamplesCsv csv = new SamplesCsv();
+      try (DecodeFeed feed = new DecodeFeed(src, size, workers, WRITE_ORDER, bySplit);
+          Reporter.Progress progress = reporter.progress("prepare", total(bySplit))) {
+        for (Split s : WRITE_ORDER) {
+          SplitStats st = new SplitStats();
+          stats.put(s, st);
+          SplitWriter.Written w =
+              SplitWriter.write(s, bySplit.get(s), size, staging, feed, duplicates, st, progress);
+          csv.add(s, w.kept());
+          manifest.split(s, st, w, origin.get(s));
+        }
+      }
+      List<Map<String, Object>> externalSets =
+          ExternalSets.write(external, size, workers, staging, duplicates, reporter);
+      manifest.external(externalSets);
+      List<String> warnings = new ArrayList<>(duplicates.warnings());
+      warnings.addAll(DataValidator.check(stats, cfg.data().validation(), src.describe()));
+      String manifestJson = manifest.json(cfg, size, src, source, warnings, duplicates.dropped());
+      publish(staging, outDir, manifestJson, csv, cfg);
+      staging = null;
+      warnings.forEach(reporter::warn);
+      return new Result(
+          outDir,
+          size,
+          stats,
+          origin,
+          warnings,
+          Hashing.sha256(manifestJson),
+          (System.nanoTime() - t0) / 1e9,
+          externalSets);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      if (staging != null) {
+        AtomicFiles.deleteRecursively(staging);
+      }
+    }
+  }
+
+  private static final int CORES = Runtime.getRuntime().availableProcessors();
+
+  private static long total(Map<Split, List<Sample>> bySplit) {
+    return bySplit.values().stream().mapToLong(List::size).sum();
+  }
+
+  /** Writes the manifest, samples.csv and config.yaml into the staging folder, then publishes. */
+  private static void publish(
+      Path staging, Path outDir, String manifestJson, SamplesCsv csv, CxrConfig cfg)
+      throws IOException {
+    Files.writeString(staging.resolve(PreparedDataset.MANIFEST), manifestJson);
+    Files.writeString(staging.resolve("samples.csv"), csv.toString());
+    Files.writeString(staging.resolve("config.yaml"), ConfigLoader.toYaml(cfg));
+    AtomicFiles.publishDir(staging, outDir);
+  }
+
+  /** The source line, and a warning when JPEGs go through the slower decoder. */
+  private static void describe(DataSource src, int size, Reporter reporter) {
     reporter.info(
         "source: "
             + src.describe()
@@ -100,63 +169,6 @@ public final class PrepareStage {
           "decoding JPEGs with OpenCV's bundled libjpeg (about 1.5x slower): "
               + ImageDecoder.backend().substring(ImageDecoder.backend().lastIndexOf("; ") + 2)
               + "; install libturbojpeg0 for the fast path");
-    }
-    // external sets are opened and checked (both classes) before anything is decoded
-    List<ExternalSets.Planned> external = ExternalSets.plan(cfg.data().external(), src.crop());
-    Map<Split, String> origin = new EnumMap<>(Split.class);
-    Map<Split, List<Sample>> bySplit = SplitAssigner.assign(cfg, src, origin, reporter);
-    int workers =
-        cfg.data().workers() > 0
-            ? cfg.data().workers()
-            : Runtime.getRuntime().availableProcessors();
-    Path staging = AtomicFiles.tempDirBeside(outDir);
-    try {
-      Map<Split, SplitStats> stats = new EnumMap<>(Split.class);
-      CrossSplitDuplicates duplicates =
-          new CrossSplitDuplicates(cfg.data().validation().crossSplitDuplicates());
-      ManifestBuilder manifest = new ManifestBuilder();
-      SamplesCsv csv = new SamplesCsv();
-      long total = bySplit.values().stream().mapToLong(List::size).sum();
-      try (DecodeFeed feed = new DecodeFeed(src, size, workers, WRITE_ORDER, bySplit);
-          Reporter.Progress progress = reporter.progress("prepare", total)) {
-        for (Split s : WRITE_ORDER) {
-          SplitStats st = new SplitStats();
-          stats.put(s, st);
-          SplitWriter.Written w =
-              SplitWriter.write(s, bySplit.get(s), size, staging, feed, duplicates, st, progress);
-          csv.add(s, w.kept());
-          manifest.split(s, st, w, origin.get(s));
-        }
-      }
-      List<Map<String, Object>> externalSets =
-          ExternalSets.write(external, size, workers, staging, duplicates, reporter);
-      manifest.external(externalSets);
-      List<String> warnings = new ArrayList<>(duplicates.warnings());
-      warnings.addAll(DataValidator.check(stats, cfg.data().validation(), src.describe()));
-      String manifestJson = manifest.json(cfg, size, src, source, warnings, duplicates.dropped());
-      Files.writeString(staging.resolve(PreparedDataset.MANIFEST), manifestJson);
-      Files.writeString(staging.resolve("samples.csv"), csv.toString());
-      Files.writeString(staging.resolve("config.yaml"), ConfigLoader.toYaml(cfg));
-      AtomicFiles.publishDir(staging, outDir);
-      staging = null;
-      for (String w : warnings) {
-        reporter.warn(w);
-      }
-      return new Result(
-          outDir,
-          size,
-          stats,
-          origin,
-          warnings,
-          Hashing.sha256(manifestJson),
-          (System.nanoTime() - t0) / 1e9,
-          externalSets);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
-      if (staging != null) {
-        AtomicFiles.deleteRecursively(staging);
-      }
     }
   }
 }

@@ -156,24 +156,8 @@ final class ReportSections {
     List<ReportDoc.Block> b = new ArrayList<>();
     PreparedDataset.Images train = data.split(Split.TRAIN);
     int px = size * size;
-    // sample grid: a seeded draw of each class
-    List<Overlays.Panel> panels = new ArrayList<>();
     float[] blank = new float[px];
-    for (int c = 0; c < 2; c++) {
-      int[] idx = indicesOf(train.y(), c);
-      shuffle(idx, cfg.seed());
-      for (int k = 0; k < Math.min(SAMPLES_PER_CLASS, idx.length); k++) {
-        panels.add(
-            new Overlays.Panel(
-                train.image(idx[k]), blank, size, DataPlots.CLASSES.get(c) + "  train #" + idx[k]));
-      }
-    }
-    Overlays.contactSheet(
-        panels,
-        SAMPLES_PER_CLASS,
-        "Sample training images (seeded draw), NORMAL above, PNEUMONIA below",
-        staging.resolve("samples.png"));
-    b.add(new ReportDoc.Figure("samples.png", "Sample training images per class", 1100));
+    sampleSheet(b, train, blank);
     // mean image per class and where they differ
     float[] trainX = train.x(); // read once (the prepared file, or the array)
     float[][] mean = new float[2][px];
@@ -225,6 +209,46 @@ final class ReportSections {
     return new ReportDoc.Section("data-images", "Data: images and intensities", b);
   }
 
+  /** A seeded draw of training images of each class, one row per class. */
+  private void sampleSheet(List<ReportDoc.Block> b, PreparedDataset.Images train, float[] blank) {
+    // sample grid: a seeded draw of each class
+    List<Overlays.Panel> panels = new ArrayList<>();
+    for (int c = 0; c < 2; c++) {
+      int[] idx = indicesOf(train.y(), c);
+      shuffle(idx, cfg.seed());
+      for (int k = 0; k < Math.min(SAMPLES_PER_CLASS, idx.length); k++) {
+        panels.add(
+            new Overlays.Panel(
+                train.image(idx[k]), blank, size, DataPlots.CLASSES.get(c) + "  train #" + idx[k]));
+      }
+    }
+    Overlays.contactSheet(
+        panels,
+        SAMPLES_PER_CLASS,
+        "Sample training images (seeded draw), NORMAL above, PNEUMONIA below",
+        staging.resolve("samples.png"));
+    b.add(new ReportDoc.Figure("samples.png", "Sample training images per class", 1100));
+  }
+
+  /** Width and height of up to {@value #SIZE_SAMPLE} source files per class, from their headers. */
+  private static Map<String, List<double[]>> dimensions(Path root, Path csv) throws IOException {
+    Map<String, List<double[]>> dims = new LinkedHashMap<>();
+    DataPlots.CLASSES.forEach(c -> dims.put(c, new ArrayList<>()));
+    List<Map<String, String>> rows = readCsv(csv);
+    for (String c : DataPlots.CLASSES) {
+      List<Map<String, String>> ofClass =
+          rows.stream().filter(r -> c.equals(r.get("label"))).toList();
+      int step = Math.max(1, ofClass.size() / SIZE_SAMPLE);
+      for (int i = 0; i < ofClass.size(); i += step) {
+        double[] wh = dimensions(root.resolve(ofClass.get(i).get("id")));
+        if (wh != null) {
+          dims.get(c).add(wh);
+        }
+      }
+    }
+    return dims;
+  }
+
   /** Source image sizes per class: from the JPEG headers of a folder source, else the npz's. */
   private void sourceSizes(List<ReportDoc.Block> b) {
     JsonNode src = manifest.path("source");
@@ -238,22 +262,10 @@ final class ReportSections {
                       : "an npz holds images of one size; prepare made them " + size + " px.")));
       return;
     }
-    Map<String, List<double[]>> dims = new LinkedHashMap<>();
-    DataPlots.CLASSES.forEach(c -> dims.put(c, new ArrayList<>()));
     Path csv = data.dir().resolve("samples.csv");
+    Map<String, List<double[]>> dims;
     try {
-      List<Map<String, String>> rows = readCsv(csv);
-      for (String c : DataPlots.CLASSES) {
-        List<Map<String, String>> ofClass =
-            rows.stream().filter(r -> c.equals(r.get("label"))).toList();
-        int step = Math.max(1, ofClass.size() / SIZE_SAMPLE);
-        for (int i = 0; i < ofClass.size(); i += step) {
-          double[] wh = dimensions(root.resolve(ofClass.get(i).get("id")));
-          if (wh != null) {
-            dims.get(c).add(wh);
-          }
-        }
-      }
+      dims = dimensions(root, csv);
     } catch (IOException | RuntimeException e) {
       b.add(new ReportDoc.Text("Source image sizes: cannot read " + csv + "."));
       return;
@@ -311,7 +323,7 @@ final class ReportSections {
                     .path("data_config")
                     .path("validation")
                     .path("cross_split_duplicates")
-                    .asText(cfg.data().validation().crossSplitDuplicates())
+                    .asText(cfg.data().validation().crossSplitDuplicates().key())
                 + ")."));
     if (dropped.size() > 0) {
       List<List<String>> rows = new ArrayList<>();
@@ -363,20 +375,7 @@ final class ReportSections {
       k++;
     }
     List<ReportDoc.Block> b = new ArrayList<>();
-    List<List<String>> setRows = new ArrayList<>();
-    for (Scored s : sets) {
-      int pos = Arrays.stream(s.labels()).sum();
-      setRows.add(
-          List.of(
-              s.name(),
-              s.description(),
-              Integer.toString(s.labels().length),
-              Integer.toString(s.labels().length - pos),
-              Integer.toString(pos)));
-    }
-    b.add(
-        new ReportDoc.Table(
-            "Scored sets", List.of("set", "what", "images", "NORMAL", "PNEUMONIA"), setRows));
+    b.add(scoredSets(sets));
     if (sets.stream().noneMatch(Scored::external)) {
       b.add(
           new ReportDoc.Text(
@@ -405,6 +404,23 @@ final class ReportSections {
     out.add(gate(metrics));
     out.add(errors(sets, reporter));
     return out;
+  }
+
+  /** The scored sets with their sizes per class. */
+  private static ReportDoc.Table scoredSets(List<Scored> sets) {
+    List<List<String>> setRows = new ArrayList<>();
+    for (Scored s : sets) {
+      int pos = Arrays.stream(s.labels()).sum();
+      setRows.add(
+          List.of(
+              s.name(),
+              s.description(),
+              Integer.toString(s.labels().length),
+              Integer.toString(s.labels().length - pos),
+              Integer.toString(pos)));
+    }
+    return new ReportDoc.Table(
+        "Scored sets", List.of("set", "what", "images", "NORMAL", "PNEUMONIA"), setRows);
   }
 
   /** Figures compared in and out of distribution in the shift section. */
@@ -453,6 +469,31 @@ final class ReportSections {
     List<String> header = new ArrayList<>(List.of("set", "distribution"));
     header.addAll(SHIFT_FIGURES);
     header.add("AUC gap to validation");
+    shiftVerdict(b, shifted, margin);
+    b.add(
+        new ReportDoc.Table(
+            String.format(Locale.ROOT, "In distribution vs external, threshold %.4f", threshold),
+            header,
+            rows));
+    Plots.reliability(inBins, "in distribution", staging.resolve("shift_reliability_in.png"));
+    Plots.reliability(outBins, "external", staging.resolve("shift_reliability_external.png"));
+    b.add(
+        new ReportDoc.Gallery(
+            List.of(
+                new ReportDoc.Figure(
+                    "shift_reliability_in.png", "Reliability in distribution", 520),
+                new ReportDoc.Figure(
+                    "shift_reliability_external.png", "Reliability on the external sets", 520))));
+    b.add(
+        new ReportDoc.Text(
+            "The most confident mistakes on "
+                + external.get(0).name()
+                + ", with their Grad-CAM maps, are in the errors section below."));
+    return new ReportDoc.Section("shift", "Dataset shift: in-distribution vs external", b);
+  }
+
+  /** Whether any external set falls below validation by the margin; what was chosen on them. */
+  private void shiftVerdict(List<ReportDoc.Block> b, int shifted, double margin) {
     b.add(
         new ReportDoc.Text(
             String.format(
@@ -481,26 +522,6 @@ final class ReportSections {
                   + " external_chosen_on): on those sets the figures that depend on it are"
                   + " optimistic; AUC is not affected by a threshold or a calibration."));
     }
-    b.add(
-        new ReportDoc.Table(
-            String.format(Locale.ROOT, "In distribution vs external, threshold %.4f", threshold),
-            header,
-            rows));
-    Plots.reliability(inBins, "in distribution", staging.resolve("shift_reliability_in.png"));
-    Plots.reliability(outBins, "external", staging.resolve("shift_reliability_external.png"));
-    b.add(
-        new ReportDoc.Gallery(
-            List.of(
-                new ReportDoc.Figure(
-                    "shift_reliability_in.png", "Reliability in distribution", 520),
-                new ReportDoc.Figure(
-                    "shift_reliability_external.png", "Reliability on the external sets", 520))));
-    b.add(
-        new ReportDoc.Text(
-            "The most confident mistakes on "
-                + external.get(0).name()
-                + ", with their Grad-CAM maps, are in the errors section below."));
-    return new ReportDoc.Section("shift", "Dataset shift: in-distribution vs external", b);
   }
 
   private ReportDoc.Section training() {
@@ -561,6 +582,41 @@ final class ReportSections {
       List<String> columns,
       List<Scored> sets) {
     List<ReportDoc.Block> b = new ArrayList<>();
+    b.add(new ReportDoc.Facts(thresholdFacts(metrics)));
+    List<List<String>> rows = new ArrayList<>();
+    for (int i = 0; i < sets.size(); i++) {
+      String c = columns.get(i);
+      rows.add(
+          List.of(
+              sets.get(i).name(),
+              fmt(metrics.get(c + "_ece")),
+              fmt(metrics.get(c + "_brier")),
+              fmt(metrics.get(c + "_specificity")),
+              fmt(metrics.get(c + "_sensitivity"))));
+    }
+    b.add(
+        new ReportDoc.Table(
+            "Calibration and the decisions it leads to",
+            List.of(
+                "set",
+                "expected calibration error (15 bins)",
+                "Brier score",
+                "specificity",
+                "sensitivity"),
+            rows));
+    Plots.reliability(
+        bins, model.card().modelType() + ", " + size + " px", staging.resolve("reliability.png"));
+    b.add(
+        new ReportDoc.Figure(
+            "reliability.png",
+            "Reliability diagram: observed PNEUMONIA share against mean predicted P(PNEUMONIA)"
+                + " per bin; the diagonal is perfect calibration",
+            680));
+    return new ReportDoc.Section("threshold-calibration", "Threshold and calibration", b);
+  }
+
+  /** How the threshold was chosen and the calibration fitted, with validation's ECE. */
+  private Map<String, String> thresholdFacts(Map<String, Double> metrics) {
     JsonNode train = modelConfig().path("train");
     String rule = train.path("threshold").asText("?");
     String how =
@@ -603,37 +659,7 @@ final class ReportSections {
               before,
               metrics.getOrDefault("val_ece", Double.NaN)));
     }
-    b.add(new ReportDoc.Facts(facts));
-    List<List<String>> rows = new ArrayList<>();
-    for (int i = 0; i < sets.size(); i++) {
-      String c = columns.get(i);
-      rows.add(
-          List.of(
-              sets.get(i).name(),
-              fmt(metrics.get(c + "_ece")),
-              fmt(metrics.get(c + "_brier")),
-              fmt(metrics.get(c + "_specificity")),
-              fmt(metrics.get(c + "_sensitivity"))));
-    }
-    b.add(
-        new ReportDoc.Table(
-            "Calibration and the decisions it leads to",
-            List.of(
-                "set",
-                "expected calibration error (15 bins)",
-                "Brier score",
-                "specificity",
-                "sensitivity"),
-            rows));
-    Plots.reliability(
-        bins, model.card().modelType() + ", " + size + " px", staging.resolve("reliability.png"));
-    b.add(
-        new ReportDoc.Figure(
-            "reliability.png",
-            "Reliability diagram: observed PNEUMONIA share against mean predicted P(PNEUMONIA)"
-                + " per bin; the diagonal is perfect calibration",
-            680));
-    return new ReportDoc.Section("threshold-calibration", "Threshold and calibration", b);
+    return facts;
   }
 
   private ReportDoc.Section gate(Map<String, Double> metrics) {
@@ -694,7 +720,6 @@ final class ReportSections {
     sets.stream().filter(Scored::external).findFirst().ifPresent(explained::add);
     int n = 0;
     double threshold = model.card().threshold();
-    int px = size * size;
     for (Scored s : explained) {
       for (int label = 0; label < 2; label++) {
         List<Integer> wrong = mostConfidentErrors(s, label, threshold);
@@ -705,41 +730,44 @@ final class ReportSections {
         }
         List<ReportDoc.Figure> figures = new ArrayList<>();
         for (String method : methods) {
-          List<Overlays.Panel> panels = new ArrayList<>();
-          for (int i : wrong) {
-            float[] img = Arrays.copyOfRange(s.x(), i * px, (i + 1) * px);
-            Saliency.Map map = Saliency.explain(model, img, method);
-            panels.add(
-                new Overlays.Panel(
-                    img,
-                    map.values(),
-                    size,
-                    String.format(Locale.ROOT, "P=%.3f  #%d", map.score(), i)));
-          }
-          String file = "errors_" + n++ + ".png";
-          Overlays.contactSheet(
-              panels,
-              panels.size(),
-              method + (panels.size() > 2 ? ": " + s.name() + ", most confident " + what : ""),
-              staging.resolve(file));
-          figures.add(
-              new ReportDoc.Figure(
-                  file,
-                  s.name()
-                      + ": the "
-                      + wrong.size()
-                      + " most confident "
-                      + what
-                      + (label == 0 ? " (NORMAL called PNEUMONIA)" : " (PNEUMONIA called NORMAL)")
-                      + ", "
-                      + method,
-                  Math.max(360, 1100 * panels.size() / ERRORS_PER_KIND)));
+          figures.add(errorSheet(s, wrong, method, label, "errors_" + n++ + ".png"));
         }
         b.add(new ReportDoc.Gallery(figures));
       }
     }
     reporter.info("report: " + n + " error sheet(s) explained by " + String.join(", ", methods));
     return new ReportDoc.Section("errors", "Most confident errors, explained", b);
+  }
+
+  /** One sheet of a set's most confident errors of one class, explained by one method. */
+  private ReportDoc.Figure errorSheet(
+      Scored s, List<Integer> wrong, String method, int label, String file) {
+    String what = label == 0 ? "false positives" : "false negatives";
+    int px = size * size;
+    List<Overlays.Panel> panels = new ArrayList<>();
+    for (int i : wrong) {
+      float[] img = Arrays.copyOfRange(s.x(), i * px, (i + 1) * px);
+      Saliency.Map map = Saliency.explain(model, img, method);
+      panels.add(
+          new Overlays.Panel(
+              img, map.values(), size, String.format(Locale.ROOT, "P=%.3f  #%d", map.score(), i)));
+    }
+    Overlays.contactSheet(
+        panels,
+        panels.size(),
+        method + (panels.size() > 2 ? ": " + s.name() + ", most confident " + what : ""),
+        staging.resolve(file));
+    return new ReportDoc.Figure(
+        file,
+        s.name()
+            + ": the "
+            + wrong.size()
+            + " most confident "
+            + what
+            + (label == 0 ? " (NORMAL called PNEUMONIA)" : " (PNEUMONIA called NORMAL)")
+            + ", "
+            + method,
+        Math.max(360, 1100 * panels.size() / ERRORS_PER_KIND));
   }
 
   /** The indices of {@code label}'s images called the other class, most confident first. */

@@ -20,6 +20,7 @@ import io.cxr.core.io.WorkspaceLock;
 import io.cxr.core.model.BundleFiles;
 import io.cxr.core.model.ModelCard;
 import io.cxr.core.report.Plots;
+import io.cxr.core.report.Reports;
 import io.cxr.core.tracking.RunInfo;
 import io.cxr.core.tracking.RunSpec;
 import io.cxr.core.tracking.TrackedRun;
@@ -28,7 +29,9 @@ import io.cxr.core.train.Checkpoint;
 import io.cxr.core.train.EpochMetricsLogger;
 import io.cxr.core.train.Trainer;
 import io.cxr.core.train.TrainingListener;
+import io.cxr.core.train.TrainingResult;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -63,9 +66,41 @@ public final class TrainStage {
   public record Written(Path model, Path metrics, Path artifacts) {}
 
   /** Trains and writes outputs, recording the run in {@code tracker}. */
-  public static Trainer.Outcome run(
+  public static TrainingResult run(
       CxrConfig cfg, TrainingListener listener, Reporter reporter, Tracker tracker) {
     return run(cfg, listener, reporter, tracker, false);
+  }
+
+  /**
+   * {@code cxr train --check}: the one-batch sanity check on the prepared data; nothing is written
+   * and no run is recorded.
+   */
+  public static Trainer.CheckResult check(CxrConfig cfg, Reporter reporter) {
+    return new Trainer(cfg, reporter).check(PreparedDataset.load(Path.of(cfg.paths().prepared())));
+  }
+
+  /** The result's metrics as a table: train, val, test and the pooled external sets. */
+  public static String table(TrainingResult r) {
+    List<String> columns = new ArrayList<>(List.of("train", "val", "test"));
+    // the pooled external sets (each set's figures are in metrics.json as external_<name>_*)
+    r.pooledExternal().ifPresent(e -> columns.add(e.name()));
+    return Reports.table(r.flatMetrics(), columns);
+  }
+
+  /** The closing line of a training: time, best epoch, threshold and where the outputs went. */
+  public static String summary(CxrConfig cfg, TrainingResult r) {
+    return String.format(
+        Locale.ROOT,
+        "%s trained in %.1f s (best epoch %d of %d), threshold %.4f; wrote %s/model.zip, "
+            + "%s/metrics.json, plots in %s",
+        cfg.model().type(),
+        r.seconds(),
+        r.bestEpoch(),
+        r.history().size(),
+        r.threshold(),
+        cfg.paths().models(),
+        cfg.paths().models(),
+        cfg.experimentArtifacts());
   }
 
   /** The checkpoint folder of a config: {@code <paths.models>/checkpoint}. */
@@ -78,7 +113,7 @@ public final class TrainStage {
    * train left from its last checkpoint (same MLflow run, identical final metrics). The checkpoint
    * is removed once the model files are written.
    */
-  public static Trainer.Outcome run(
+  public static TrainingResult run(
       CxrConfig cfg,
       TrainingListener listener,
       Reporter reporter,
@@ -90,14 +125,14 @@ public final class TrainStage {
     }
   }
 
-  private static Trainer.Outcome locked(
+  private static TrainingResult locked(
       CxrConfig cfg,
       TrainingListener listener,
       Reporter reporter,
       Tracker tracker,
       boolean resume) {
     PreparedDataset data = PreparedDataset.load(Path.of(cfg.paths().prepared()));
-    String type = cfg.model().type();
+    String type = cfg.model().type().key();
     Path ckpt = checkpointDir(cfg);
     if (resume) {
       Checkpoint.State st = Checkpoint.state(ckpt);
@@ -125,7 +160,7 @@ public final class TrainStage {
         spec, run -> train(cfg, data, listener, reporter, run, tracker, ckpt, false));
   }
 
-  private static Trainer.Outcome train(
+  private static TrainingResult train(
       CxrConfig cfg,
       PreparedDataset data,
       TrainingListener listener,
@@ -140,29 +175,26 @@ public final class TrainStage {
     }
     TrainingListener both =
         TrainingListener.all(new EpochMetricsLogger(run, EpochMetricsLogger.TRAIN_KEYS), listener);
-    Trainer.Outcome outcome;
+    TrainingResult outcome;
     try {
       outcome =
-          Trainer.train(
-              cfg,
-              data,
-              both,
-              reporter,
-              true,
-              new Checkpoint.Plan(
-                  ckpt, resume, Checkpoint.runIds(run.experimentId(), run.runId())));
+          new Trainer(cfg, reporter, both)
+              .checkpointing(
+                  new Checkpoint.Plan(
+                      ckpt, resume, Checkpoint.runIds(run.experimentId(), run.runId())))
+              .fit(data);
     } catch (io.cxr.core.train.TrainingCollapsed e) {
       // a diverged run is nothing to resume: its checkpoint goes with it
       Checkpoint.deleteAll(ckpt, cfg.train().ensemble());
       throw e;
     }
-    Trainer.Outcome o =
+    TrainingResult o =
         outcome.withModel(
             outcome
                 .model()
                 .withCard(outcome.model().card().withProvenance("tracking_run_id", run.runId())));
     Written w = write(cfg, o);
-    run.logMetrics(MetricMaps.rounded(o.metrics()), 0);
+    run.logMetrics(MetricMaps.rounded(o.flatMetrics()), 0);
     run.logArtifact(w.model(), "model");
     run.logArtifact(w.metrics(), "");
     run.logArtifact(Path.of(cfg.paths().models(), BundleFiles.CONFIG), "");
@@ -201,7 +233,7 @@ public final class TrainStage {
           BundleFiles.RUN);
 
   /** Writes the plots, plot data and the model files of an outcome. */
-  public static Written write(CxrConfig cfg, Trainer.Outcome o) {
+  public static Written write(CxrConfig cfg, TrainingResult o) {
     claimOutputs(cfg);
     Path art = cfg.experimentArtifacts();
     writePlots(art, o);
@@ -212,7 +244,7 @@ public final class TrainStage {
     Path metrics = models.resolve(BundleFiles.METRICS);
     // metrics.json holds only what the seed determines, so a re-run reproduces it byte for
     // byte (and DVC sees no change); wall times go to timing.json
-    Map<String, Double> deterministic = new LinkedHashMap<>(MetricMaps.rounded(o.metrics()));
+    Map<String, Double> deterministic = new LinkedHashMap<>(MetricMaps.rounded(o.flatMetrics()));
     Map<String, Double> timing = new LinkedHashMap<>();
     for (String k : TIMING_KEYS) {
       timing.put(k, deterministic.remove(k));
@@ -242,8 +274,8 @@ public final class TrainStage {
     return java.util.OptionalDouble.empty();
   }
 
-  private static void writePlots(Path art, Trainer.Outcome o) {
-    double threshold = o.metrics().get("threshold");
+  private static void writePlots(Path art, TrainingResult o) {
+    double threshold = o.threshold();
     Plots.confusionMatrix(
         o.splits().get(Split.TEST).confusion(),
         String.format(Locale.ROOT, "Test confusion matrix (threshold %.3f)", threshold),
@@ -254,7 +286,7 @@ public final class TrainStage {
       roc.put(s.key(), o.splits().get(s).roc());
       pr.put(s.key(), o.splits().get(s).pr());
     }
-    for (Trainer.ExternalScores e : o.external()) {
+    for (TrainingResult.ExternalScores e : o.external()) {
       roc.put(e.name(), e.metrics().roc());
       pr.put(e.name(), e.metrics().pr());
     }
@@ -264,9 +296,9 @@ public final class TrainStage {
     String about = String.format(Locale.ROOT, "%s, %d px", card.modelType(), card.imageSize());
     Plots.trainingCurves(o.history(), about, art.resolve("training_curves.png"));
     Map<String, Calibration.Bins> bins = new LinkedHashMap<>();
-    bins.put("test", Calibration.bins(o.testLabels(), o.testScores()));
+    bins.put("test", Calibration.bins(o.test().labels(), o.test().scores()));
     if (!o.external().isEmpty()) {
-      Trainer.ExternalScores e = o.external().get(0);
+      TrainingResult.ExternalScores e = o.external().get(0);
       bins.put(e.name(), Calibration.bins(e.labels(), e.scores()));
     }
     Plots.reliability(bins, about, art.resolve("reliability.png"));
@@ -290,12 +322,12 @@ public final class TrainStage {
     AtomicFiles.writeString(art.resolve("history.csv"), csv.toString());
     writeCurves(art, o.splits().get(Split.TEST));
     StringBuilder pred = new StringBuilder("actual,predicted,probability\n");
-    for (int i = 0; i < o.testLabels().length; i++) {
-      pred.append(Label.of(o.testLabels()[i]).name())
+    for (int i = 0; i < o.test().labels().length; i++) {
+      pred.append(Label.of(o.test().labels()[i]).name())
           .append(',')
-          .append(o.testScores()[i] >= threshold ? "PNEUMONIA" : "NORMAL")
+          .append(o.test().scores()[i] >= threshold ? "PNEUMONIA" : "NORMAL")
           .append(',')
-          .append(String.format(Locale.ROOT, "%.6f", o.testScores()[i]))
+          .append(String.format(Locale.ROOT, "%.6f", o.test().scores()[i]))
           .append('\n');
     }
     AtomicFiles.writeString(art.resolve("test_predictions.csv"), pred.toString());

@@ -20,6 +20,8 @@ public final class Batches {
    * each), augmented when an augmenter is given, normalised per {@code normalization}, with one-hot
    * labels. Consumes {@code rnd} exactly as the trainer always has (seeded runs stay identical).
    */
+  // the hot path of every epoch (JMH-measured): a parameter object per batch was not wanted here
+  @SuppressWarnings("checkstyle:ParameterNumber")
   public static DataSet training(
       Pixels x,
       int[] y,

@@ -60,7 +60,8 @@ public final class CollapseGuard implements TrainingListener {
   private String remedy() {
     String rate = "a smaller train.learning_rate than " + cfg.train().learningRate();
     boolean flatten =
-        cfg.model().modelType() == ModelType.CNN && "flatten".equals(cfg.model().cnn().head());
+        cfg.model().type() == ModelType.CNN
+            && cfg.model().cnn().head() == io.cxr.core.config.CnnHead.FLATTEN;
     return flatten
         ? "model.cnn.head=grid (the flatten head's dense layer collapses at large image sizes) or "
             + rate

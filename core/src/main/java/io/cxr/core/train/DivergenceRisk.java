@@ -40,7 +40,7 @@ public final class DivergenceRisk {
     List<String> out = new ArrayList<>();
     long fanIn = NetworkFactory.denseFanIn(cfg, imageSize);
     double product = t.learningRate() * fanIn;
-    boolean adaptive = !"sgd".equals(t.optimizer());
+    boolean adaptive = t.optimizer() != io.cxr.core.config.OptimizerChoice.SGD;
     if (adaptive && product > MAX_RATE_FAN_IN) {
       out.add(
           String.format(
@@ -55,7 +55,7 @@ public final class DivergenceRisk {
               fanIn,
               product,
               MAX_RATE_FAN_IN,
-              cfg.model().modelType() == ModelType.CNN
+              cfg.model().type() == ModelType.CNN
                   ? "model.cnn.head=grid"
                   : "a smaller data.folder_image_size",
               MAX_RATE_FAN_IN / fanIn));
@@ -69,7 +69,7 @@ public final class DivergenceRisk {
               t.learningRate(),
               MAX_SGD_RATE));
     }
-    if (cfg.model().modelType() == ModelType.CNN && t.batchSize() < MIN_BATCH) {
+    if (cfg.model().type() == ModelType.CNN && t.batchSize() < MIN_BATCH) {
       out.add(
           String.format(
               Locale.ROOT,

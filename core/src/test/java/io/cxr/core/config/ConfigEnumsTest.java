@@ -32,8 +32,56 @@ class ConfigEnumsTest {
                 "train.normalization=none",
                 "paths.artifacts=/data/art",
                 "experiment.name=weekly"));
-    assertEquals(ModelType.DENSE, c.model().modelType());
-    assertEquals(Normalization.NONE, c.train().normalizationMode());
+    assertEquals(ModelType.DENSE, c.model().type());
+    assertEquals(Normalization.NONE, c.train().normalization());
     assertEquals(Path.of("/data/art/weekly"), c.experimentArtifacts());
+  }
+
+  private static final List<Class<? extends Enum<?>>> CHOICES =
+      List.of(
+          CalibrationMethod.class,
+          ClassWeights.class,
+          CnnHead.class,
+          DecoderChoice.class,
+          DownloadDataset.class,
+          DuplicatePolicy.class,
+          FitOn.class,
+          ModelType.class,
+          Normalization.class,
+          Objective.class,
+          OptimizerChoice.class,
+          Schedule.class,
+          SearchStrategy.class,
+          StopOn.class,
+          StoppingMetric.class,
+          ThresholdRule.class);
+
+  @Test
+  void everyChoiceRoundTripsThroughItsYamlNameAndTheWrittenConfig() throws Exception {
+    for (Class<? extends Enum<?>> type : CHOICES) {
+      for (Enum<?> e : type.getEnumConstants()) {
+        String key = e.toString();
+        assertEquals(e.name().toLowerCase(java.util.Locale.ROOT), key, type.getSimpleName());
+        assertEquals(e, type.getMethod("of", String.class).invoke(null, key));
+      }
+    }
+    // the written config (model cards, config.yaml) keeps the YAML names and binds back equal
+    CxrConfig c = ConfigLoader.load(null, List.of("train.early_stopping.metric=log_loss"));
+    String yaml = ConfigLoader.toYaml(c);
+    org.junit.jupiter.api.Assertions.assertTrue(
+        yaml.contains("metric: log_loss") && !yaml.contains("LOG_LOSS"), yaml);
+    assertEquals(c, ConfigLoader.bind(io.cxr.core.io.Json.YAML.readTree(yaml), "written"));
+  }
+
+  @Test
+  void aValueThatIsNoChoiceNamesTheKeyAndTheChoicesOnOneLine() {
+    var e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            io.cxr.core.CxrException.class,
+            () -> ConfigLoader.load(null, List.of("train.schedule=Cosine")));
+    assertEquals(
+        "override 'train.schedule=Cosine': config key 'train.schedule': expected one of"
+            + " constant, cosine, got 'Cosine'",
+        e.getMessage());
   }
 }

@@ -35,7 +35,7 @@ class ConfigLoaderTest {
   void defaultsMatchTheProjectConfigFile() throws Exception {
     CxrConfig cfg = ConfigLoader.load(null, List.of());
     assertEquals(42, cfg.seed());
-    assertEquals("cnn", cfg.model().type());
+    assertEquals(ModelType.CNN, cfg.model().type());
     assertEquals("auto", cfg.data().imageSize());
     assertEquals(0.80, cfg.gate().minTestF1());
     assertEquals(0.70, cfg.gate().minTestSpecificity());

@@ -340,9 +340,9 @@ class ConfigValidatorTest {
                     "train.schedule=cosine"))
             .withEnsemble(5);
     assertEquals(5, e.train().ensemble());
-    assertEquals("external", e.train().thresholdOn());
-    assertEquals("auto", e.train().calibrationOn());
+    assertEquals(FitOn.EXTERNAL, e.train().thresholdOn());
+    assertEquals(FitOn.AUTO, e.train().calibrationOn());
     assertEquals(0.2, e.train().shiftMargin());
-    assertEquals("cosine", e.train().schedule());
+    assertEquals(Schedule.COSINE, e.train().schedule());
   }
 }

@@ -112,10 +112,18 @@ class BinaryMetricsTest {
   void youdenTakesTheFirstBestPointAndTheMidpointBelowIt() {
     // ranked 0.9(1) 0.8(1) 0.7(0) 0.3(1) 0.2(0): J is best (2/3 - 0 = 0.667) after 0.8;
     // the threshold sits half way between 0.8 and 0.7
-    assertEquals((0.8 + 0.7) / 2, ThresholdSelector.choose("youden", 0.5, LABELS, SCORES), 1e-6);
+    assertEquals(
+        (0.8 + 0.7) / 2,
+        ThresholdSelector.choose(io.cxr.core.config.ThresholdRule.YOUDEN, 0.5, LABELS, SCORES),
+        1e-6);
     // F1 is best (6/7) after 0.3, with everything but 0.2 positive: half way to 0.2
-    assertEquals((0.3 + 0.2) / 2, ThresholdSelector.choose("f1", 0.5, LABELS, SCORES), 1e-6);
-    assertEquals(0.42, ThresholdSelector.choose("fixed", 0.42, LABELS, SCORES));
+    assertEquals(
+        (0.3 + 0.2) / 2,
+        ThresholdSelector.choose(io.cxr.core.config.ThresholdRule.F1, 0.5, LABELS, SCORES),
+        1e-6);
+    assertEquals(
+        0.42,
+        ThresholdSelector.choose(io.cxr.core.config.ThresholdRule.FIXED, 0.42, LABELS, SCORES));
   }
 
   @Test
@@ -123,26 +131,41 @@ class BinaryMetricsTest {
     // ranked 0.9(1) 0.8(1) 0.7(0) 0.3(1) 0.2(0): sensitivity 1/3 after 0.9, 2/3 after 0.8, 1 after
     // 0.3; each target takes the first threshold reaching it, half way to the next score
     assertEquals(
-        (0.9 + 0.8) / 2, ThresholdSelector.choose("sensitivity", 0.5, 0.3, LABELS, SCORES), 1e-6);
+        (0.9 + 0.8) / 2,
+        ThresholdSelector.choose(
+            io.cxr.core.config.ThresholdRule.SENSITIVITY, 0.5, 0.3, LABELS, SCORES),
+        1e-6);
     assertEquals(
         (0.8 + 0.7) / 2,
-        ThresholdSelector.choose("sensitivity", 0.5, 2.0 / 3, LABELS, SCORES),
+        ThresholdSelector.choose(
+            io.cxr.core.config.ThresholdRule.SENSITIVITY, 0.5, 2.0 / 3, LABELS, SCORES),
         1e-6,
         "exactly reached counts");
     assertEquals(
-        (0.3 + 0.2) / 2, ThresholdSelector.choose("sensitivity", 0.5, 0.7, LABELS, SCORES), 1e-6);
+        (0.3 + 0.2) / 2,
+        ThresholdSelector.choose(
+            io.cxr.core.config.ThresholdRule.SENSITIVITY, 0.5, 0.7, LABELS, SCORES),
+        1e-6);
     assertEquals(
-        (0.3 + 0.2) / 2, ThresholdSelector.choose("sensitivity", 0.5, 1.0, LABELS, SCORES), 1e-6);
+        (0.3 + 0.2) / 2,
+        ThresholdSelector.choose(
+            io.cxr.core.config.ThresholdRule.SENSITIVITY, 0.5, 1.0, LABELS, SCORES),
+        1e-6);
     // the 4-argument form is the screening default, 0.95
     assertEquals(
-        (0.3 + 0.2) / 2, ThresholdSelector.choose("sensitivity", 0.5, LABELS, SCORES), 1e-6);
+        (0.3 + 0.2) / 2,
+        ThresholdSelector.choose(io.cxr.core.config.ThresholdRule.SENSITIVITY, 0.5, LABELS, SCORES),
+        1e-6);
   }
 
   @Test
   void whenTheBestPointIsTheLastTheThresholdIsHalfItsScore() {
     // only positives: F1 is best with everything positive, after the lowest score 0.4
     assertEquals(
-        0.2, ThresholdSelector.choose("f1", 0.5, new int[] {1, 1}, new float[] {0.8f, 0.4f}), 1e-6);
+        0.2,
+        ThresholdSelector.choose(
+            io.cxr.core.config.ThresholdRule.F1, 0.5, new int[] {1, 1}, new float[] {0.8f, 0.4f}),
+        1e-6);
   }
 
   @Test
@@ -151,6 +174,9 @@ class BinaryMetricsTest {
     // negatives): the first, stricter one wins
     int[] y = {1, 0, 1, 0};
     float[] p = {0.9f, 0.8f, 0.7f, 0.6f};
-    assertEquals((0.9 + 0.8) / 2, ThresholdSelector.choose("youden", 0.5, y, p), 1e-6);
+    assertEquals(
+        (0.9 + 0.8) / 2,
+        ThresholdSelector.choose(io.cxr.core.config.ThresholdRule.YOUDEN, 0.5, y, p),
+        1e-6);
   }
 }

@@ -55,11 +55,11 @@ class MetricsTest {
   @Test
   void youdenThresholdSeparatesAPerfectRanking() {
     float[] perfect = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.9f, 0.95f};
-    double t = ThresholdSelector.choose("youden", 0.5, Y, perfect);
+    double t = ThresholdSelector.choose(io.cxr.core.config.ThresholdRule.YOUDEN, 0.5, Y, perfect);
     assertEquals(0.45, t, 1e-6);
     ConfusionMatrix c = ConfusionMatrix.of(Y, perfect, t);
     assertEquals(1.0, c.accuracy());
-    assertEquals(0.3, ThresholdSelector.choose("fixed", 0.3, Y, P));
+    assertEquals(0.3, ThresholdSelector.choose(io.cxr.core.config.ThresholdRule.FIXED, 0.3, Y, P));
   }
 
   @Test

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class SearchSpaceTest {
   private static SearchSpace space(String... overrides) {
     CxrConfig c = ConfigLoader.load(null, List.of(overrides));
-    return SearchSpace.of(c, List.of(overrides), null);
+    return SearchSpace.of(c);
   }
 
   @Test
@@ -57,12 +57,11 @@ class SearchSpaceTest {
 
   @Test
   void aTrialConfigIsTheBaseConfigPlusTheSample() {
+    CxrConfig base = ConfigLoader.load(null, List.of("train.epochs=2"));
     CxrConfig c =
         space()
             .trialConfig(
-                Map.of("train.learning_rate", 0.003, "model.cnn.filters", List.of(8, 16)),
-                null,
-                List.of("train.epochs=2"));
+                base, Map.of("train.learning_rate", 0.003, "model.cnn.filters", List.of(8, 16)));
     assertEquals(0.003, c.train().learningRate());
     assertEquals(List.of(8, 16), c.model().cnn().filters());
     assertEquals(2, c.train().epochs());

@@ -19,7 +19,7 @@ class PixelCheckTest {
 
   @AfterEach
   void autoDecoder() {
-    ImageDecoder.use("auto");
+    ImageDecoder.use(io.cxr.core.config.DecoderChoice.AUTO);
   }
 
   private static ModelCard card(String decoder) {
@@ -72,10 +72,10 @@ class PixelCheckTest {
 
   @Test
   void pinningOpencvChangesTheDecoderOfThisProcess() {
-    ImageDecoder.use("opencv");
+    ImageDecoder.use(io.cxr.core.config.DecoderChoice.OPENCV);
     assertTrue(ImageDecoder.backend().startsWith("OpenCV"), ImageDecoder.backend());
     assertEquals(false, ImageDecoder.fastJpeg());
-    ImageDecoder.use("auto");
+    ImageDecoder.use(io.cxr.core.config.DecoderChoice.AUTO);
     assertTrue(ImageDecoder.fastJpeg() || !"true".equals(System.getenv("CI")));
   }
 }

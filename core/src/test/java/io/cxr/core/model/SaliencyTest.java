@@ -70,7 +70,7 @@ class SaliencyTest {
     ModelBundle random =
         new ModelBundle(
             NetworkFactory.build(
-                "cnn",
+                io.cxr.core.config.ModelType.CNN,
                 TestData.config(tmp, "data.folder_image_size=" + SIZE, "seed=7"),
                 SIZE,
                 new double[] {1, 1}),

@@ -27,11 +27,13 @@ class ScheduleTest {
   @Test
   void theConfiguredNetworkUsesTheScheduleOnlyWhenAsked(@TempDir Path tmp) {
     CxrConfig cosine = TestData.config(tmp, "train.schedule=cosine", "train.epochs=4");
-    var net = NetworkFactory.build("cnn", cosine, 28, new double[] {1, 1});
+    var net =
+        NetworkFactory.build(io.cxr.core.config.ModelType.CNN, cosine, 28, new double[] {1, 1});
     Adam adam = (Adam) net.getLayer(0).conf().getLayer().getUpdaterByParam("W");
     assertEquals(5e-4, adam.getLearningRateSchedule().valueAt(0, 2), 1e-12);
     CxrConfig constant = TestData.config(tmp, "train.epochs=4");
-    var plain = NetworkFactory.build("cnn", constant, 28, new double[] {1, 1});
+    var plain =
+        NetworkFactory.build(io.cxr.core.config.ModelType.CNN, constant, 28, new double[] {1, 1});
     Adam fixed = (Adam) plain.getLayer(0).conf().getLayer().getUpdaterByParam("W");
     assertEquals(null, fixed.getLearningRateSchedule());
     assertEquals(1e-3, fixed.getLearningRate(), 1e-12);

@@ -24,7 +24,8 @@ class ScorerTest {
   void batchedScoresAreEachImagesOwnScoreAcrossBatchBoundaries() {
     int size = 128; // 128 images per scoring batch: 130 images make a full and a partial batch
     CxrConfig cfg = ConfigLoader.load(null, List.of("model.dense.hidden=[8]"));
-    MultiLayerNetwork net = NetworkFactory.build("dense", cfg, size, new double[] {1, 1});
+    MultiLayerNetwork net =
+        NetworkFactory.build(io.cxr.core.config.ModelType.DENSE, cfg, size, new double[] {1, 1});
     int n = 130;
     int px = size * size;
     float[] x = new float[n * px];

@@ -19,7 +19,7 @@ import io.cxr.core.hpo.Trial;
 import io.cxr.core.hpo.TrialState;
 import io.cxr.core.stage.OptimizeStage;
 import io.cxr.core.train.Trainer;
-import io.cxr.core.train.TrainingListener;
+import io.cxr.core.train.TrainingResult;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -106,14 +106,11 @@ class OptimizeTest extends MlflowFixture {
     CxrConfig best = ConfigLoader.load(r.bestConfig(), List.of());
     assertEquals(r.best().config(), best);
     assertEquals(3, best.train().ensemble());
-    Trainer.Outcome again =
-        Trainer.train(
-            best.withEnsemble(1),
-            PreparedDataset.load(prepared),
-            new TrainingListener() {},
-            Reporter.SILENT,
-            false);
-    assertEquals(r.best().score(), again.metrics().get("val_auc"), 5e-4);
+    TrainingResult again =
+        new Trainer(best.withEnsemble(1), Reporter.SILENT)
+            .withoutTest()
+            .fit(PreparedDataset.load(prepared));
+    assertEquals(r.best().score(), again.flatMetrics().get("val_auc"), 5e-4);
   }
 
   @Test
@@ -220,7 +217,7 @@ class OptimizeTest extends MlflowFixture {
   }
 
   private static List<Object> candidates(CxrConfig cfg, List<String> o, int n) {
-    CandidateGenerator g = Candidates.generator(cfg, SearchSpace.of(cfg, o, null));
+    CandidateGenerator g = Candidates.generator(cfg, SearchSpace.of(cfg));
     List<Object> out = new ArrayList<>();
     for (int i = 0; i < n && g.hasMoreCandidates(); i++) {
       out.add(g.getCandidate().getValue());

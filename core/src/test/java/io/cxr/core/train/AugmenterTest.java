@@ -206,12 +206,16 @@ class AugmenterTest {
   @Test
   void balancedClassWeightsGiveEachClassHalfTheLoss() {
     int[] labels = {1, 1, 1, 0}; // 3 pneumonia, 1 normal
-    assertArrayEquals(new double[] {2.0, 4.0 / 6}, Trainer.classWeights("balanced", labels), 1e-12);
+    assertArrayEquals(
+        new double[] {2.0, 4.0 / 6},
+        Trainer.classWeights(io.cxr.core.config.ClassWeights.BALANCED, labels),
+        1e-12);
     // weight x count is the same for both classes: n / 2
-    assertArrayEquals(new double[] {1, 1}, Trainer.classWeights("none", labels));
+    assertArrayEquals(
+        new double[] {1, 1}, Trainer.classWeights(io.cxr.core.config.ClassWeights.NONE, labels));
     assertArrayEquals(
         new double[] {0.5, 1.0}, // no pneumonia: its count is taken as 1, not divided by 0
-        Trainer.classWeights("balanced", new int[] {0, 0}),
+        Trainer.classWeights(io.cxr.core.config.ClassWeights.BALANCED, new int[] {0, 0}),
         1e-12);
   }
 

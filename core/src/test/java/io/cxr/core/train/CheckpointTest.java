@@ -29,13 +29,10 @@ class CheckpointTest {
     PrepareStage.run(cfg, TestData.npz(), tmp.resolve("prepared"), Reporter.SILENT);
     PreparedDataset data = PreparedDataset.load(tmp.resolve("prepared"));
     Path dir = tmp.resolve("checkpoint");
-    Trainer.train(
-        cfg,
-        data,
-        new TrainingListener() {},
-        Reporter.SILENT,
-        false,
-        new Checkpoint.Plan(dir, false, Map.of("run_id", "r1")));
+    new Trainer(cfg, Reporter.SILENT)
+        .checkpointing(new Checkpoint.Plan(dir, false, Map.of("run_id", "r1")))
+        .withoutTest()
+        .fit(data);
     Checkpoint.State s = Checkpoint.state(dir);
     assertEquals(2, s.epoch());
     assertEquals(2, s.history().size());

@@ -12,12 +12,12 @@ import io.cxr.core.Reporter;
 import io.cxr.core.TestData;
 import io.cxr.core.WarningRecorder;
 import io.cxr.core.config.CxrConfig;
+import io.cxr.core.config.Objective;
 import io.cxr.core.data.PreparedDataset;
 import io.cxr.core.eval.BinaryMetrics;
 import io.cxr.core.eval.Calibration;
 import io.cxr.core.eval.EpochRecord;
 import io.cxr.core.eval.ThresholdSelector;
-import io.cxr.core.hpo.Objective;
 import io.cxr.core.io.Json;
 import io.cxr.core.model.ModelBundle;
 import io.cxr.core.model.Scorer;
@@ -29,7 +29,6 @@ import io.cxr.core.tracking.MirroredTracker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -47,7 +46,7 @@ class ExternalValidationTest {
   Path source;
   Path external;
   CxrConfig cfg;
-  Trainer.Outcome outcome;
+  TrainingResult outcome;
   WarningRecorder warnings = new WarningRecorder();
   EpochRecorder epochs = new EpochRecorder();
   FileStore store;
@@ -145,7 +144,7 @@ class ExternalValidationTest {
 
   @Test
   void earlyStoppingPicksTheEpochOfBestExternalAuc() {
-    int best = outcome.metrics().get("best_epoch").intValue();
+    int best = outcome.flatMetrics().get("best_epoch").intValue();
     double bestExternal =
         epochs.epochs.stream().mapToDouble(EpochRecord::externalAuc).max().orElseThrow();
     assertEquals(bestExternal, epochs.epochs.get(best - 1).externalAuc(), 1e-12);
@@ -157,7 +156,7 @@ class ExternalValidationTest {
     PreparedDataset data = PreparedDataset.load(tmp.resolve("prepared"));
     PreparedDataset.Images ext = data.externalPooled();
     // the raw ensemble scores, calibrated by a fit on the external set, give the card's threshold
-    float[] raw = Scorer.scores(model.networks(), cfg.train().normalizationMode(), ext);
+    float[] raw = Scorer.scores(model.networks(), cfg.train().normalization(), ext);
     Calibration.Fit fit = Calibration.fitPlatt(ext.y(), raw);
     assertEquals(fit.temperature(), model.card().temperature(), 1e-9);
     double expected =
@@ -180,7 +179,8 @@ class ExternalValidationTest {
   void aShiftLargerThanTheMarginIsWarned() {
     boolean warned =
         warnings.warnings.stream().anyMatch(w -> w.startsWith("dataset shift: validation AUC"));
-    assertEquals(outcome.metrics().get("shift_auc_gap") > 0, warned, warnings.warnings.toString());
+    assertEquals(
+        outcome.flatMetrics().get("shift_auc_gap") > 0, warned, warnings.warnings.toString());
     // separable validation, a coin-toss external set: a gap of about 0.5
     int[] y = {0, 0, 0, 1, 1, 1};
     BinaryMetrics val = BinaryMetrics.of(y, new float[] {0.1f, 0.2f, 0.3f, 0.7f, 0.8f, 0.9f}, 0.5);
@@ -260,11 +260,11 @@ class ExternalValidationTest {
     assertThrows(CxrException.class, () -> TestData.config(tmp, "train.calibration_on=test"));
     // auto: external when the prepared data has external sets, else validation
     CxrConfig auto = TestData.config(tmp, "train.threshold_on=auto", "train.calibration_on=auto");
-    assertEquals("auto", auto.train().thresholdOn());
-    assertTrue(Trainer.onExternal("auto", true));
-    assertFalse(Trainer.onExternal("auto", false));
-    assertTrue(Trainer.onExternal("external", true));
-    assertFalse(Trainer.onExternal("val", true));
+    assertEquals(io.cxr.core.config.FitOn.AUTO, auto.train().thresholdOn());
+    assertTrue(io.cxr.core.eval.OperatingPoint.onExternal(io.cxr.core.config.FitOn.AUTO, true));
+    assertFalse(io.cxr.core.eval.OperatingPoint.onExternal(io.cxr.core.config.FitOn.AUTO, false));
+    assertTrue(io.cxr.core.eval.OperatingPoint.onExternal(io.cxr.core.config.FitOn.EXTERNAL, true));
+    assertFalse(io.cxr.core.eval.OperatingPoint.onExternal(io.cxr.core.config.FitOn.VAL, true));
   }
 
   @Test
@@ -282,11 +282,16 @@ class ExternalValidationTest {
   @Test
   void objectiveScoresValExternalOrTheWorse() {
     EpochRecord r = new EpochRecord(1, 1, 0.5, 0.4, 0.99, 1, 1, true, 1, 0.6, 0.93);
-    assertEquals(0.99, Objective.VAL.score(r));
-    assertEquals(0.93, Objective.EXTERNAL.score(r));
-    assertEquals(0.93, Objective.WORST.score(r));
-    assertEquals(0.8, Objective.WORST.score(Map.of("val_auc", 0.8, "external_auc", 0.9)), 0.0);
-    assertEquals(0.0, Objective.EXTERNAL.score(Map.of("val_auc", 0.8)), 0.0);
+    assertEquals(0.99, Objective.VAL.pick(r.valAuc(), r.externalAuc()));
+    assertEquals(0.93, Objective.EXTERNAL.pick(r.valAuc(), r.externalAuc()));
+    assertEquals(0.93, Objective.WORST.pick(r.valAuc(), r.externalAuc()));
+    assertEquals(0.8, Objective.WORST.pick(0.8, 0.9), 0.0);
+    EpochRecord noExt = new EpochRecord(1, 1, 0.5, 0.4, 0.8, 1, 1, true, 1);
+    assertEquals(
+        0.0,
+        Objective.EXTERNAL.pick(noExt.valAuc(), noExt.externalAuc()),
+        0.0,
+        "no external sets: the worst score");
     assertEquals("worst_auc", Objective.of("worst").metric());
     assertNotEquals(Objective.VAL, Objective.of("external"));
   }

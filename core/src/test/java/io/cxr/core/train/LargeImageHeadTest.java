@@ -66,7 +66,11 @@ class LargeImageHeadTest {
   double deadShareAfterSteps(CxrConfig cfg, int steps) {
     PreparedDataset.Images train = data.split(Split.TRAIN);
     MultiLayerNetwork net =
-        NetworkFactory.build("cnn", cfg, SIZE, Trainer.classWeights("balanced", train.y()));
+        NetworkFactory.build(
+            io.cxr.core.config.ModelType.CNN,
+            cfg,
+            SIZE,
+            Trainer.classWeights(io.cxr.core.config.ClassWeights.BALANCED, train.y()));
     int[] order = new int[train.n()];
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
@@ -83,7 +87,7 @@ class LargeImageHeadTest {
               from,
               b,
               SIZE,
-              cfg.train().normalizationMode(),
+              cfg.train().normalization(),
               null,
               null));
     }
@@ -100,7 +104,7 @@ class LargeImageHeadTest {
             0,
             all.length,
             SIZE,
-            cfg.train().normalizationMode(),
+            cfg.train().normalization(),
             null,
             null);
     List<INDArray> acts = net.feedForward(v.getFeatures(), false);
@@ -151,10 +155,11 @@ class LargeImageHeadTest {
   void theDefaultHeadTrainsAt128Px() {
     EpochRecorder seenRecorder = new EpochRecorder();
     List<EpochRecord> seen = seenRecorder.epochs;
-    Trainer.Outcome ok = Trainer.train(config("grid"), data, seenRecorder, Reporter.SILENT, false);
+    TrainingResult ok =
+        new Trainer(config("grid"), Reporter.SILENT, seenRecorder).withoutTest().fit(data);
     assertEquals(3, seen.size());
     assertTrue(seen.stream().allMatch(r -> r.valScoreSpread() > 0.1), seen.toString());
-    assertTrue(ok.metrics().get("val_auc") > 0.85, "grid head val AUC " + ok.metrics());
+    assertTrue(ok.flatMetrics().get("val_auc") > 0.85, "grid head val AUC " + ok.flatMetrics());
   }
 
   @Test

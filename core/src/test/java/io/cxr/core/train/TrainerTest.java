@@ -37,7 +37,7 @@ class TrainerTest {
   Path tmp;
   CxrConfig cfg;
   MirroredTracker tracker;
-  Trainer.Outcome first;
+  TrainingResult first;
   EpochRecorder epochsRecorder = new EpochRecorder();
   List<EpochRecord> epochs = epochsRecorder.epochs;
 
@@ -119,7 +119,7 @@ class TrainerTest {
   @Test
   void savedModelPredictsLikeTheTrainedOne() {
     ModelBundle loaded = ModelBundle.load(tmp.resolve("models/model.zip"));
-    assertEquals(first.metrics().get("threshold"), loaded.card().threshold(), 1e-12);
+    assertEquals(first.flatMetrics().get("threshold"), loaded.card().threshold(), 1e-12);
     assertEquals("cnn", loaded.card().modelType());
     assertEquals(28, loaded.card().imageSize());
     assertTrue(loaded.card().provenance().get("data_manifest_sha256").matches("[0-9a-f]{64}"));
@@ -134,16 +134,12 @@ class TrainerTest {
 
   @Test
   void sameSeedSameMetrics() {
-    Trainer.Outcome again =
-        Trainer.train(
-            cfg,
-            PreparedDataset.load(tmp.resolve("prepared")),
-            new TrainingListener() {},
-            Reporter.SILENT);
+    TrainingResult again =
+        new Trainer(cfg, Reporter.SILENT).fit(PreparedDataset.load(tmp.resolve("prepared")));
     // exactly the same figures, as the README promises (metrics.json byte for byte); only the
     // wall times differ
-    java.util.Map<String, Double> a = new java.util.TreeMap<>(first.metrics());
-    java.util.Map<String, Double> b = new java.util.TreeMap<>(again.metrics());
+    java.util.Map<String, Double> a = new java.util.TreeMap<>(first.flatMetrics());
+    java.util.Map<String, Double> b = new java.util.TreeMap<>(again.flatMetrics());
     for (String k : List.of("train_seconds", "train_images_per_second")) {
       a.remove(k);
       b.remove(k);
@@ -163,7 +159,7 @@ class TrainerTest {
             Reporter.SILENT,
             tracker);
     for (String k : List.of("test_auc", "test_f1", "test_specificity")) {
-      assertEquals(first.metrics().get(k), r.metrics().get(k), 1e-6, k);
+      assertEquals(first.flatMetrics().get(k), r.metrics().get(k), 1e-6, k);
     }
     String md = Files.readString(tmp.resolve("reports/evaluation.md"));
     assertTrue(md.contains("## Quality gate") && md.contains("| test AUC |"), md);
@@ -185,8 +181,8 @@ class TrainerTest {
             "model.dense.hidden=[32]",
             "paths.models=" + tmp.resolve("dense"),
             "paths.prepared=" + tmp.resolve("prepared"));
-    Trainer.Outcome o = TrainStage.run(dense, new TrainingListener() {}, Reporter.SILENT, tracker);
-    Map<String, Double> m = o.metrics();
+    TrainingResult o = TrainStage.run(dense, new TrainingListener() {}, Reporter.SILENT, tracker);
+    Map<String, Double> m = o.flatMetrics();
     assertTrue(m.get("val_auc") > 0.8, "dense val AUC " + m.get("val_auc"));
     assertEquals("dense", ModelBundle.load(tmp.resolve("dense/model.zip")).card().modelType());
   }
@@ -229,7 +225,7 @@ class TrainerTest {
   @Test
   void theOneBatchCheckPassesForTheTestConfigAndFailsForADivergingRate() {
     PreparedDataset data = PreparedDataset.load(tmp.resolve("prepared"));
-    Trainer.CheckResult ok = Trainer.check(cfg, data, Reporter.SILENT);
+    Trainer.CheckResult ok = new Trainer(cfg, Reporter.SILENT).check(data);
     assertTrue(ok.passed(), ok.toString());
     assertTrue(ok.lastLoss() < 0.5 * ok.firstLoss(), ok.toString());
     CxrConfig huge =
@@ -240,13 +236,13 @@ class TrainerTest {
             "train.learning_rate=9.0",
             "model.cnn.filters=[8, 16]",
             "model.cnn.dense_units=32");
-    Trainer.CheckResult bad = Trainer.check(huge, data, Reporter.SILENT);
+    Trainer.CheckResult bad = new Trainer(huge, Reporter.SILENT).check(data);
     assertFalse(bad.passed(), bad.toString());
   }
 
   @Test
   void plattScalingIsFittedOnValidationStoredInTheModelAndLowersValidationEce() throws Exception {
-    Map<String, Double> m = first.metrics();
+    Map<String, Double> m = first.flatMetrics();
     double t = m.get("calibration_temperature");
     assertTrue(t > 0 && t != 1.0, "temperature " + t);
     assertTrue(
@@ -259,7 +255,7 @@ class TrainerTest {
     // the bundle's scores are the calibrated ones the metrics were computed from
     PreparedDataset.Images test = PreparedDataset.load(tmp.resolve("prepared")).split(Split.TEST);
     float[] viaBundle = Scorer.scores(loaded, test.x(), test.n());
-    assertArrayEquals(first.testScores(), viaBundle, 1e-6f);
+    assertArrayEquals(first.test().scores(), viaBundle, 1e-6f);
   }
 
   @Test
@@ -274,12 +270,13 @@ class TrainerTest {
             "train.early_stopping.min_delta=1.0");
     EpochRecorder seenRecorder = new EpochRecorder();
     List<EpochRecord> seen = seenRecorder.epochs;
-    Trainer.Outcome o =
-        Trainer.train(
-            c, PreparedDataset.load(tmp.resolve("prepared")), seenRecorder, Reporter.SILENT, false);
+    TrainingResult o =
+        new Trainer(c, Reporter.SILENT, seenRecorder)
+            .withoutTest()
+            .fit(PreparedDataset.load(tmp.resolve("prepared")));
     assertEquals(3, seen.size(), "stopped after 1 + patience epochs");
-    assertEquals(1.0, o.metrics().get("best_epoch"));
-    assertEquals(seen.get(0).valAuc(), o.metrics().get("val_auc"), 1e-4, "epoch 1's weights");
+    assertEquals(1.0, o.flatMetrics().get("best_epoch"));
+    assertEquals(seen.get(0).valAuc(), o.flatMetrics().get("val_auc"), 1e-4, "epoch 1's weights");
     assertTrue(
         Math.abs(seen.get(2).valAuc() - seen.get(0).valAuc()) > 1e-4,
         "the test needs the last epoch to differ from the best: " + seen);
@@ -289,23 +286,22 @@ class TrainerTest {
   void anEnsembleIsItsMembersTrainedWithSuccessiveSeedsScoredByTheirMean() throws Exception {
     CxrConfig c = small("ensemble", "train.epochs=2", "train.ensemble=2");
     EpochRecorder seen = new EpochRecorder();
-    Trainer.Outcome o = TrainStage.run(c, seen, Reporter.SILENT, tracker);
+    TrainingResult o = TrainStage.run(c, seen, Reporter.SILENT, tracker);
     // each member's epochs have their own step: 1, 2 (member 1), 3, 4 (member 2)
     assertEquals(List.of(1, 2, 3, 4), seen.epochs.stream().map(EpochRecord::epoch).toList());
-    assertEquals(2.0, o.metrics().get("ensemble_members"));
+    assertEquals(2.0, o.flatMetrics().get("ensemble_members"));
     assertEquals(2, o.model().networks().size());
     assertEquals(
-        2.0 * o.model().network().numParams(), o.metrics().get("parameters"), 0.5, "both counted");
+        2.0 * o.model().network().numParams(),
+        o.flatMetrics().get("parameters"),
+        0.5,
+        "both counted");
     PreparedDataset data = PreparedDataset.load(tmp.resolve("prepared"));
     PreparedDataset.Images test = data.split(Split.TEST);
-    Normalization norm = c.train().normalizationMode();
+    Normalization norm = c.train().normalization();
     // member 1 is the single network of seed 42 + 1: the same weights as training that alone
-    Trainer.Outcome alone =
-        Trainer.train(
-            c.withEnsemble(1).withSeed(c.seed() + 1),
-            data,
-            new TrainingListener() {},
-            Reporter.SILENT);
+    TrainingResult alone =
+        new Trainer(c.withEnsemble(1).withSeed(c.seed() + 1), Reporter.SILENT).fit(data);
     float[] m1 = Scorer.scores(o.model().networks().get(1), norm, test);
     assertArrayEquals(Scorer.scores(alone.model().network(), norm, test), m1, 1e-6f);
     float[] m0 = Scorer.scores(o.model().network(), norm, test);
@@ -317,37 +313,31 @@ class TrainerTest {
     // saved and loaded: both members, scored as when trained (calibration on the mean)
     ModelBundle loaded = ModelBundle.load(tmp.resolve("ensemble/model.zip"));
     assertEquals(2, loaded.networks().size());
-    assertArrayEquals(o.testScores(), Scorer.scores(loaded, test.x(), test.n()), 1e-6f);
+    assertArrayEquals(o.test().scores(), Scorer.scores(loaded, test.x(), test.n()), 1e-6f);
     // resumed after member 1 finished and before member 2 started (its checkpoint gone): member
     // 1 is restored without another epoch, member 2 trains afresh, the figures are the same
     Path ckpt = tmp.resolve("ensemble-ckpt");
-    Trainer.Outcome checkpointed =
-        Trainer.train(
-            c,
-            data,
-            new TrainingListener() {},
-            Reporter.SILENT,
-            true,
-            new Checkpoint.Plan(ckpt, false, Map.of()));
+    TrainingResult checkpointed =
+        new Trainer(c, Reporter.SILENT)
+            .checkpointing(new Checkpoint.Plan(ckpt, false, Map.of()))
+            .fit(data);
     assertTrue(Files.isRegularFile(ckpt.resolve(Checkpoint.STATE)), "member 1's checkpoint");
     Path second = tmp.resolve("ensemble-ckpt-member-1");
     assertTrue(Files.isRegularFile(second.resolve(Checkpoint.STATE)), "member 2's, beside it");
     io.cxr.core.io.AtomicFiles.deleteRecursively(second);
     EpochRecorder resumedEpochs = new EpochRecorder();
-    Trainer.Outcome resumed =
-        Trainer.train(
-            c,
-            data,
-            resumedEpochs,
-            Reporter.SILENT,
-            true,
-            new Checkpoint.Plan(ckpt, true, Map.of()));
+    TrainingResult resumed =
+        new Trainer(c, Reporter.SILENT, resumedEpochs)
+            .checkpointing(new Checkpoint.Plan(ckpt, true, Map.of()))
+            .fit(data);
     assertEquals(
         List.of(3, 4),
         resumedEpochs.epochs.stream().map(EpochRecord::epoch).toList(),
         "only member 2's epochs ran, numbered after member 1's");
-    assertEquals(checkpointed.metrics().get("test_auc"), resumed.metrics().get("test_auc"), 1e-9);
-    assertEquals(checkpointed.metrics().get("threshold"), resumed.metrics().get("threshold"), 1e-9);
+    assertEquals(
+        checkpointed.flatMetrics().get("test_auc"), resumed.flatMetrics().get("test_auc"), 1e-9);
+    assertEquals(
+        checkpointed.flatMetrics().get("threshold"), resumed.flatMetrics().get("threshold"), 1e-9);
     Checkpoint.deleteAll(ckpt, 2);
     assertFalse(Files.exists(ckpt) || Files.exists(second), "every member's checkpoint removed");
   }
