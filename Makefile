@@ -103,8 +103,9 @@ bench: ## all benchmarks in full + the Pillow/OpenCV/PyTorch comparison (~40 min
 bench-smoke: ## one short iteration of every benchmark (what CI runs)
 	benchmarks/run.sh --smoke $(ARGS)
 
-lint: ## check formatting (google-java-format via Spotless)
+lint: ## check formatting (google-java-format via Spotless) and the Checkstyle rules (scripts/lint)
 	$(MVN) -q spotless:check
+	$(MVN) -q checkstyle:check@lint
 
 format: ## reformat the Java sources
 	$(MVN) -q spotless:apply

@@ -1,7 +1,6 @@
 package io.cxr.cli;
 
 import io.cxr.core.config.CxrConfig;
-import io.cxr.core.download.Downloader;
 import io.cxr.core.stage.DownloadStage;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,7 +55,7 @@ final class DownloadCommand extends BaseCommand {
       extra.add("download.target=" + out);
     }
     CxrConfig cfg = config(overrides, extra.toArray(String[]::new));
-    Downloader.Result r = DownloadStage.run(cfg, System.getenv(), reporter());
+    var r = DownloadStage.run(cfg, System.getenv(), reporter());
     out()
         .printf(
             Locale.ROOT,

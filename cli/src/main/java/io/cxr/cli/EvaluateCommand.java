@@ -1,7 +1,6 @@
 package io.cxr.cli;
 
 import io.cxr.core.config.CxrConfig;
-import io.cxr.core.report.Reports;
 import io.cxr.core.stage.EvaluateStage;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -65,7 +64,7 @@ final class EvaluateCommand extends BaseCommand {
         EvaluateStage.run(cfg, m, data, split, o, strict, reporter(), tracker(cfg));
     out().println("data: " + r.dataName());
     out().print(r.table());
-    out().print(Reports.gateTable(r.gate()));
+    out().print(r.gateTable());
     out().println("wrote " + r.metricsFile() + " and " + r.report());
     return r.gate().passed() ? 0 : Main.GATE_FAILED;
   }

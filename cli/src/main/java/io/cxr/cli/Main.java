@@ -58,6 +58,7 @@ public final class Main implements Runnable {
       System.exit(relaunched);
     }
     System.setProperty("java.awt.headless", "true");
+    Utf8Relaunch.watchParent();
     System.exit(execute(Utf8Relaunch.arguments(args)));
   }
 

@@ -1,7 +1,6 @@
 package io.cxr.cli;
 
 import io.cxr.core.config.CxrConfig;
-import io.cxr.core.hpo.TrialState;
 import io.cxr.core.stage.OptimizeStage;
 import io.cxr.core.stage.Workspace;
 import java.util.ArrayList;
@@ -54,14 +53,13 @@ final class OptimizeCommand extends BaseCommand {
     OptimizeStage.Result r =
         OptimizeStage.run(
             cfg, configOptions.file(), overrides, refit, resume, tracker(cfg), reporter());
-    long pruned = r.trials().stream().filter(t -> t.state() == TrialState.PRUNED).count();
     out()
         .printf(
             Locale.ROOT,
             "%d trials in %.1f s (%d pruned); best: trial %d, %s %.4f%n",
             r.trials().size(),
             r.seconds(),
-            pruned,
+            r.pruned(),
             r.best().number(),
             cfg.hpo().objective().metric(),
             r.best().score());

@@ -1,12 +1,6 @@
 package io.cxr.cli;
 
-import io.cxr.core.CxrException;
 import io.cxr.core.config.CxrConfig;
-import io.cxr.core.io.AtomicFiles;
-import io.cxr.core.model.ModelBundle;
-import io.cxr.core.model.Prediction;
-import io.cxr.core.model.Saliency;
-import io.cxr.core.report.PredictionFormats;
 import io.cxr.core.stage.PredictStage;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,51 +68,29 @@ final class PredictCommand extends BaseCommand {
     List<String> overrides = args.stream().filter(ConfigOptions::isOverride).toList();
     List<Path> paths =
         args.stream().filter(a -> !ConfigOptions.isOverride(a)).map(Path::of).toList();
-    if (!PredictionFormats.FORMATS.contains(format)) {
-      throw new picocli.CommandLine.ParameterException(
-          spec.commandLine(), "--format: expected table, csv or json, got '" + format + "'");
-    }
-    if (explain != null) {
-      PredictStage.requireMapFolder(explain); // before the work, not after it
-    }
     CxrConfig cfg = config(overrides);
-    Path m = modelPath(cfg, model.ref);
-    ModelBundle bundle = ModelBundle.load(m);
-    if (explainMethod != null) {
-      if (explain == null) {
-        throw new CxrException("--explain-method needs --explain <dir>");
-      }
-      Saliency.requireMethod(bundle, explainMethod);
-    }
-    List<Prediction> preds =
-        PredictStage.run(
-            cfg, bundle, m.toString(), paths, strict, "table".equals(format), reporter());
-    if (preds.size() == 1 && preds.get(0).failed()) {
-      // one image asked for, none read: plain bad input
-      throw new CxrException(preds.get(0).error());
-    }
+    PredictStage.Outcome o =
+        PredictStage.predict(
+            cfg,
+            modelPath(cfg, model.ref),
+            PredictStage.Request.of(paths, strict, format, output, explain, explainMethod),
+            reporter());
     if (explain != null) {
-      List<Path> maps = PredictStage.explain(bundle, preds, explain, explainMethod, reporter());
-      err().println("wrote " + maps.size() + " maps to " + explain);
+      err().println("wrote " + o.maps().size() + " maps to " + explain);
     }
-    String text = PredictionFormats.format(format, preds, bundle.card().threshold());
     if (output != null) {
-      AtomicFiles.writeString(output, text);
-      err().println("wrote " + preds.size() + " predictions to " + output);
+      err().println("wrote " + o.predictions().size() + " predictions to " + output);
     } else {
-      out().print(text);
+      out().print(o.text());
     }
-    long failed = preds.stream().filter(Prediction::failed).count();
-    if (failed > 0) {
-      preds.stream()
-          .filter(Prediction::failed)
-          .forEach(p -> err().println("cxr: error: " + p.error()));
+    if (!o.failed().isEmpty()) {
+      o.failed().forEach(p -> err().println("cxr: error: " + p.error()));
       err()
           .println(
               "cxr: error: "
-                  + failed
+                  + o.failed().size()
                   + " of "
-                  + preds.size()
+                  + o.predictions().size()
                   + " images could not be read (the others were predicted)");
       return Main.PARTIAL;
     }

@@ -1,14 +1,10 @@
 package io.cxr.cli;
 
 import io.cxr.core.config.CxrConfig;
-import io.cxr.core.data.Label;
-import io.cxr.core.data.Split;
-import io.cxr.core.data.SplitStats;
 import io.cxr.core.stage.PrepareStage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -51,47 +47,7 @@ final class PrepareCommand extends BaseCommand {
     PrepareStage.Result r =
         PrepareStage.run(
             cfg, Path.of(cfg.data().source()), Path.of(cfg.paths().prepared()), reporter());
-    out()
-        .printf(
-            Locale.ROOT,
-            "%-6s %7s %8s %10s  %s%n",
-            "split",
-            "images",
-            "NORMAL",
-            "PNEUMONIA",
-            "origin");
-    for (Split s : Split.values()) {
-      SplitStats st = r.stats().get(s);
-      out()
-          .printf(
-              Locale.ROOT,
-              "%-6s %7d %8d %10d  %s%n",
-              s.key(),
-              st.count(),
-              st.count(Label.NORMAL),
-              st.count(Label.PNEUMONIA),
-              r.origin().get(s));
-    }
-    for (var e : r.external()) {
-      out()
-          .printf(
-              Locale.ROOT,
-              "%-6s %7s %8s %10s  %s%n",
-              "ext.",
-              e.get("count"),
-              e.get("NORMAL"),
-              e.get("PNEUMONIA"),
-              "external set " + e.get("name") + " (data.external, never trained on)");
-    }
-    out()
-        .printf(
-            Locale.ROOT,
-            "prepared %dx%d images into %s in %.1f s (manifest sha256 %s)%n",
-            r.imageSize(),
-            r.imageSize(),
-            r.dir(),
-            r.seconds(),
-            r.manifestSha256().substring(0, 12));
+    out().print(r.summary());
     return 0;
   }
 }

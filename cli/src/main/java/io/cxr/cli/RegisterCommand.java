@@ -1,7 +1,6 @@
 package io.cxr.cli;
 
 import io.cxr.core.config.CxrConfig;
-import io.cxr.core.model.BundleFiles;
 import io.cxr.core.stage.RegisterStage;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,9 +37,7 @@ final class RegisterCommand extends BaseCommand {
   @Override
   public Integer call() {
     CxrConfig cfg = config(overrides);
-    Path m = metrics != null ? metrics : BundleFiles.metrics(cfg.paths().models());
-    Path z = model != null ? model : BundleFiles.model(cfg.paths().models());
-    RegisterStage.Result r = RegisterStage.run(cfg, tracker(cfg), m, z, reporter());
+    RegisterStage.Result r = RegisterStage.run(cfg, tracker(cfg), metrics, model, reporter());
     out().println(r.describe());
     out().println("registry: " + r.registry());
     return 0;

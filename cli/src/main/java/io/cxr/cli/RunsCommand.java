@@ -2,7 +2,6 @@ package io.cxr.cli;
 
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.stage.SyncStage;
-import io.cxr.core.tracking.RunSync;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -45,7 +44,7 @@ final class RunsCommand implements Runnable {
     public Integer call() {
       CxrConfig cfg = config(overrides);
       SyncStage.Result s = SyncStage.run(cfg, to, System.getenv(), reporter());
-      RunSync.Result r = s.sync();
+      var r = s.sync();
       out()
           .printf(
               "synced %d runs from %s to %s: %d created, %d metric points and %d "

@@ -62,6 +62,7 @@ final class Utf8Relaunch {
       pb.environment().put(GUARD, "1");
       pb.environment().put(ARGS_FILE, file.toString());
       Process p = pb.start();
+      Runtime.getRuntime().addShutdownHook(stopping(p));
       while (true) {
         try {
           return p.waitFor();
@@ -98,6 +99,47 @@ final class Utf8Relaunch {
     } catch (IOException | RuntimeException e) {
       return null;
     }
+  }
+
+  /**
+   * A shutdown hook ending the child: SIGTERM / Ctrl-C of this process ends the child too (it
+   * releases its locks and marks its runs as it would itself); a SIGKILL of this one is seen by the
+   * child ({@link #watchParent}).
+   */
+  private static Thread stopping(Process p) {
+    return new Thread(
+        () -> {
+          p.destroy();
+          try {
+            p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        },
+        "cxr-stop-child");
+  }
+
+  /**
+   * In the relaunched process: stops it (exit 143, shutdown hooks run) when the cxr that started it
+   * ends without it, e.g. killed with SIGKILL, so no orphan keeps training and holding locks.
+   */
+  static void watchParent() {
+    if (System.getenv(GUARD) == null) {
+      return;
+    }
+    ProcessHandle.current()
+        .parent()
+        .ifPresent(
+            parent ->
+                parent
+                    .onExit()
+                    .thenRun(
+                        () -> {
+                          System.err.println(
+                              "cxr: error: the cxr process that started this one has ended;"
+                                  + " stopping");
+                          System.exit(143);
+                        }));
   }
 
   /** In the relaunched process: the original arguments, from the file; else {@code args}. */

@@ -211,6 +211,28 @@ class CliEndToEndTest {
       assertTrue(reg.err().contains(c[2]), reg.err());
       assertEquals(1, reg.err().lines().count(), reg.err());
     }
+    // test_f1 forged alike in metrics.json and in the model card: the run's own record says no
+    Path forged = Files.createDirectories(tmp.resolve("forged"));
+    try (var files = Files.list(models)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        Files.copy(f, forged.resolve(f.getFileName()));
+      }
+    }
+    Files.writeString(
+        forged.resolve("metrics.json"),
+        metrics.replaceFirst("\"test_f1\" : [0-9.]+", "\"test_f1\" : 0.999"));
+    try (java.nio.file.FileSystem fs =
+        java.nio.file.FileSystems.newFileSystem(forged.resolve("model.zip"))) {
+      Path card = fs.getPath("cxr-model.json");
+      var n =
+          (com.fasterxml.jackson.databind.node.ObjectNode)
+              Json.JSON.readTree(Files.readAllBytes(card));
+      ((com.fasterxml.jackson.databind.node.ObjectNode) n.path("metrics")).put("test_f1", 0.999);
+      Files.write(card, Json.JSON.writeValueAsBytes(n));
+    }
+    Cli reg = Cli.run(args(new String[] {"paths.models=" + forged}, "register"));
+    assertEquals(2, reg.code(), reg.toString());
+    assertTrue(reg.err().contains("the metrics were edited or belong to another run"), reg.err());
     // nothing was registered by the refusals: the first version is made now
     Cli ok = Cli.run(args("register"));
     assertEquals(0, ok.code(), ok.toString());
@@ -569,5 +591,28 @@ class CliEndToEndTest {
     Cli refused = Cli.run(args("evaluate", "paths.prepared=" + tmp.resolve("uncropped")));
     assertEquals(2, refused.code(), refused.toString());
     assertTrue(refused.err().contains("data.crop=0.1"), refused.err());
+
+    // data prepared again with another seed: its test split holds training images; say so
+    Cli reseeded =
+        Cli.run(
+            args(
+                "prepare",
+                "--source",
+                TrainedWorkspace.source().toString(),
+                "seed=7",
+                "paths.prepared=" + tmp.resolve("reseeded")));
+    assertEquals(0, reseeded.code(), reseeded.toString());
+    Cli leaky =
+        Cli.run(
+            args(
+                "evaluate",
+                "paths.prepared=" + tmp.resolve("reseeded"),
+                "paths.reports=" + tmp.resolve("reseeded-reports")));
+    assertTrue(leaky.code() == 0 || leaky.code() == 1, leaky.toString());
+    assertTrue(
+        leaky.err().contains("its test split may hold the model's training images"), leaky.err());
+    // the data it was trained on: no such warning
+    Cli same = Cli.run(args("evaluate", "paths.reports=" + tmp.resolve("same-reports")));
+    assertFalse(same.err().contains("may hold the model's training images"), same.err());
   }
 }

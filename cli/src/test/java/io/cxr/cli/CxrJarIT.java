@@ -132,6 +132,54 @@ class CxrJarIT {
     assertTrue(missing.err().contains("fehlt-ü"), "the path named as given: " + missing.err());
   }
 
+  @Test
+  void underLcAllCTheRelaunchedCxrEndsWithItsParent(@TempDir Path tmp) throws Exception {
+    List<String> cmd = command("train", "train.epochs=500", "paths.prepared=" + prepared(tmp));
+    for (boolean kill : new boolean[] {true, false}) {
+      ProcessBuilder pb =
+          new ProcessBuilder(cmd)
+              .directory(tmp.toFile())
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .redirectError(ProcessBuilder.Redirect.DISCARD);
+      pb.environment().put("LC_ALL", "C");
+      pb.environment().put("LANG", "C");
+      pb.environment().remove("LC_CTYPE");
+      Process parent = pb.start();
+      ProcessHandle child = null;
+      for (int i = 0; i < 600 && child == null; i++) {
+        child = parent.toHandle().children().findFirst().orElse(null);
+        Thread.sleep(100);
+      }
+      assertTrue(child != null, "the relaunched cxr started");
+      Thread.sleep(3000); // let it get to training
+      if (kill) {
+        parent.destroyForcibly(); // SIGKILL: no hook of the parent runs
+      } else {
+        parent.destroy(); // SIGTERM: the parent's hook stops the child
+      }
+      assertTrue(parent.waitFor(60, TimeUnit.SECONDS));
+      ProcessHandle c = child;
+      assertTrue(
+          c.onExit().thenApply(h -> true).completeOnTimeout(false, 60, TimeUnit.SECONDS).get(),
+          (kill ? "SIGKILL" : "SIGTERM") + ": the child ended with its parent");
+    }
+  }
+
+  /** A small prepared PneumoniaMNIST under {@code tmp} for a long-running train. */
+  private static Path prepared(Path tmp) throws Exception {
+    Path p = tmp.resolve("prepared");
+    Run r =
+        cxr(
+            tmp,
+            "prepare",
+            "--source",
+            Cli.sharedData().resolve("pneumoniamnist/pneumoniamnist.npz").toString(),
+            "data.max_per_class=200",
+            "paths.prepared=" + p);
+    assertEquals(0, r.code(), r.err());
+    return p;
+  }
+
   /** The project venv's python (scripts/venv.sh); required under CI. */
   static Path python() throws IOException {
     String env = System.getenv("CXR_PYTHON");

@@ -290,6 +290,30 @@ class HostileInputTest {
             "--source",
             "{npz}",
             "paths.prepared={d}/out"));
+    c.add(
+        new Case(
+            "prepare over a user's file beside prepared data",
+            2,
+            "notes.txt, which cxr prepare did not write",
+            d -> {
+              copyTree(prepared, d.resolve("p"));
+              Files.writeString(d.resolve("p/notes.txt"), "mine");
+            },
+            "prepare",
+            "--source",
+            "{npz}",
+            "paths.prepared={d}/p"));
+    c.add(
+        new Case(
+            "prepare into the root folder",
+            2,
+            "the root of the file system",
+            none,
+            "prepare",
+            "--source",
+            "{npz}",
+            "-o",
+            "/"));
     // --- train
     c.add(
         new Case(
@@ -476,6 +500,42 @@ class HostileInputTest {
             "{npz}"));
     c.add(
         new Case(
+            "model card claiming 1024 px",
+            2,
+            "says 1024x1024 images, which its network does not take",
+            d -> {
+              Path z = Files.copy(model, d.resolve("big.zip"));
+              try (FileSystem fs = FileSystems.newFileSystem(z)) {
+                Path card = fs.getPath("cxr-model.json");
+                ObjectNode n = (ObjectNode) JSON.readTree(Files.readAllBytes(card));
+                n.put("imageSize", 1024);
+                Files.write(card, JSON.writeValueAsBytes(n));
+              }
+            },
+            "predict",
+            "--model",
+            "{d}/big.zip",
+            "{jpeg}"));
+    c.add(
+        new Case(
+            "model card with an unknown model type",
+            2,
+            "expected one of cnn, dense, got 'transformer'",
+            d -> {
+              Path z = Files.copy(model, d.resolve("odd.zip"));
+              try (FileSystem fs = FileSystems.newFileSystem(z)) {
+                Path card = fs.getPath("cxr-model.json");
+                ObjectNode n = (ObjectNode) JSON.readTree(Files.readAllBytes(card));
+                n.put("modelType", "transformer");
+                Files.write(card, JSON.writeValueAsBytes(n));
+              }
+            },
+            "predict",
+            "--model",
+            "{d}/odd.zip",
+            "{jpeg}"));
+    c.add(
+        new Case(
             "unknown format",
             2,
             "got 'xml'",
@@ -514,6 +574,59 @@ class HostileInputTest {
             "--explain-method",
             "lime",
             "{jpeg}"));
+    c.add(
+        new Case(
+            "predict -o over a user's file",
+            2,
+            "people.csv",
+            d -> Files.writeString(d.resolve("people.csv"), "name,age\nann,3\n"),
+            "predict",
+            "--model",
+            "{model}",
+            "--format",
+            "csv",
+            "-o",
+            "{d}/people.csv",
+            "{jpeg}"));
+    c.add(
+        new Case(
+            "explain over a user's map",
+            2,
+            "mine.grad-cam.png",
+            d ->
+                Files.writeString(
+                    Files.createDirectories(d.resolve("maps")).resolve("mine.grad-cam.png"),
+                    "mine"),
+            "predict",
+            "--model",
+            "{model}",
+            "--explain",
+            "{d}/maps",
+            "{jpeg}"));
+    c.add(
+        new Case(
+            "optimize over a user's settings file",
+            2,
+            "hpo.output",
+            d -> Files.writeString(d.resolve("settings.yaml"), "mine: 1\n"),
+            "optimize",
+            "hpo.trials=1",
+            "hpo.output={d}/settings.yaml"));
+    c.add(
+        new Case("experiment named ..", 2, "experiment.name", none, "train", "experiment.name=.."));
+    c.add(
+        new Case(
+            "predict a truncated JPEG",
+            2,
+            "truncated JPEG",
+            d -> {
+              byte[] j = Files.readAllBytes(Path.of(expand("{jpeg}", d)));
+              Files.write(d.resolve("half.jpeg"), java.util.Arrays.copyOf(j, j.length / 2));
+            },
+            "predict",
+            "--model",
+            "{model}",
+            "{d}/half.jpeg"));
     // --- register, report, runs
     c.add(
         new Case(

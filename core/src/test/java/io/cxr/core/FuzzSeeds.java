@@ -96,10 +96,10 @@ public final class FuzzSeeds {
     var card =
         new ModelCard(
             ModelCard.FORMAT,
-            "dense",
+            io.cxr.core.config.ModelType.DENSE,
             4,
             0.5,
-            "per_image",
+            io.cxr.core.config.Normalization.PER_IMAGE,
             List.of("NORMAL", "PNEUMONIA"),
             Map.of("val_auc", 0.5),
             Map.of(),

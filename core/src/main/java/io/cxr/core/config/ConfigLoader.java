@@ -42,6 +42,9 @@ public final class ConfigLoader {
           .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
           .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS);
 
+  /** The largest config file read (cxr's own config is about 4 KiB). */
+  static final long MAX_FILE_BYTES = 1 << 20;
+
   private ConfigLoader() {}
 
   /** The bundled defaults as a tree. */
@@ -73,16 +76,45 @@ public final class ConfigLoader {
         merge(tree, (ObjectNode) user, "", file.toString());
       }
     }
-    for (String o : overrides == null ? List.<String>of() : overrides) {
-      applyOverride(tree, o);
+    return redacting(
+        () -> {
+          for (String o : overrides == null ? List.<String>of() : overrides) {
+            applyOverride(tree, o);
+          }
+          return bindBlaming(tree, file == null ? "config" : "config file " + file, overrides);
+        });
+  }
+
+  /** Runs {@code load}, with credentials of any URI taken out of the message of its error. */
+  private static CxrConfig redacting(java.util.function.Supplier<CxrConfig> load) {
+    try {
+      return load.get();
+    } catch (CxrException e) {
+      String safe = UriCredentials.redact(e.getMessage());
+      throw safe.equals(e.getMessage()) ? e : new CxrException(safe);
     }
-    return bindBlaming(tree, file == null ? "config" : "config file " + file, overrides);
   }
 
   /** A user's config file as a tree; one line naming the file and the place when it is not YAML. */
   private static JsonNode readFile(Path file) {
     if (!Files.isRegularFile(file)) {
       throw new CxrException("config file " + file + ": not found (expected a YAML file)");
+    }
+    try {
+      long bytes = Files.size(file);
+      if (bytes > MAX_FILE_BYTES) {
+        // the whole config is a few KiB: a larger file is a mistake (or a bomb), not read
+        throw new CxrException(
+            "config file "
+                + file
+                + ": "
+                + bytes
+                + " bytes (expected a YAML config of at most "
+                + MAX_FILE_BYTES / 1024
+                + " KiB)");
+      }
+    } catch (IOException e) {
+      throw new CxrException("config file " + file + ": cannot read (" + e.getMessage() + ")");
     }
     try (java.io.InputStream in = Files.newInputStream(file)) {
       return Json.YAML
@@ -119,10 +151,13 @@ public final class ConfigLoader {
    */
   public static CxrConfig with(CxrConfig config, List<String> overrides) {
     ObjectNode tree = BINDER.valueToTree(config);
-    for (String o : overrides) {
-      applyOverride(tree, o);
-    }
-    return bindBlaming(tree, "config", overrides);
+    return redacting(
+        () -> {
+          for (String o : overrides) {
+            applyOverride(tree, o);
+          }
+          return bindBlaming(tree, "config", overrides);
+        });
   }
 
   /** Binds, blaming a bad value given as an override on the override rather than its origin. */
@@ -146,8 +181,24 @@ public final class ConfigLoader {
     }
   }
 
-  /** Binds a complete tree (as written beside outputs) back to a record. */
+  /**
+   * Binds a complete tree (as written beside outputs) back to a record. User info in {@code
+   * tracking.uri} is taken out ({@link UriCredentials}): no file, param or message made from the
+   * config carries it.
+   */
   public static CxrConfig bind(JsonNode tree, String origin) {
+    try {
+      CxrConfig c = bindChecked(tree, origin);
+      String uri = c.tracking().uri();
+      String stripped = UriCredentials.strip(uri);
+      return stripped == null || stripped.equals(uri) ? c : c.withTrackingUri(stripped);
+    } catch (CxrException e) {
+      String safe = UriCredentials.redact(e.getMessage());
+      throw safe.equals(e.getMessage()) ? e : new CxrException(safe);
+    }
+  }
+
+  private static CxrConfig bindChecked(JsonNode tree, String origin) {
     CxrConfig bound;
     try {
       bound = BINDER.treeToValue(tree, CxrConfig.class);

@@ -20,10 +20,13 @@ final class ConfigValidator {
   private ConfigValidator() {}
 
   static void check(CxrConfig c) {
+    // a folder name under paths.artifacts: "." or ".." would put its files elsewhere
     need(
-        c.experiment().name() != null && c.experiment().name().matches("[A-Za-z0-9._-]+"),
+        c.experiment().name() != null
+            && c.experiment().name().matches("[A-Za-z0-9._-]+")
+            && !c.experiment().name().matches("\\.+"),
         "experiment.name",
-        "letters, digits, '.', '_' or '-'",
+        "letters, digits, '.', '_' or '-' (not only dots)",
         c.experiment().name());
     data(c.data());
     model(c.model());

@@ -160,6 +160,13 @@ public record CxrConfig(
         seed, experiment, paths, data, model, other, gate, hpo, tracking, registry, download);
   }
 
+  /** The same configuration recording runs at {@code uri} ({@code tracking.uri}). */
+  public CxrConfig withTrackingUri(String uri) {
+    Tracking t = new Tracking(uri, tracking.localDir(), tracking.required(), tracking.runName());
+    return new CxrConfig(
+        seed, experiment, paths, data, model, train, gate, hpo, t, registry, download);
+  }
+
   /** The same configuration writing its model into {@code models} ({@code paths.models}). */
   public CxrConfig withModelsDir(String models) {
     Paths p = new Paths(paths.prepared(), models, paths.artifacts(), paths.reports());

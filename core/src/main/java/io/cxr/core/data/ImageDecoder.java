@@ -244,6 +244,7 @@ public final class ImageDecoder implements AutoCloseable {
     if (length == 0) {
       throw new CxrException("image " + name + ": empty file (0 bytes), expected a JPEG or PNG");
     }
+    refuseBeforeDecoding(bytes, length, name);
     if (encoded.capacity() < length) {
       encoded.close();
       encoded = new BytePointer(Math.max(length, encoded.capacity() * 2));
@@ -349,6 +350,77 @@ public final class ImageDecoder implements AutoCloseable {
     } catch (RuntimeException e) {
       throw corrupt(name);
     }
+  }
+
+  /** A truncated JPEG, or an image whose header declares more than {@link #MAX_SOURCE_PIXELS}. */
+  private static void refuseBeforeDecoding(byte[] bytes, int length, String name) {
+    if (truncatedJpeg(bytes, length)) {
+      // both decoders would pad the missing scan with grey and carry on (a warning at most)
+      throw new CxrException(
+          "image "
+              + name
+              + ": truncated JPEG (it stops before its end-of-image marker), expected a complete"
+              + " file");
+    }
+    long[] wh = headerSize(bytes, length);
+    if (wh != null && wh[0] * wh[1] > MAX_SOURCE_PIXELS) {
+      // a small file can declare a huge image (a PNG of zeros): refuse before any pixel is made
+      throw new CxrException(
+          String.format(
+              java.util.Locale.ROOT,
+              "image %s: %dx%d pixels (expected at most %d megapixels), refused before decoding",
+              name,
+              wh[0],
+              wh[1],
+              MAX_SOURCE_PIXELS / 1_000_000));
+    }
+  }
+
+  /**
+   * The most pixels a source image may have (64 megapixels: twice the area of the largest digital
+   * radiographs); its header is read first, so a bomb costs nothing.
+   */
+  public static final long MAX_SOURCE_PIXELS = 64_000_000L;
+
+  /** Width and height from a JPEG's frame header or a PNG's IHDR chunk; null for other input. */
+  static long[] headerSize(byte[] b, int length) {
+    int[] jpeg = jpegSize(b, length);
+    if (jpeg != null) {
+      return new long[] {jpeg[0], jpeg[1]};
+    }
+    byte[] png = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    if (length < 24 || !java.util.Arrays.equals(b, 0, 8, png, 0, 8)) {
+      return null;
+    }
+    java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.wrap(b, 16, 8); // big-endian width, height
+    return new long[] {
+      Integer.toUnsignedLong(ihdr.getInt()), Integer.toUnsignedLong(ihdr.getInt())
+    };
+  }
+
+  /** Bytes at the end of a JPEG searched for its end-of-image marker (past any padding). */
+  static final int EOI_WINDOW = 64;
+
+  /**
+   * A JPEG (starts with the SOI marker) without the EOI marker {@code FF D9} among its last {@value
+   * #EOI_WINDOW} bytes before trailing zero padding: cut off mid-scan. In entropy-coded data an
+   * {@code FF} is always followed by {@code 00} or a restart marker, so {@code FF D9} there is the
+   * real end. Every JPEG of the Kermany data in ../shared/data passes.
+   */
+  static boolean truncatedJpeg(byte[] b, int length) {
+    if (length < 4 || (b[0] & 0xff) != 0xFF || (b[1] & 0xff) != 0xD8) {
+      return false; // not a JPEG: the decoders judge it
+    }
+    int end = length;
+    while (end > 2 && b[end - 1] == 0) {
+      end--;
+    }
+    for (int i = end - 2; i >= Math.max(2, end - EOI_WINDOW); i--) {
+      if ((b[i] & 0xff) == 0xFF && (b[i + 1] & 0xff) == 0xD9) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static CxrException corrupt(String name) {

@@ -186,7 +186,28 @@ public final class NpzSource implements DataSource {
     return out;
   }
 
+  /** Deflated entries may expand this many times at most (image arrays: about 1.1x). */
+  static final long MAX_EXPANSION = 100;
+
+  /** Entries smaller than this are not checked for expansion (sorted labels deflate 40x). */
+  static final long EXPANSION_FLOOR = 16L << 20;
+
   private static Npy.Array read(ZipFile zip, ZipEntry e, String name) throws IOException {
+    long size = e.getSize();
+    long packed = e.getCompressedSize();
+    if (size > EXPANSION_FLOOR && packed >= 0 && size > MAX_EXPANSION * Math.max(1, packed)) {
+      // a few MB of zeros declaring a million images: refuse before a byte is allocated
+      throw new CxrException(
+          String.format(
+              java.util.Locale.ROOT,
+              "%s key '%s': expands from %,d to %,d bytes (over %dx: not image data; refusing a"
+                  + " decompression bomb)",
+              name,
+              e.getName().replace(".npy", ""),
+              packed,
+              size,
+              MAX_EXPANSION));
+    }
     try (InputStream in = zip.getInputStream(e)) {
       // the central directory's size (-1 when it has none) lets the array stream in chunks
       return Npy.read(in, name + " key '" + e.getName().replace(".npy", "") + "'", e.getSize());

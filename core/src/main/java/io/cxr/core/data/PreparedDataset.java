@@ -138,7 +138,31 @@ public final class PreparedDataset {
       throw new CxrException(
           String.format(refuse, "holds files but no manifest.json of an earlier prepare"));
     }
+    // replacing the folder would delete everything in it: only prepare's own files may be there
+    try (var entries = Files.list(dir)) {
+      Path foreign =
+          entries
+              .filter(
+                  p ->
+                      !Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                          || !OUTPUT_NAMES.matcher(p.getFileName().toString()).matches())
+              .sorted()
+              .findFirst()
+              .orElse(null);
+      if (foreign != null) {
+        throw new CxrException(
+            String.format(
+                refuse, "holds " + foreign.getFileName() + ", which cxr prepare did not write"));
+      }
+    } catch (IOException e) {
+      throw new CxrException(String.format(refuse, "cannot be listed (" + e.getMessage() + ")"));
+    }
   }
+
+  /** The files prepare writes into its folder (and its lock while it runs). */
+  private static final java.util.regex.Pattern OUTPUT_NAMES =
+      java.util.regex.Pattern.compile(
+          "manifest\\.json|samples\\.csv|config\\.yaml|\\.cxr-lock|[xy]_[A-Za-z0-9._-]+\\.npy");
 
   /** Loads all three splits; errors say to run {@code cxr prepare}. */
   public static PreparedDataset load(Path dir) {

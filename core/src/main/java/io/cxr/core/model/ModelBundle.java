@@ -93,6 +93,39 @@ public final class ModelBundle {
         });
   }
 
+  /**
+   * Refuses a card whose image size the network does not take (an edited or foreign card), in one
+   * line at load instead of a DL4J stack trace at the first image: one blank image goes through.
+   */
+  private static void requireInputSize(Path file, MultiLayerNetwork net, int size) {
+    if (size < 1 || size > 1024) {
+      throw new CxrException(
+          "model " + file + ": " + CARD_ENTRY + " says imageSize " + size + " (expected 1..1024)");
+    }
+    try (org.nd4j.linalg.api.ndarray.INDArray blank =
+            org.nd4j.linalg.factory.Nd4j.zeros(
+                org.nd4j.linalg.api.buffer.DataType.FLOAT, 1, 1, size, size);
+        org.nd4j.linalg.api.ndarray.INDArray out = net.output(blank)) {
+      if (out.length() != 2) {
+        throw new CxrException(
+            "model " + file + ": the network gives " + out.length() + " outputs (expected 2)");
+      }
+    } catch (CxrException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new CxrException(
+          "model "
+              + file
+              + ": "
+              + CARD_ENTRY
+              + " says "
+              + size
+              + "x"
+              + size
+              + " images, which its network does not take");
+    }
+  }
+
   /** The model card of a model.zip, without restoring the network (cheap). */
   public static ModelCard readCard(Path file) {
     if (!Files.isRegularFile(file)) {
@@ -114,6 +147,18 @@ public final class ModelBundle {
       try (InputStream in = zip.getInputStream(e)) {
         card = Json.JSON.readValue(in, ModelCard.class);
       }
+    } catch (com.fasterxml.jackson.databind.JsonMappingException e) {
+      // a value of the card that is not what cxr writes (e.g. an unknown model type)
+      String field =
+          e.getPath().stream()
+              .map(r -> r.getFieldName() == null ? "[" + r.getIndex() + "]" : r.getFieldName())
+              .collect(java.util.stream.Collectors.joining("."));
+      String why =
+          e.getCause() instanceof IllegalArgumentException iae
+              ? iae.getMessage()
+              : String.valueOf(e.getOriginalMessage()).lines().findFirst().orElse("");
+      throw new CxrException(
+          "model " + file + ": " + CARD_ENTRY + " field '" + field + "': " + why);
     } catch (ZipException | IllegalArgumentException e) {
       // IllegalArgumentException: the JDK's zip reader on a malformed entry name
       throw new CxrException(
@@ -150,6 +195,7 @@ public final class ModelBundle {
       List<MultiLayerNetwork> all = new ArrayList<>();
       all.add(first);
       all.addAll(members(file, first));
+      requireInputSize(file, first, card.imageSize());
       return new ModelBundle(all, card);
     } catch (CxrException e) {
       throw e;

@@ -1,7 +1,12 @@
 package io.cxr.core.model;
 
+import io.cxr.core.CxrException;
+import io.cxr.core.config.ModelType;
+import io.cxr.core.config.Normalization;
+import io.cxr.core.data.PreparedDataset;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -21,10 +26,10 @@ import java.util.Map;
  */
 public record ModelCard(
     String format,
-    String modelType,
+    ModelType modelType,
     int imageSize,
     double threshold,
-    String normalization,
+    Normalization normalization,
     List<String> classes,
     Map<String, Double> metrics,
     Map<String, String> provenance,
@@ -53,6 +58,41 @@ public record ModelCard(
         temperature,
         calibrationBias,
         crop);
+  }
+
+  /**
+   * Refuses, in one line, prepared data this model cannot score as it was trained: images of
+   * another size, or cropped differently ({@code data.crop}). Evaluate and report both ask.
+   *
+   * @param model names the model in the message (its path)
+   */
+  public void requireFits(PreparedDataset data, Object model) {
+    if (data.imageSize() != imageSize) {
+      throw new CxrException(
+          String.format(
+              Locale.ROOT,
+              "prepared data %s: images are %dx%d but model %s expects %dx%d (re-run prepare"
+                  + " with data.image_size=%d)",
+              data.dir(),
+              data.imageSize(),
+              data.imageSize(),
+              model,
+              imageSize,
+              imageSize,
+              imageSize));
+    }
+    if (data.crop() != cropOrZero()) {
+      throw new CxrException(
+          String.format(
+              Locale.ROOT,
+              "prepared data %s: images were cropped by %s per side but model %s expects %s"
+                  + " (re-run prepare with data.crop=%s)",
+              data.dir(),
+              data.crop(),
+              model,
+              cropOrZero(),
+              cropOrZero()));
+    }
   }
 
   /** The bias added to the rescaled logit (0: none). */

@@ -43,7 +43,7 @@ public final class Saliency {
    */
   public static Map explain(ModelBundle model, float[] image, String method) {
     int size = model.card().imageSize();
-    Normalization norm = Normalization.of(model.card().normalization());
+    Normalization norm = model.card().normalization();
     float[] x = new float[size * size];
     InputNormalizer.apply(norm, image, x, 0);
     requireMethod(model, method);

@@ -43,7 +43,7 @@ public final class Scorer {
    * normalization, then its card's temperature.
    */
   public static float[] scores(ModelBundle model, float[] x, int n) {
-    Normalization norm = Normalization.of(model.card().normalization());
+    Normalization norm = model.card().normalization();
     float[] p = scores(model.networks(), norm, x, n, model.card().imageSize());
     return Temperature.applyInPlace(
         p, model.card().temperatureOrOne(), model.card().calibrationBiasOrZero());
@@ -115,7 +115,7 @@ public final class Scorer {
   public static float[] decodeAndScore(
       ModelBundle model, int n, ImageLoader loader, Reporter.Progress progress) {
     int size = model.card().imageSize();
-    Normalization norm = Normalization.of(model.card().normalization());
+    Normalization norm = model.card().normalization();
     float[] out = new float[n];
     int per = batch(size);
     for (int from = 0; from < n; from += per) {

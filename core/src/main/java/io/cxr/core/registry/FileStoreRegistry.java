@@ -50,12 +50,76 @@ public final class FileStoreRegistry implements ModelRegistry {
     writeYaml(meta, m);
   }
 
+  /** Locks of this JVM per model folder (a file lock is held once per JVM, not per thread). */
+  private static final Map<Path, java.util.concurrent.locks.ReentrantLock> LOCKS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** The lock file of a registered model's folder. */
+  static final String LOCK = ".cxr-registry-lock";
+
+  /**
+   * Holds the model's lock ({@value #LOCK}, an OS file lock, waited for) while {@code body} runs:
+   * concurrent registers, in threads or processes, take version numbers and move the alias one
+   * after the other.
+   */
+  @Override
+  public boolean locks() {
+    return true;
+  }
+
+  @Override
+  public <T> T exclusive(String name, java.util.function.Supplier<T> body) {
+    Path dir = models.resolve(name).toAbsolutePath().normalize();
+    java.util.concurrent.locks.ReentrantLock local =
+        LOCKS.computeIfAbsent(dir, d -> new java.util.concurrent.locks.ReentrantLock());
+    local.lock();
+    try {
+      Files.createDirectories(dir);
+      try (java.nio.channels.FileChannel ch =
+              java.nio.channels.FileChannel.open(
+                  dir.resolve(LOCK),
+                  java.nio.file.StandardOpenOption.CREATE,
+                  java.nio.file.StandardOpenOption.WRITE);
+          java.nio.channels.FileLock held = ch.lock()) {
+        removeUnfinishedVersions(name);
+        return body.get();
+      }
+    } catch (IOException e) {
+      throw new CxrException("registry " + dir + ": cannot lock it (" + e.getMessage() + ")");
+    } finally {
+      local.unlock();
+    }
+  }
+
+  /**
+   * A {@code version-<n>} folder without meta.yaml is what a register killed half way left (its
+   * meta.yaml is written first, atomically): stock MLflow cannot read the model while it is there.
+   * Called with the lock held, so no register is writing one.
+   */
+  private void removeUnfinishedVersions(String name) throws IOException {
+    try (Stream<Path> s = Files.list(models.resolve(name))) {
+      for (Path p : s.toList()) {
+        if (p.getFileName().toString().matches("version-\\d+")
+            && Files.isDirectory(p)
+            && !Files.isRegularFile(p.resolve("meta.yaml"))) {
+          AtomicFiles.deleteRecursively(p);
+        }
+      }
+    }
+  }
+
   @Override
   public synchronized Version createVersion(String name, String runId, Map<String, String> tags) {
     ensureModel(name);
     int next = 1;
     try (Stream<Path> s = Files.list(models.resolve(name))) {
-      next += (int) s.filter(p -> p.getFileName().toString().startsWith("version-")).count();
+      // one more than the highest: numbers are never reused, whatever was removed
+      next +=
+          s.map(p -> p.getFileName().toString())
+              .filter(f -> f.matches("version-\\d+"))
+              .mapToInt(f -> Integer.parseInt(f.substring("version-".length())))
+              .max()
+              .orElse(0);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -119,6 +183,25 @@ public final class FileStoreRegistry implements ModelRegistry {
     }
     return Optional.of(
         new Version(name, version, m.path("run_id").asText(), m.path("source").asText(), tags));
+  }
+
+  @Override
+  public List<Version> versions(String name) {
+    Path dir = models.resolve(name);
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString())
+          .filter(f -> f.matches("version-\\d+"))
+          .map(f -> f.substring("version-".length()))
+          .sorted(java.util.Comparator.comparingInt(Integer::parseInt))
+          .map(v -> version(name, v))
+          .flatMap(Optional::stream)
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   @Override

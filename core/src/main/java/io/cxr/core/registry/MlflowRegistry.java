@@ -64,6 +64,22 @@ public final class MlflowRegistry implements ModelRegistry {
     return find("model-versions/get?name=" + enc(name) + "&version=" + enc(version));
   }
 
+  @Override
+  public java.util.List<Version> versions(String name) {
+    java.util.List<Version> out = new java.util.ArrayList<>();
+    String token = "";
+    do {
+      JsonNode page =
+          remote.get(
+              "model-versions/search?max_results=1000&filter="
+                  + enc("name='" + name.replace("'", "\\'") + "'")
+                  + (token.isEmpty() ? "" : "&page_token=" + enc(token)));
+      page.path("model_versions").forEach(v -> out.add(toVersion(v)));
+      token = page.path("next_page_token").asText("");
+    } while (!token.isEmpty());
+    return out;
+  }
+
   /** A GET answering {@code {"model_version": ...}}, empty when the server says not found. */
   private Optional<Version> find(String path) {
     try {

@@ -22,6 +22,9 @@ public interface ModelRegistry {
 
   Optional<Version> version(String name, String version);
 
+  /** Every version of model {@code name}, with its tags. */
+  java.util.List<Version> versions(String name);
+
   void setAlias(String name, String alias, String version);
 
   void setVersionTags(String name, String version, Map<String, String> tags);
@@ -31,4 +34,18 @@ public interface ModelRegistry {
 
   /** A metric of the run that produced a version, if recorded. */
   Optional<Double> runMetric(String runId, String metric);
+
+  /**
+   * Runs {@code body} as the only writer of model {@code name} among all processes, where the store
+   * allows (the local store: a file lock); the MLflow server has no lock, so there it runs as is
+   * and callers verify what they wrote.
+   */
+  default <T> T exclusive(String name, java.util.function.Supplier<T> body) {
+    return body.get();
+  }
+
+  /** Whether {@link #exclusive} really excludes other processes. */
+  default boolean locks() {
+    return false;
+  }
 }

@@ -49,14 +49,47 @@ public final class EvaluateStage {
 
   private EvaluateStage() {}
 
-  /** What evaluation found. */
+  /**
+   * What evaluation found.
+   *
+   * @param test the model's metrics on the scored set at its threshold
+   * @param trainF1 the training run's train F1 (from the model card; the gate's overfitting check),
+   *     or null when the card has none
+   */
   public record Result(
-      Map<String, Double> metrics,
+      BinaryMetrics test,
+      Double trainF1,
+      double threshold,
       QualityGate.Result gate,
       String dataName,
       Path metricsFile,
-      Path report,
-      String table) {}
+      Path report) {
+    /**
+     * The written form (evaluation.json, the run's metrics): {@code test_*}, train F1, threshold.
+     */
+    public Map<String, Double> flatMetrics() {
+      return flat(test, trainF1, threshold);
+    }
+
+    /** The metrics as a table. */
+    public String table() {
+      return Reports.table(flatMetrics(), List.of("test"));
+    }
+
+    /** The quality gate's checks as a table. */
+    public String gateTable() {
+      return Reports.gateTable(gate);
+    }
+  }
+
+  private static Map<String, Double> flat(BinaryMetrics test, Double trainF1, double threshold) {
+    Map<String, Double> metrics = new LinkedHashMap<>(test.flat("test"));
+    if (trainF1 != null) {
+      metrics.put("train_f1", trainF1);
+    }
+    metrics.put("threshold", threshold);
+    return metrics;
+  }
 
   /** Labelled images to score: the pixels or a way to decode them, and their labels. */
   record Labelled(int[] labels, float[] x, Scorer.ImageLoader loader, String name, boolean jpeg) {}
@@ -103,8 +136,9 @@ public final class EvaluateStage {
     RunSpec spec =
         RunSpec.of(
             cfg.experiment().name(),
-            RunInfo.runName(cfg, "evaluate", model.card().modelType()),
-            RunInfo.tags("evaluate", model.card().modelType(), prov.get("data_manifest_sha256")));
+            RunInfo.runName(cfg, "evaluate", model.card().modelType().key()),
+            RunInfo.tags(
+                "evaluate", model.card().modelType().key(), prov.get("data_manifest_sha256")));
     Result result =
         tracker.within(
             spec,
@@ -118,7 +152,7 @@ public final class EvaluateStage {
                 run.setTags(Map.of("cxr.model_run_id", prov.get("tracking_run_id")));
               }
               run.setTags(Map.of("gate", r.gate().passed() ? "passed" : "failed"));
-              Map<String, Double> m = new LinkedHashMap<>(MetricMaps.rounded(r.metrics()));
+              Map<String, Double> m = new LinkedHashMap<>(MetricMaps.rounded(r.flatMetrics()));
               m.put("gate_passed", r.gate().passed() ? 1.0 : 0.0);
               run.logMetrics(m, 0);
               for (String f : outputs()) {
@@ -139,7 +173,7 @@ public final class EvaluateStage {
   private static void logExternal(
       Tracker tracker, Path modelPath, Path data, String split, Result r, Reporter reporter) {
     Map<String, Double> ext = new LinkedHashMap<>();
-    r.metrics()
+    r.flatMetrics()
         .forEach(
             (k, v) -> {
               if (k.startsWith("test_")) {
@@ -196,7 +230,7 @@ public final class EvaluateStage {
     }
     Labelled set =
         data == null
-            ? preparedTest(cfg, model, modelPath)
+            ? preparedTest(cfg, model, modelPath, reporter)
             : labelled(data, size, model.card().cropOrZero(), split);
     warnIfTrainingData(model, data, reporter);
     if (set.x() == null && set.jpeg()) {
@@ -206,12 +240,8 @@ public final class EvaluateStage {
     float[] scores = score(model, set, reporter);
     int[] labels = set.labels();
     BinaryMetrics bm = BinaryMetrics.of(labels, scores, model.card().threshold());
-    Map<String, Double> metrics = new LinkedHashMap<>(bm.flat("test"));
     Double trainF1 = model.card().metrics() == null ? null : model.card().metrics().get("train_f1");
-    if (trainF1 != null) {
-      metrics.put("train_f1", trainF1);
-    }
-    metrics.put("threshold", model.card().threshold());
+    Map<String, Double> metrics = flat(bm, trainF1, model.card().threshold());
     QualityGate.Result gate = QualityGate.check(cfg.gate(), metrics);
 
     OutputFolder.claim(out, outputs(), "output folder");
@@ -240,8 +270,7 @@ public final class EvaluateStage {
             gate,
             PLOTS));
     AtomicFiles.writeString(out.resolve("config.yaml"), ConfigLoader.toYaml(cfg));
-    return new Result(
-        metrics, gate, set.name(), metricsFile, report, Reports.table(metrics, List.of("test")));
+    return new Result(bm, trainF1, model.card().threshold(), gate, set.name(), metricsFile, report);
   }
 
   private static Map<String, String> facts(
@@ -263,34 +292,27 @@ public final class EvaluateStage {
     return facts;
   }
 
-  private static Labelled preparedTest(CxrConfig cfg, ModelBundle model, Path modelPath) {
-    int size = model.card().imageSize();
+  private static Labelled preparedTest(
+      CxrConfig cfg, ModelBundle model, Path modelPath, Reporter reporter) {
     PreparedDataset p = PreparedDataset.load(Path.of(cfg.paths().prepared()));
-    if (p.imageSize() != size) {
-      throw new CxrException(
-          String.format(
-              Locale.ROOT,
-              "prepared data %s: images are %dx%d but model %s expects %dx%d (re-run prepare"
-                  + " with data.image_size=%d)",
-              p.dir(),
-              p.imageSize(),
-              p.imageSize(),
-              modelPath,
-              size,
-              size,
-              size));
-    }
-    if (p.crop() != model.card().cropOrZero()) {
-      throw new CxrException(
-          String.format(
-              Locale.ROOT,
-              "prepared data %s: images were cropped by %s per side but model %s expects %s"
-                  + " (re-run prepare with data.crop=%s)",
-              p.dir(),
-              p.crop(),
-              modelPath,
-              model.card().cropOrZero(),
-              model.card().cropOrZero()));
+    model.card().requireFits(p, modelPath);
+    String trainedOn =
+        model.card().provenance() == null
+            ? null
+            : model.card().provenance().get("data_manifest_sha256");
+    if (trainedOn != null && !trainedOn.equals(p.manifestSha256())) {
+      // prepared again (another seed, other files): the new test split may hold training images
+      reporter.warn(
+          "the prepared data in "
+              + p.dir()
+              + " is not the data model "
+              + modelPath
+              + " was trained on (manifest "
+              + p.manifestSha256().substring(0, 12)
+              + ", the model's "
+              + trainedOn.substring(0, Math.min(12, trainedOn.length()))
+              + "): its test split may hold the model's training images; re-run prepare as it was"
+              + " or train again");
     }
     PreparedDataset.Images test = p.split(Split.TEST);
     return new Labelled(test.y(), test.x(), null, "prepared test split (" + p.dir() + ")", false);

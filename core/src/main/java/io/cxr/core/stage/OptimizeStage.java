@@ -53,7 +53,12 @@ public final class OptimizeStage {
       Path bestConfig,
       double seconds,
       String parentRunId,
-      TrainingResult refit) {}
+      TrainingResult refit) {
+    /** Trials stopped early by the pruner. */
+    public long pruned() {
+      return count(trials, TrialState.PRUNED);
+    }
+  }
 
   public static Result run(
       CxrConfig base,
@@ -110,6 +115,7 @@ public final class OptimizeStage {
     }
 
     Result run(boolean resume) {
+      requireReplaceable(Path.of(base.hpo().output()));
       if (base.hpo().objective() != Objective.VAL && data.externals().isEmpty()) {
         throw new CxrException(
             "hpo.objective="
@@ -265,6 +271,34 @@ public final class OptimizeStage {
     }
   }
 
+  /** The first line of every best config cxr writes; a file without it is not replaced. */
+  static final String BEST_CONFIG_HEAD = "# best of ";
+
+  /**
+   * Refuses, before the search, to replace an {@code hpo.output} file that is not a best config an
+   * earlier search wrote.
+   */
+  static void requireReplaceable(Path out) {
+    if (!Files.exists(out)) {
+      return;
+    }
+    String first;
+    try (var lines = Files.lines(out)) {
+      first = lines.findFirst().orElse("");
+    } catch (IOException | java.io.UncheckedIOException e) {
+      first = "";
+    }
+    if (!Files.isRegularFile(out)
+        || !first.startsWith(BEST_CONFIG_HEAD)
+        || !first.contains("(cxr optimize")) {
+      throw new CxrException(
+          "hpo.output "
+              + out
+              + ": exists and is not a best config cxr optimize wrote; refusing to replace it"
+              + " (set hpo.output to another file, or move it away)");
+    }
+  }
+
   /** Where a search keeps its journal (for {@code --resume}) while it runs. */
   public static Path journal(CxrConfig base) {
     return base.experimentArtifacts().resolve("hpo").resolve("journal.json");
@@ -288,7 +322,7 @@ public final class OptimizeStage {
     Path out = Path.of(hpo.output());
     AtomicFiles.writeString(
         out,
-        "# best of "
+        BEST_CONFIG_HEAD
             + trials
             + " trials (cxr optimize, parent run "
             + parentId

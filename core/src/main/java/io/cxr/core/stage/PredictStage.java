@@ -6,12 +6,15 @@ import io.cxr.core.config.CxrConfig;
 import io.cxr.core.data.ImageDecoder;
 import io.cxr.core.data.KermanyFolderSource;
 import io.cxr.core.data.Label;
+import io.cxr.core.io.AtomicFiles;
+import io.cxr.core.io.OutputFolder;
 import io.cxr.core.model.ModelBundle;
 import io.cxr.core.model.PixelCheck;
 import io.cxr.core.model.Prediction;
 import io.cxr.core.model.Saliency;
 import io.cxr.core.model.Scorer;
 import io.cxr.core.report.Overlays;
+import io.cxr.core.report.PredictionFormats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,6 +78,91 @@ public final class PredictStage {
     return out;
   }
 
+  /**
+   * What {@code cxr predict} was asked: images, output format and file, maps.
+   *
+   * @param format the output's format
+   * @param output the file to write (atomically), or null for the caller to print the text
+   * @param explainDir where to write the maps, or null for none
+   * @param explainMethod grad-cam or occlusion, or null for the model's default
+   */
+  public record Request(
+      List<Path> paths,
+      boolean strict,
+      PredictionFormats.Format format,
+      Path output,
+      Path explainDir,
+      String explainMethod) {
+    /** A request from command-line words: {@code format} is table, csv or json. */
+    public static Request of(
+        List<Path> paths,
+        boolean strict,
+        String format,
+        Path output,
+        Path explainDir,
+        String explainMethod) {
+      return new Request(
+          paths, strict, PredictionFormats.Format.of(format), output, explainDir, explainMethod);
+    }
+  }
+
+  /** What predict produced: the predictions, their text (when not written), the maps written. */
+  public record Outcome(List<Prediction> predictions, String text, List<Path> maps) {
+    /** The predictions whose image could not be read. */
+    public List<Prediction> failed() {
+      return predictions.stream().filter(Prediction::failed).toList();
+    }
+  }
+
+  /**
+   * {@code cxr predict}: loads the model, labels the images, writes the maps and the output file
+   * when asked. Bad requests fail before any image is read; a single unreadable image is an error,
+   * several images with some unreadable are a partial result ({@link Outcome#failed()}).
+   */
+  public static Outcome predict(CxrConfig cfg, Path modelPath, Request req, Reporter reporter) {
+    if (req.explainMethod() != null && req.explainDir() == null) {
+      throw new CxrException("--explain-method needs --explain <dir>");
+    }
+    ModelBundle bundle = ModelBundle.load(modelPath);
+    if (req.explainMethod() != null) {
+      Saliency.requireMethod(bundle, req.explainMethod());
+    }
+    if (req.output() != null
+        && Files.exists(req.output())
+        && !PredictionFormats.isWrittenByCxr(req.output())) {
+      throw new CxrException(
+          "-o "
+              + req.output()
+              + ": exists and is not a prediction file cxr wrote; refusing to replace it (choose"
+              + " another file, or move it away)");
+    }
+    if (req.explainDir() != null) {
+      requireMapFolder(req.explainDir()); // before the work, not after it
+    }
+    List<Prediction> preds =
+        run(
+            cfg,
+            bundle,
+            modelPath.toString(),
+            req.paths(),
+            req.strict(),
+            req.format() == PredictionFormats.Format.TABLE,
+            reporter);
+    if (preds.size() == 1 && preds.get(0).failed()) {
+      // one image asked for, none read: plain bad input
+      throw new CxrException(preds.get(0).error());
+    }
+    List<Path> maps =
+        req.explainDir() == null
+            ? List.of()
+            : explain(bundle, preds, req.explainDir(), req.explainMethod(), reporter);
+    String text = PredictionFormats.format(req.format(), preds, bundle.card().threshold());
+    if (req.output() != null) {
+      AtomicFiles.writeString(req.output(), text);
+    }
+    return new Outcome(preds, req.output() == null ? text : null, maps);
+  }
+
   /** The overview {@link #explain} writes beside the maps: the first 20, 4 per row. */
   static final String CONTACT_SHEET = "contact-sheet.png";
 
@@ -108,6 +196,9 @@ public final class PredictStage {
       String explainMethod,
       Reporter reporter) {
     requireMapFolder(dir);
+    if (!Files.isRegularFile(dir.resolve(OutputFolder.MARKER))) {
+      OutputFolder.mark(dir, MAP_SUFFIXES, "--explain"); // the folder is cxr's from now on
+    }
     int size = model.card().imageSize();
     String method = explainMethod == null ? Saliency.method(model) : explainMethod;
     List<Path> written = new ArrayList<>();
@@ -166,11 +257,15 @@ public final class PredictStage {
       throw new CxrException("--explain " + dir + ": is a file (expected a folder for the maps)");
     }
     if (Files.isDirectory(dir)) {
+      // maps are replaced only in a folder cxr marked as its own: a user's x.grad-cam.png is not
+      boolean ours = Files.isRegularFile(dir.resolve(OutputFolder.MARKER));
       try (Stream<Path> s = Files.list(dir)) {
         List<Path> foreign =
-            s.filter(
+            s.filter(f -> !f.getFileName().toString().equals(OutputFolder.MARKER))
+                .filter(
                     f ->
-                        !Files.isRegularFile(f)
+                        !ours
+                            || !Files.isRegularFile(f)
                             || MAP_SUFFIXES.stream()
                                 .noneMatch(x -> f.getFileName().toString().endsWith(x)))
                 .limit(1)
@@ -186,12 +281,6 @@ public final class PredictStage {
         }
       } catch (IOException e) {
         throw new CxrException("--explain " + dir + ": cannot list it (" + e.getMessage() + ")");
-      }
-    } else {
-      try {
-        Files.createDirectories(dir);
-      } catch (IOException e) {
-        throw new CxrException("--explain " + dir + ": cannot create it (" + e.getMessage() + ")");
       }
     }
   }

@@ -10,6 +10,7 @@ import io.cxr.core.data.DataValidator;
 import io.cxr.core.data.DecodeFeed;
 import io.cxr.core.data.ExternalSets;
 import io.cxr.core.data.ImageDecoder;
+import io.cxr.core.data.Label;
 import io.cxr.core.data.ManifestBuilder;
 import io.cxr.core.data.PreparedDataset;
 import io.cxr.core.data.Sample;
@@ -53,10 +54,60 @@ public final class PrepareStage {
       List<String> warnings,
       String manifestSha256,
       double seconds,
-      List<Map<String, Object>> external) {}
+      List<Map<String, Object>> external) {
+    /** The table prepare prints: images per split and class, the external sets, one summary. */
+    public String summary() {
+      java.util.Formatter f = new java.util.Formatter(new StringBuilder(), Locale.ROOT);
+      f.format(
+          Locale.ROOT,
+          "%-6s %7s %8s %10s  %s\n",
+          "split",
+          "images",
+          "NORMAL",
+          "PNEUMONIA",
+          "origin");
+      for (Split s : Split.values()) {
+        SplitStats st = stats().get(s);
+        f.format(
+            Locale.ROOT,
+            "%-6s %7d %8d %10d  %s\n",
+            s.key(),
+            st.count(),
+            st.count(Label.NORMAL),
+            st.count(Label.PNEUMONIA),
+            origin().get(s));
+      }
+      for (var e : external()) {
+        f.format(
+            Locale.ROOT,
+            "%-6s %7s %8s %10s  %s\n",
+            "ext.",
+            e.get("count"),
+            e.get("NORMAL"),
+            e.get("PNEUMONIA"),
+            "external set " + e.get("name") + " (data.external, never trained on)");
+      }
+      f.format(
+          Locale.ROOT,
+          "prepared %dx%d images into %s in %.1f s (manifest sha256 %s)\n",
+          imageSize(),
+          imageSize(),
+          dir(),
+          seconds(),
+          manifestSha256().substring(0, 12));
+      return f.toString();
+    }
+  }
 
   /** Prepares {@code source} into {@code outDir}, holding its lock (one writer at a time). */
   public static Result run(CxrConfig cfg, Path source, Path outDir, Reporter reporter) {
+    if (outDir.toAbsolutePath().normalize().getParent() == null) {
+      // prepare replaces its folder as a whole: it needs one with a parent to stage beside it
+      throw new CxrException(
+          "paths.prepared "
+              + outDir
+              + ": the root of the file system (expected a folder for the prepared data)");
+    }
     try (WorkspaceLock lock =
         WorkspaceLock.acquire(outDir, false, "paths.prepared", "cxr prepare")) {
       return prepare(cfg, source, outDir, reporter);

@@ -62,7 +62,10 @@ public final class RegisterStage {
   }
 
   public static Result run(
-      CxrConfig cfg, MirroredTracker tracker, Path metricsFile, Path modelFile, Reporter reporter) {
+      CxrConfig cfg, MirroredTracker tracker, Path metrics, Path model, Reporter reporter) {
+    // the trained model in paths.models unless other files are named
+    Path metricsFile = metrics != null ? metrics : BundleFiles.metrics(cfg.paths().models());
+    Path modelFile = model != null ? model : BundleFiles.model(cfg.paths().models());
     String metric = cfg.registry().metric();
     double value = readMetric(metricsFile, metric);
     if (!Files.isRegularFile(modelFile)) {
@@ -72,40 +75,56 @@ public final class RegisterStage {
     checkOneSet(modelFile, metricsFile, metric, value);
     String runId = runOf(cfg, tracker, metricsFile, modelFile, reporter);
     ModelRegistry registry = Registries.of(tracker);
+    boolean ownMetrics =
+        metricsFile.toAbsolutePath().getParent().equals(modelFile.toAbsolutePath().getParent())
+            && metricsFile.getFileName().toString().equals(BundleFiles.METRICS);
+    Optional<Double> recorded = ownMetrics ? registry.runMetric(runId, metric) : Optional.empty();
+    if (recorded.isPresent() && Math.abs(recorded.get() - value) > 1e-6) {
+      // the train run's own record outweighs a file anyone can edit (--metrics names others)
+      throw new CxrException(
+          String.format(
+              Locale.ROOT,
+              "%s: %s is %s but run %s recorded %s: the metrics were edited or belong to another"
+                  + " run; refusing to register (re-run `cxr train`)",
+              metricsFile,
+              metric,
+              value,
+              runId,
+              recorded.get()));
+    }
     String name = cfg.registry().name();
     String alias = cfg.registry().alias();
     registry.ensureModel(name);
+    // one register at a time decides and moves the alias (a file lock on the local store)
+    return registry.exclusive(
+        name, () -> decide(registry, name, alias, metric, value, runId, reporter));
+  }
+
+  /** Creates the version and moves the alias to it when it is strictly better. */
+  private static Result decide(
+      ModelRegistry registry,
+      String name,
+      String alias,
+      String metric,
+      double value,
+      String runId,
+      Reporter reporter) {
     Optional<ModelRegistry.Version> champion = registry.byAlias(name, alias);
-    Double championValue = null;
-    if (champion.isPresent()) {
-      String tagged = champion.get().tags().get("cxr.metric." + metric);
-      championValue =
-          tagged != null
-              ? Double.valueOf(tagged)
-              : registry.runMetric(champion.get().runId(), metric).orElse(null);
-      if (championValue == null) {
-        throw new CxrException(
-            "registry "
-                + name
-                + ": champion version "
-                + champion.get().version()
-                + " has no recorded '"
-                + metric
-                + "' to compare with");
-      }
-    }
+    Double championValue = champion.map(c -> valueOf(registry, name, c, metric)).orElse(null);
     boolean promote = Promotion.promotes(value, championValue);
     Map<String, String> tags = new LinkedHashMap<>();
     tags.put("cxr.metric", metric);
     tags.put("cxr.metric." + metric, Double.toString(value));
     tags.put("cxr.decision", promote ? "promoted" : "kept");
+    tags.put(REGISTERED_AT, Long.toString(System.currentTimeMillis()));
     tags.put("cxr.champion_before", champion.map(ModelRegistry.Version::version).orElse("none"));
     tags.put(
         "cxr.champion_before." + metric,
         championValue == null ? "none" : Double.toString(championValue));
     ModelRegistry.Version v = registry.createVersion(name, runId, tags);
     if (promote) {
-      registry.setAlias(name, alias, v.version());
+      promote =
+          promoteVerified(registry, name, alias, metric, v, value, champion.orElse(null), reporter);
     }
     return new Result(
         registry.describe(),
@@ -116,6 +135,129 @@ public final class RegisterStage {
         value,
         champion.map(ModelRegistry.Version::version).orElse(null),
         championValue);
+  }
+
+  /**
+   * Sets the alias to {@code v}, then reads it back: another register (on a server, which has no
+   * lock) may have moved it meanwhile. If it now names a version at least as good, {@code v} is not
+   * the champion and its decision tag says so; if a worse one, the alias is taken back. The printed
+   * decision is what the registry holds.
+   */
+  private static boolean promoteVerified(
+      ModelRegistry registry,
+      String name,
+      String alias,
+      String metric,
+      ModelRegistry.Version v,
+      double value,
+      ModelRegistry.Version before,
+      Reporter reporter) {
+    for (int attempt = 0; attempt < 5; attempt++) {
+      registry.setAlias(name, alias, v.version());
+      Optional<ModelRegistry.Version> now = registry.byAlias(name, alias);
+      if (now.isEmpty() || now.get().version().equals(v.version())) {
+        // registered since the champion this one beat, and better: the alias is theirs
+        Optional<ModelRegistry.Version> better =
+            betterRival(registry, name, metric, v, value, before);
+        if (better.isEmpty()) {
+          return true;
+        }
+        registry.setAlias(name, alias, better.get().version());
+        now = better;
+      }
+      Double other = valueOf(registry, name, now.get(), metric);
+      if (!Promotion.promotes(value, other)) {
+        registry.setVersionTags(name, v.version(), Map.of("cxr.decision", "kept"));
+        reporter.info(
+            "another register made version "
+                + now.get().version()
+                + " ("
+                + metric
+                + " "
+                + other
+                + ") the "
+                + alias
+                + " meanwhile: version "
+                + v.version()
+                + " is not better");
+        return false;
+      }
+    }
+    throw new CxrException(
+        "registry " + name + ": the alias " + alias + " keeps moving; register again later");
+  }
+
+  /** The version tag holding when a register created it (epoch milliseconds). */
+  static final String REGISTERED_AT = "cxr.registered_at";
+
+  /** Registers this close in time to one another count as concurrent. */
+  static final long CONCURRENT_MS = 10 * 60 * 1000L;
+
+  /**
+   * The best version registered at the same time as {@code v} (after the champion it compared with)
+   * that also decided it was promoted and has a strictly better metric: on a server, which has no
+   * lock, such a register may have set the alias before this one overwrote it.
+   */
+  private static Optional<ModelRegistry.Version> betterRival(
+      ModelRegistry registry,
+      String name,
+      String metric,
+      ModelRegistry.Version v,
+      double value,
+      ModelRegistry.Version before) {
+    if (registry.locks()) {
+      return Optional.empty(); // registers ran one after the other: none raced this one
+    }
+    int after = before == null ? 0 : Integer.parseInt(before.version());
+    long at = Long.parseLong(v.tags().get(REGISTERED_AT));
+    ModelRegistry.Version best = null;
+    double bestValue = value;
+    for (ModelRegistry.Version o : registry.versions(name)) {
+      String tagged = o.tags().get("cxr.metric." + metric);
+      if (o.version().equals(v.version())
+          || Integer.parseInt(o.version()) <= after
+          || tagged == null
+          || !"promoted".equals(o.tags().get("cxr.decision"))
+          || !concurrent(o, at)) {
+        continue;
+      }
+      double ov = Double.parseDouble(tagged);
+      if (ov > bestValue) {
+        best = o;
+        bestValue = ov;
+      }
+    }
+    return Optional.ofNullable(best);
+  }
+
+  /**
+   * Whether {@code o} was registered within {@link #CONCURRENT_MS} of {@code at}: an older version
+   * (e.g. one a user took the alias from on purpose) is no rival.
+   */
+  private static boolean concurrent(ModelRegistry.Version o, long at) {
+    String t = o.tags().get(REGISTERED_AT);
+    return t != null && t.matches("\\d{1,19}") && Math.abs(Long.parseLong(t) - at) <= CONCURRENT_MS;
+  }
+
+  /** A version's registered metric: its tag, else its run's; an error when neither is there. */
+  private static Double valueOf(
+      ModelRegistry registry, String name, ModelRegistry.Version c, String metric) {
+    String tagged = c.tags().get("cxr.metric." + metric);
+    Double v =
+        tagged != null
+            ? Double.valueOf(tagged)
+            : registry.runMetric(c.runId(), metric).orElse(null);
+    if (v == null) {
+      throw new CxrException(
+          "registry "
+              + name
+              + ": champion version "
+              + c.version()
+              + " has no recorded '"
+              + metric
+              + "' to compare with");
+    }
+    return v;
   }
 
   /** Metrics that are shares or areas: a value outside [0, 1] is a corrupt file, not a model. */

@@ -23,6 +23,7 @@ import io.cxr.core.report.Plots;
 import io.cxr.core.report.ReportDoc;
 import io.cxr.core.report.Reports;
 import io.cxr.core.tracking.Provenance;
+import io.cxr.core.train.EarlyStopping;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -828,11 +829,16 @@ final class ReportSections {
   }
 
   /** history.csv (epoch, train_loss, val_loss, val_auc); new bests by early stopping's rule. */
+  /**
+   * The epochs of history.csv, each new best epoch marked by the model's own early-stopping rule
+   * ({@code train.early_stopping}: metric, set and min_delta from the card's config); empty when
+   * the file is missing or unreadable.
+   */
   static List<EpochRecord> readHistory(Path csv, JsonNode train) {
     if (!Files.isRegularFile(csv)) {
       return List.of();
     }
-    double minDelta = train.path("early_stopping").path("min_delta").asDouble(0);
+    JsonNode es = train.path("early_stopping");
     List<EpochRecord> out = new ArrayList<>();
     try {
       List<String> lines = Files.readAllLines(csv);
@@ -846,24 +852,18 @@ final class ReportSections {
       if (e < 0 || tl < 0 || vl < 0 || va < 0) {
         return List.of();
       }
-      double best = Double.NEGATIVE_INFINITY;
       for (String l : lines.subList(1, lines.size())) {
         String[] c = l.split(",");
-        double auc = Double.parseDouble(c[va]);
-        boolean improved = auc > best + minDelta;
-        if (improved) {
-          best = auc;
-        }
         out.add(
             new EpochRecord(
                 Integer.parseInt(c[e]),
                 lines.size() - 1,
                 Double.parseDouble(c[tl]),
                 Double.parseDouble(c[vl]),
-                auc,
+                Double.parseDouble(c[va]),
                 0,
                 0,
-                improved,
+                false,
                 1,
                 xl >= 0 && xl < c.length ? Double.parseDouble(c[xl]) : Double.NaN,
                 xa >= 0 && xa < c.length ? Double.parseDouble(c[xa]) : Double.NaN));
@@ -871,7 +871,11 @@ final class ReportSections {
     } catch (IOException | RuntimeException ex) {
       return List.of();
     }
-    return out;
+    return EarlyStopping.replay(
+        out,
+        es.path("min_delta").asDouble(0),
+        "log_loss".equals(es.path("metric").asText("auc")),
+        "external".equals(es.path("on").asText("val")));
   }
 
   private String shortSource() {

@@ -96,18 +96,7 @@ public final class ReportStage {
     requireReplaceable(out, format);
     ModelBundle model = ModelBundle.load(modelPath);
     PreparedDataset data = PreparedDataset.load(prepared);
-    if (data.imageSize() != model.card().imageSize()) {
-      throw new CxrException(
-          String.format(
-              Locale.ROOT,
-              "prepared data %s: images are %dx%d but model %s expects %dx%d",
-              prepared,
-              data.imageSize(),
-              data.imageSize(),
-              modelPath,
-              model.card().imageSize(),
-              model.card().imageSize()));
-    }
+    model.card().requireFits(data, modelPath);
     JsonNode manifest = readJson(prepared.resolve(PreparedDataset.MANIFEST));
     Path staging = AtomicFiles.tempDirBeside(out);
     try {

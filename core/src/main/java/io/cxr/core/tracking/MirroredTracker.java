@@ -1,5 +1,6 @@
 package io.cxr.core.tracking;
 
+import io.cxr.core.CxrException;
 import io.cxr.core.Reporter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -140,6 +141,15 @@ public final class MirroredTracker implements Tracker {
       return null;
     }
     FileStore.StoredRun stored = local.read(experimentId, runId);
+    if (stored.status() == RunStatus.FINISHED) {
+      // its outputs were written and its metrics are final: more epochs would corrupt it
+      throw new CxrException(
+          "--resume: run "
+              + runId
+              + " in "
+              + describe()
+              + " has finished; a finished run is not resumed (start afresh without --resume)");
+    }
     Run run = new Run(experimentId, runId, stored.runName(), stored.startTime());
     local.writeRunMeta(experimentId, runId, stored.runName(), RunStatus.RUNNING, run.start, null);
     Map<String, String> tags = new LinkedHashMap<>(RunJanitor.ownerTags());
@@ -194,7 +204,11 @@ public final class MirroredTracker implements Tracker {
         return;
       }
       try {
-        action.run();
+        remote.bounded(
+            () -> {
+              action.run();
+              return null;
+            });
       } catch (RuntimeException e) {
         mirroring = false;
         reporter.warn(

@@ -3,6 +3,7 @@ package io.cxr.core.tracking;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cxr.core.CxrException;
+import io.cxr.core.config.UriCredentials;
 import io.cxr.core.io.Json;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -40,11 +41,15 @@ public final class MlflowRemote implements AutoCloseable {
   private final HttpClient http;
   private final String authorization;
 
-  private MlflowRemote(String host, String display, MlflowClient client, String authorization) {
+  private final Duration timeout;
+
+  private MlflowRemote(
+      String host, String display, MlflowClient client, String authorization, Duration timeout) {
     this.host = host;
     this.display = display;
     this.client = client;
     this.authorization = authorization;
+    this.timeout = timeout;
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   }
 
@@ -54,8 +59,11 @@ public final class MlflowRemote implements AutoCloseable {
     String user = env.get("MLFLOW_TRACKING_USERNAME");
     String pass = env.get("MLFLOW_TRACKING_PASSWORD");
     String token = env.get("MLFLOW_TRACKING_TOKEN");
-    if (u.getUserInfo() != null && user == null) {
-      String[] up = u.getUserInfo().split(":", 2);
+    // user info in the URI: given here, or taken out of tracking.uri when the config was loaded
+    String info =
+        u.getUserInfo() != null ? u.getRawUserInfo() : UriCredentials.userInfo(uri).orElse(null);
+    if (info != null && user == null) {
+      String[] up = info.split(":", 2);
       user = decode(up[0]);
       pass = up.length > 1 ? decode(up[1]) : "";
     }
@@ -80,7 +88,71 @@ public final class MlflowRemote implements AutoCloseable {
         new MlflowClient(
             new BasicMlflowHostCreds(
                 host, user, pass, token == null || token.isBlank() ? null : token, insecure));
-    return new MlflowRemote(host, host, client, auth);
+    return new MlflowRemote(host, host, client, auth, timeout(env));
+  }
+
+  /** The seconds a call to the server may take: MLflow's {@code MLFLOW_HTTP_REQUEST_TIMEOUT}. */
+  static final String TIMEOUT_VARIABLE = "MLFLOW_HTTP_REQUEST_TIMEOUT";
+
+  /** Without {@value #TIMEOUT_VARIABLE}: long enough for a slow server, short for a dead one. */
+  static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+  static Duration timeout(Map<String, String> env) {
+    String v = env.get(TIMEOUT_VARIABLE);
+    if (v == null || v.isBlank()) {
+      return DEFAULT_TIMEOUT;
+    }
+    try {
+      double s = Double.parseDouble(v.trim());
+      if (s > 0 && s <= 86_400) {
+        return Duration.ofMillis((long) (s * 1000));
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new CxrException(
+        TIMEOUT_VARIABLE + "='" + v + "': expected seconds in (0, 86400] for calls to MLflow");
+  }
+
+  /** A thread per stuck call at most: a call past its timeout is abandoned, not waited for. */
+  private static final java.util.concurrent.ExecutorService CALLS =
+      java.util.concurrent.Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "cxr-mlflow-call");
+            t.setDaemon(true);
+            return t;
+          });
+
+  /**
+   * Runs a call to the server within the timeout ({@value #TIMEOUT_VARIABLE}, default 30 s): the
+   * Java client itself has no read timeout, so a server that accepts and never answers would hold
+   * cxr forever. Past the timeout the call is abandoned with a CxrException saying so.
+   */
+  public <T> T bounded(java.util.concurrent.Callable<T> call) {
+    java.util.concurrent.Future<T> f = CALLS.submit(call);
+    try {
+      return f.get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      f.cancel(true);
+      throw new CxrException(
+          "tracking server "
+              + display
+              + ": no answer within "
+              + timeout.toSeconds()
+              + " s ("
+              + TIMEOUT_VARIABLE
+              + ")");
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new CxrException("tracking server " + display + ": " + firstLine(c.getMessage()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      f.cancel(true);
+      throw new CxrException("tracking server " + display + ": interrupted");
+    }
   }
 
   /** The URI without credentials. */
@@ -110,7 +182,7 @@ public final class MlflowRemote implements AutoCloseable {
 
   /** A URI string with any user:password removed. */
   public static String redact(String uri) {
-    return uri == null ? "" : uri.replaceAll("(?<=://)[^/@]*@", "");
+    return UriCredentials.redact(uri);
   }
 
   /** Checks the server answers; throws CxrException with the reason otherwise. */
@@ -125,7 +197,9 @@ public final class MlflowRemote implements AutoCloseable {
           "tracking server " + display + ": /health answered HTTP " + r.statusCode());
     }
     try {
-      client.searchExperiments(); // proves the API and the credentials
+      bounded(client::searchExperiments); // proves the API and the credentials
+    } catch (CxrException e) {
+      throw e;
     } catch (RuntimeException e) {
       throw new CxrException("tracking server " + display + ": " + firstLine(e.getMessage()));
     }
@@ -137,9 +211,21 @@ public final class MlflowRemote implements AutoCloseable {
 
   public String experimentId(String name) {
     // a search, not get-by-name: the Java client retries a 404 as if it were a rate limit
-    List<Service.Experiment> found =
-        client.searchExperiments("name = '" + name.replace("'", "\\'") + "'").getItems();
-    return found.isEmpty() ? client.createExperiment(name) : found.get(0).getExperimentId();
+    String filter = "name = '" + name.replace("'", "\\'") + "'";
+    List<Service.Experiment> found = client.searchExperiments(filter).getItems();
+    if (!found.isEmpty()) {
+      return found.get(0).getExperimentId();
+    }
+    try {
+      return client.createExperiment(name);
+    } catch (RuntimeException e) {
+      // another process created it between the search and the create: take theirs
+      List<Service.Experiment> again = client.searchExperiments(filter).getItems();
+      if (again.isEmpty()) {
+        throw e;
+      }
+      return again.get(0).getExperimentId();
+    }
   }
 
   public Service.RunInfo createRun(

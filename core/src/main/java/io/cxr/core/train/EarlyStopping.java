@@ -1,6 +1,8 @@
 package io.cxr.core.train;
 
 import io.cxr.core.eval.EpochRecord;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Supplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -106,6 +108,44 @@ public final class EarlyStopping implements TrainingListener {
    */
   public double bestScore() {
     return best;
+  }
+
+  /**
+   * The epochs of a finished training with {@code improved} marked as this rule marked them while
+   * it ran: for epochs read back from history.csv, which does not store the mark. An epoch number
+   * that does not grow starts the next ensemble member, which has its own early stopping.
+   */
+  public static List<EpochRecord> replay(
+      List<EpochRecord> epochs, double minDelta, boolean onLogLoss, boolean onExternal) {
+    List<EpochRecord> out = new ArrayList<>();
+    EarlyStopping es = null;
+    int last = Integer.MAX_VALUE;
+    for (EpochRecord r : epochs) {
+      if (es == null || r.epoch() <= last) {
+        es = new EarlyStopping(Integer.MAX_VALUE, minDelta, onLogLoss, onExternal, () -> null);
+      }
+      last = r.epoch();
+      boolean improved =
+          onExternal
+              ? es.isImprovement(r.externalAuc(), r.externalLoss())
+              : es.isImprovement(r.valAuc(), r.valLoss());
+      EpochRecord marked =
+          new EpochRecord(
+              r.epoch(),
+              r.epochs(),
+              r.trainLoss(),
+              r.valLoss(),
+              r.valAuc(),
+              r.seconds(),
+              r.imagesPerSecond(),
+              improved,
+              r.valScoreSpread(),
+              r.externalLoss(),
+              r.externalAuc());
+      es.onEpoch(marked);
+      out.add(marked);
+    }
+    return out;
   }
 
   /** Takes up the state of a checkpoint (resume). */

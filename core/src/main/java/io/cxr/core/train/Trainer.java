@@ -177,10 +177,10 @@ public final class Trainer {
     OperatingPoint op = r.operatingPoint();
     return new ModelCard(
         ModelCard.FORMAT,
-        cfg.model().type().key(),
+        cfg.model().type(),
         data.imageSize(),
         op.threshold(),
-        t.normalization().key(),
+        t.normalization(),
         Label.NAMES,
         r.flatMetrics(),
         provenance(data, t, r.external()),

@@ -84,4 +84,33 @@ class ConfigEnumsTest {
             + " constant, cosine, got 'Cosine'",
         e.getMessage());
   }
+
+  @Test
+  void anObjectiveScoresValExternalOrTheWorseAndNamesItsMetric() {
+    assertEquals(0.9, Objective.VAL.pick(0.9, 0.8));
+    assertEquals(0.8, Objective.EXTERNAL.pick(0.9, 0.8));
+    assertEquals(0.8, Objective.WORST.pick(0.9, 0.8));
+    assertEquals(0.7, Objective.WORST.pick(0.7, 0.8));
+    // a NaN (diverged epoch, no external sets) is the worst score
+    assertEquals(0.0, Objective.VAL.pick(Double.NaN, 0.8));
+    assertEquals(0.0, Objective.EXTERNAL.pick(0.9, Double.NaN));
+    assertEquals(0.0, Objective.WORST.pick(0.9, Double.NaN));
+    assertEquals("val_auc", Objective.VAL.metric());
+    assertEquals("external_auc", Objective.EXTERNAL.metric());
+    assertEquals("worst_auc", Objective.WORST.metric());
+  }
+
+  @Test
+  void withersChangeOneThingAndKeepTheRest() {
+    CxrConfig c = ConfigLoader.load(null, List.of("train.early_stopping.min_delta=0.01"));
+    CxrConfig r = c.withTrain(c.train().withEpochs(3, 4)).withModelsDir("models/refit");
+    assertEquals(3, r.train().epochs());
+    assertEquals(4, r.train().earlyStopping().patience());
+    assertEquals(0.01, r.train().earlyStopping().minDelta());
+    assertEquals(c.train().earlyStopping().metric(), r.train().earlyStopping().metric());
+    assertEquals("models/refit", r.paths().models());
+    assertEquals(c.paths().prepared(), r.paths().prepared());
+    assertEquals(c.withEnsemble(1).train().withEpochs(3, 4), r.withEnsemble(1).train());
+    assertEquals(c.data(), r.data());
+  }
 }

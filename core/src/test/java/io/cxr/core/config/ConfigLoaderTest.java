@@ -230,4 +230,47 @@ class ConfigLoaderTest {
         "config file " + f + ": config key 'train.epochs': expected a positive integer, got '0'",
         assertThrows(CxrException.class, () -> ConfigLoader.load(f, List.of())).getMessage());
   }
+
+  @Test
+  void credentialsInTheTrackingUriAreTakenOutOfTheConfigAndItsMessages() {
+    CxrConfig c =
+        ConfigLoader.load(
+            null, List.of("tracking.uri=http://alice:s3cr%40t@127.0.0.1:5999/mlflow"));
+    assertEquals("http://127.0.0.1:5999/mlflow", c.tracking().uri());
+    assertFalse(ConfigLoader.toYaml(c).contains("s3cr"), "not in config.yaml or a model card");
+    assertFalse(ConfigLoader.flatten(c).toString().contains("alice"), "not in run params");
+    assertEquals(
+        java.util.Optional.of("alice:s3cr%40t"), UriCredentials.userInfo(c.tracking().uri()));
+    // a config derived from it (a search trial's) keeps the stripped URI
+    assertEquals(
+        c.tracking().uri(), ConfigLoader.with(c, List.of("train.epochs=2")).tracking().uri());
+    // a refused value that echoes the override does not echo the password
+    CxrException e =
+        assertThrows(
+            CxrException.class,
+            () -> ConfigLoader.load(null, List.of("tracking.uri=[http://bob:hunter2@h:1]")));
+    assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+    assertTrue(e.getMessage().contains("http://h:1"), e.getMessage());
+    assertEquals(
+        "see http://h:1/x and https://h2",
+        UriCredentials.redact("see http://u:p@h:1/x and https://t@h2"));
+  }
+
+  @Test
+  void aConfigFileLargerThanAnyConfigIsRefusedUnread(@TempDir Path dir) throws Exception {
+    Path big = dir.resolve("big.yaml");
+    Files.writeString(big, "train:\n  epochs: 3\n" + "#".repeat((int) ConfigLoader.MAX_FILE_BYTES));
+    CxrException e = assertThrows(CxrException.class, () -> ConfigLoader.load(big, List.of()));
+    assertEquals(
+        "config file "
+            + big
+            + ": "
+            + Files.size(big)
+            + " bytes (expected a YAML config of at most 1024 KiB)",
+        e.getMessage());
+    Path ok = dir.resolve("ok.yaml");
+    Files.writeString(
+        ok, "train:\n  epochs: 3\n" + "#".repeat((int) ConfigLoader.MAX_FILE_BYTES - 40));
+    assertEquals(3, ConfigLoader.load(ok, List.of()).train().epochs());
+  }
 }

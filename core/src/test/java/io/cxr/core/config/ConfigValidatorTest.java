@@ -156,6 +156,8 @@ class ConfigValidatorTest {
   static Stream<String> refused() {
     return Stream.of(
         "experiment.name=a b",
+        "experiment.name=..",
+        "experiment.name=.",
         "data.image_size=15",
         "data.image_size=1025",
         "data.image_size=abc",

@@ -146,6 +146,16 @@ class BadInputTest {
   }
 
   @Test
+  void anNpzBombIsRefusedBeforeItsArrayIsAllocated() throws IOException {
+    src = tmp.resolve("bomb.npz");
+    // 100,000 zero images: 78 MB that deflate to about 80 KB
+    writeNpz(src, "train_images", new int[] {100_000, 28, 28}, "train_labels", new int[] {4, 1});
+    String m = fails();
+    assertTrue(m.contains("bomb.npz key 'train_images': expands from"), m);
+    assertTrue(m.contains("refusing a decompression bomb"), m);
+  }
+
+  @Test
   void npzWithMismatchedLabels() throws IOException {
     src = tmp.resolve("labels.npz");
     writeNpz(src, "train_images", new int[] {4, 28, 28}, "train_labels", new int[] {5, 1});
@@ -207,9 +217,17 @@ class BadInputTest {
     Path out = Files.createDirectories(tmp.resolve("empty"));
     PrepareStage.run(cfg, src, out, Reporter.SILENT);
     assertTrue(Files.isRegularFile(out.resolve("manifest.json")));
-    Files.writeString(out.resolve("stale.txt"), "from an earlier run");
+    // an earlier prepare's file this one does not write (an external set since dropped) goes
+    Files.writeString(out.resolve("x_external_old.npy"), "from an earlier run");
     PrepareStage.run(cfg, src, out, Reporter.SILENT);
-    assertFalse(Files.exists(out.resolve("stale.txt")), "the earlier output was replaced whole");
+    assertFalse(
+        Files.exists(out.resolve("x_external_old.npy")), "the earlier output was replaced whole");
+    // a file of the user's is not deleted with it: refused, named, kept
+    Files.writeString(out.resolve("notes.txt"), "mine");
+    CxrException e =
+        assertThrows(CxrException.class, () -> PrepareStage.run(cfg, src, out, Reporter.SILENT));
+    assertTrue(e.getMessage().contains("holds notes.txt, which cxr prepare did not write"));
+    assertEquals("mine", Files.readString(out.resolve("notes.txt")));
   }
 
   @Test

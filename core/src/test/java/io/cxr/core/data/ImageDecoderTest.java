@@ -2,6 +2,7 @@ package io.cxr.core.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,6 +37,60 @@ class ImageDecoderTest {
             ? backend.matches("libjpeg-turbo \\(system libturbojpeg\\.so\\.0[.0-9]*, SIMD\\) .*")
             : backend.startsWith("OpenCV ") && backend.endsWith(TurboJpeg.PROBLEM),
         backend);
+  }
+
+  @Test
+  void aTruncatedJpegIsRefusedAndACompleteOneWithPaddingIsNot() throws Exception {
+    byte[] jpeg = Files.readAllBytes(TestData.jpegs("NORMAL", 1).get(0));
+    byte[] half = java.util.Arrays.copyOf(jpeg, jpeg.length / 2);
+    io.cxr.core.CxrException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            io.cxr.core.CxrException.class, () -> ImageDecoder.decode(half, 64, "half.jpeg"));
+    assertEquals(
+        "image half.jpeg: truncated JPEG (it stops before its end-of-image marker), expected a"
+            + " complete file",
+        e.getMessage());
+    assertTrue(ImageDecoder.truncatedJpeg(half, half.length));
+    // the complete file, also with zero padding after its end marker, decodes
+    assertEquals(64 * 64, ImageDecoder.decode(jpeg, 64, "whole.jpeg").length);
+    byte[] padded = java.util.Arrays.copyOf(jpeg, jpeg.length + 100);
+    assertFalse(ImageDecoder.truncatedJpeg(padded, padded.length));
+    // the marker just inside the window counts; one byte further out it does not
+    byte[] late = new byte[200];
+    late[0] = (byte) 0xFF;
+    late[1] = (byte) 0xD8;
+    late[200 - ImageDecoder.EOI_WINDOW] = (byte) 0xFF;
+    late[201 - ImageDecoder.EOI_WINDOW] = (byte) 0xD9;
+    java.util.Arrays.fill(late, 202 - ImageDecoder.EOI_WINDOW, 200, (byte) 1);
+    assertFalse(ImageDecoder.truncatedJpeg(late, late.length));
+    late[200 - ImageDecoder.EOI_WINDOW] = 1;
+    late[199 - ImageDecoder.EOI_WINDOW] = (byte) 0xFF;
+    late[200 - ImageDecoder.EOI_WINDOW] = (byte) 0xD9;
+    assertTrue(ImageDecoder.truncatedJpeg(late, late.length));
+    // not a JPEG: left to the decoders
+    assertFalse(ImageDecoder.truncatedJpeg("not a jpeg".getBytes(), 10));
+  }
+
+  @Test
+  void anImageDeclaringTooManyPixelsIsRefusedFromItsHeader() throws Exception {
+    byte[] png = png(300, 200);
+    assertArrayEquals(new long[] {300, 200}, ImageDecoder.headerSize(png, png.length));
+    // the same file claiming 32000x32000 (1 GP: a GB of grey levels once decoded)
+    java.nio.ByteBuffer.wrap(png, 16, 8).putInt(32000).putInt(32000);
+    io.cxr.core.CxrException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            io.cxr.core.CxrException.class, () -> ImageDecoder.decode(png, 64, "bomb.png"));
+    assertEquals(
+        "image bomb.png: 32000x32000 pixels (expected at most 64 megapixels), refused before"
+            + " decoding",
+        e.getMessage());
+    // just under the bound is read from the header and let through to the decoder
+    java.nio.ByteBuffer.wrap(png, 16, 8).putInt(8000).putInt(8000);
+    assertEquals(64_000_000L, 8000L * 8000L);
+    assertArrayEquals(new long[] {8000, 8000}, ImageDecoder.headerSize(png, png.length));
+    byte[] jpeg = Files.readAllBytes(TestData.jpegs("NORMAL", 1).get(0));
+    assertArrayEquals(new long[] {224, 224}, ImageDecoder.headerSize(jpeg, jpeg.length));
+    assertNull(ImageDecoder.headerSize("not an image at all, not at all".getBytes(), 31));
   }
 
   @Test

@@ -28,4 +28,12 @@ class EpochRecordTest {
     assertTrue(
         new EpochRecord(1, 5, 0.6, 0.5, 0.9, 2, 100, true, 0.8, Double.NaN, 0.8).hasExternal());
   }
+
+  @Test
+  void aRenumberedEpochKeepsEveryFigure() {
+    EpochRecord r = new EpochRecord(2, 5, 0.6, 0.5, 0.9, 2, 100, true, 0.8, 0.7, 0.85);
+    EpochRecord s = r.renumbered(7, 10);
+    org.junit.jupiter.api.Assertions.assertEquals(
+        new EpochRecord(7, 10, 0.6, 0.5, 0.9, 2, 100, true, 0.8, 0.7, 0.85), s);
+  }
 }

@@ -29,10 +29,10 @@ class PixelCheckTest {
     }
     return new ModelCard(
         ModelCard.FORMAT,
-        "cnn",
+        io.cxr.core.config.ModelType.CNN,
         28,
         0.5,
-        "per_image",
+        io.cxr.core.config.Normalization.PER_IMAGE,
         List.of(),
         Map.of(),
         prov,

@@ -72,4 +72,52 @@ class FileStoreRegistryTest {
     assertEquals("2", meta.path("aliases").path("champion").asText());
     assertEquals("2", meta.path("aliases").path("challenger").asText(), "earlier aliases kept");
   }
+
+  @Test
+  void whatAKilledRegisterLeftIsRemovedUnderTheLockAndNumbersAreNeverReused() throws Exception {
+    FileStore store = new FileStore(tmp.resolve("mlruns"));
+    FileStoreRegistry reg = new FileStoreRegistry(store);
+    reg.createVersion("cxr", "run-a", Map.of());
+    reg.createVersion("cxr", "run-b", Map.of());
+    Path models = tmp.resolve("mlruns/models/cxr");
+    // a register killed after creating its folder, before its meta.yaml was in place
+    Path half = Files.createDirectories(models.resolve("version-3"));
+    Files.writeString(half.resolve(".meta.yaml.tmp-123"), "half");
+    // a version removed by hand: its number is not given out again
+    assertTrue(Files.isDirectory(models.resolve("version-1")));
+    io.cxr.core.io.AtomicFiles.deleteRecursively(models.resolve("version-1"));
+    ModelRegistry.Version v =
+        reg.exclusive("cxr", () -> reg.createVersion("cxr", "run-c", Map.of()));
+    assertEquals("3", v.version(), "after the highest complete one (2); the half one removed");
+    assertTrue(Files.isRegularFile(models.resolve("version-3/meta.yaml")));
+    assertEquals(
+        java.util.List.of("2", "3"),
+        reg.versions("cxr").stream().map(ModelRegistry.Version::version).toList());
+    assertTrue(reg.locks());
+  }
+
+  @Test
+  void registersInThreadsTakeTurns() throws Exception {
+    FileStore store = new FileStore(tmp.resolve("mlruns"));
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(8);
+    java.util.List<java.util.concurrent.Future<String>> done = new java.util.ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      String run = "run-" + i;
+      done.add(
+          pool.submit(
+              () -> {
+                FileStoreRegistry own = new FileStoreRegistry(store); // one per register
+                return own.exclusive(
+                    "cxr", () -> own.createVersion("cxr", run, Map.of()).version());
+              }));
+    }
+    java.util.Set<String> versions = new java.util.HashSet<>();
+    for (var f : done) {
+      versions.add(f.get());
+    }
+    pool.shutdown();
+    assertEquals(40, versions.size(), "no number given twice");
+    assertEquals(40, new FileStoreRegistry(store).versions("cxr").size());
+  }
 }

@@ -166,9 +166,72 @@ class MlflowTrackingTest extends MlflowFixture {
     assertArrayEquals(Files.readAllBytes(models.resolve("model.zip")), Files.readAllBytes(zip));
   }
 
+  /**
+   * Four registers at once, five rounds, on the local store and on the server: every version is
+   * kept, the champion ends on the best model, and each printed decision is what the registry's
+   * decision tag says.
+   */
+  @Test
+  void concurrentRegistersKeepEveryVersionAndEndOnTheBestModel() throws Exception {
+    Path work = tmp.resolve("race");
+    CxrConfig local = cfg(work, "experiment.name=race");
+    MirroredTracker localTracker = Tracking.open(local, Map.of(), Reporter.SILENT);
+    TrainStage.run(local, new TrainingListener() {}, Reporter.SILENT, localTracker);
+    Path models = work.resolve("models");
+    CxrConfig remote = cfg(work, "experiment.name=race", "tracking.uri=" + server.uri());
+    MirroredTracker remoteTracker = Tracking.open(remote, Map.of(), Reporter.SILENT);
+    // the train run goes to the server once, before the races (each register would sync it)
+    RunSync.sync(localTracker.local(), remoteTracker.remote(), Reporter.SILENT);
+    double[] f1 = {0.81, 0.84, 0.83, 0.82};
+    for (int round = 0; round < 5; round++) {
+      for (boolean onServer : new boolean[] {false, true}) {
+        String name = "race-" + (onServer ? "server-" : "local-") + round;
+        CxrConfig c =
+            io.cxr.core.config.ConfigLoader.with(
+                onServer ? remote : local, List.of("registry.name=" + name));
+        MirroredTracker t = onServer ? remoteTracker : localTracker;
+        java.util.concurrent.ExecutorService pool =
+            java.util.concurrent.Executors.newFixedThreadPool(f1.length);
+        List<java.util.concurrent.Future<RegisterStage.Result>> futures = new ArrayList<>();
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        for (double v : f1) {
+          futures.add(
+              pool.submit(
+                  () -> {
+                    go.await();
+                    return register(c, t, models, v);
+                  }));
+        }
+        go.countDown();
+        List<RegisterStage.Result> results = new ArrayList<>();
+        for (var f : futures) {
+          results.add(f.get());
+        }
+        pool.shutdown();
+        io.cxr.core.registry.ModelRegistry reg = io.cxr.core.registry.Registries.of(t);
+        assertEquals(
+            List.of("1", "2", "3", "4"),
+            results.stream().map(RegisterStage.Result::version).sorted().toList(),
+            name + ": four distinct versions");
+        var champion = reg.byAlias(name, "champion").orElseThrow();
+        assertEquals(
+            "0.84", champion.tags().get("cxr.metric.test_f1"), name + ": the best is champion");
+        for (RegisterStage.Result r : results) {
+          String decision = reg.version(name, r.version()).orElseThrow().tags().get("cxr.decision");
+          assertEquals(r.promoted() ? "promoted" : "kept", decision, name + " v" + r.version());
+        }
+        assertTrue(
+            results.stream()
+                .filter(r -> r.version().equals(champion.version()))
+                .allMatch(RegisterStage.Result::promoted),
+            name + ": the champion was reported promoted");
+      }
+    }
+  }
+
   private RegisterStage.Result register(
       CxrConfig cfg, MirroredTracker tracker, Path models, double f1) throws Exception {
-    Path metrics = models.resolve("metrics-" + f1 + ".json");
+    Path metrics = models.resolve("metrics-" + cfg.registry().name() + "-" + f1 + ".json");
     JsonNode m = Json.JSON.readTree(models.resolve("metrics.json").toFile());
     ((com.fasterxml.jackson.databind.node.ObjectNode) m).put("test_f1", f1);
     Files.writeString(metrics, Json.toJson(m));
@@ -327,6 +390,9 @@ class MlflowTrackingTest extends MlflowFixture {
                   + secured.uri().substring("http://".length()),
               "experiment.name=secured",
               "tracking.required=true");
+      // the config keeps the URI without its user info: config.yaml, cards, params never hold it
+      assertEquals(secured.uri(), withUserInfo.tracking().uri());
+      assertFalse(io.cxr.core.config.ConfigLoader.toYaml(withUserInfo).contains(password));
       TrackedRun run2 =
           Tracking.open(withUserInfo, Map.of(), rec)
               .start("secured", "uri-credentials", Map.of(), null);

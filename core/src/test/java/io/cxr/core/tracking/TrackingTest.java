@@ -41,4 +41,20 @@ class TrackingTest {
                     Reporter.SILENT));
     assertFalse(e.getMessage().contains("MLFLOW_TRACKING_URI"), e.getMessage());
   }
+
+  @Test
+  void aFinishedRunIsNotResumedButAKilledOneIs() {
+    MirroredTracker t =
+        new MirroredTracker(new FileStore(tmp.resolve("mlruns")), null, Reporter.SILENT);
+    TrackedRun done = t.start("exp", "finished", Map.of(), null);
+    done.end(RunStatus.FINISHED);
+    CxrException e =
+        assertThrows(CxrException.class, () -> t.resume(done.experimentId(), done.runId()));
+    assertTrue(e.getMessage().contains("has finished"), e.getMessage());
+    TrackedRun killed = t.start("exp", "killed", Map.of(), null);
+    killed.end(RunStatus.KILLED);
+    TrackedRun again = t.resume(killed.experimentId(), killed.runId());
+    assertTrue(again != null && again.runId().equals(killed.runId()));
+    again.end(RunStatus.FINISHED);
+  }
 }

@@ -1,12 +1,14 @@
 package io.cxr.core.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cxr.core.CxrException;
 import io.cxr.core.Reporter;
 import io.cxr.core.TestData;
 import io.cxr.core.config.CxrConfig;
@@ -16,6 +18,7 @@ import io.cxr.core.data.Split;
 import io.cxr.core.eval.EpochRecord;
 import io.cxr.core.io.Json;
 import io.cxr.core.model.ModelBundle;
+import io.cxr.core.model.ModelCard;
 import io.cxr.core.model.Scorer;
 import io.cxr.core.stage.EvaluateStage;
 import io.cxr.core.stage.PrepareStage;
@@ -70,6 +73,36 @@ class TrainerTest {
   }
 
   @Test
+  void aModelRefusesPreparedDataOfAnotherSizeOrCrop() {
+    PreparedDataset data = PreparedDataset.load(tmp.resolve("prepared"));
+    ModelCard c = first.model().card();
+    assertDoesNotThrow(() -> c.requireFits(data, "m.zip"));
+    ModelCard bigger = card(c, c.imageSize() * 2, c.crop());
+    CxrException size = assertThrows(CxrException.class, () -> bigger.requireFits(data, "m.zip"));
+    assertTrue(size.getMessage().contains("but model m.zip expects 56x56"), size.getMessage());
+    ModelCard cropped = card(c, c.imageSize(), 0.1);
+    CxrException crop = assertThrows(CxrException.class, () -> cropped.requireFits(data, "m.zip"));
+    assertTrue(crop.getMessage().contains("re-run prepare with data.crop=0.1"), crop.getMessage());
+  }
+
+  private static ModelCard card(ModelCard c, int size, Double crop) {
+    return new ModelCard(
+        c.format(),
+        c.modelType(),
+        size,
+        c.threshold(),
+        c.normalization(),
+        c.classes(),
+        c.metrics(),
+        c.provenance(),
+        c.createdAt(),
+        c.config(),
+        c.temperature(),
+        c.calibrationBias(),
+        crop);
+  }
+
+  @Test
   void writesModelMetricsAndPlots() throws Exception {
     Path models = tmp.resolve("models");
     assertTrue(Files.size(models.resolve("model.zip")) > 10_000);
@@ -120,15 +153,12 @@ class TrainerTest {
   void savedModelPredictsLikeTheTrainedOne() {
     ModelBundle loaded = ModelBundle.load(tmp.resolve("models/model.zip"));
     assertEquals(first.flatMetrics().get("threshold"), loaded.card().threshold(), 1e-12);
-    assertEquals("cnn", loaded.card().modelType());
+    assertEquals(io.cxr.core.config.ModelType.CNN, loaded.card().modelType());
     assertEquals(28, loaded.card().imageSize());
     assertTrue(loaded.card().provenance().get("data_manifest_sha256").matches("[0-9a-f]{64}"));
     PreparedDataset.Images test = PreparedDataset.load(tmp.resolve("prepared")).split(Split.TEST);
-    float[] a =
-        Scorer.scores(
-            first.model().network(), Normalization.of(first.model().card().normalization()), test);
-    float[] b =
-        Scorer.scores(loaded.network(), Normalization.of(loaded.card().normalization()), test);
+    float[] a = Scorer.scores(first.model().network(), first.model().card().normalization(), test);
+    float[] b = Scorer.scores(loaded.network(), loaded.card().normalization(), test);
     assertArrayEquals(a, b, 1e-6f);
   }
 
@@ -159,7 +189,7 @@ class TrainerTest {
             Reporter.SILENT,
             tracker);
     for (String k : List.of("test_auc", "test_f1", "test_specificity")) {
-      assertEquals(first.flatMetrics().get(k), r.metrics().get(k), 1e-6, k);
+      assertEquals(first.flatMetrics().get(k), r.flatMetrics().get(k), 1e-6, k);
     }
     String md = Files.readString(tmp.resolve("reports/evaluation.md"));
     assertTrue(md.contains("## Quality gate") && md.contains("| test AUC |"), md);
@@ -184,7 +214,9 @@ class TrainerTest {
     TrainingResult o = TrainStage.run(dense, new TrainingListener() {}, Reporter.SILENT, tracker);
     Map<String, Double> m = o.flatMetrics();
     assertTrue(m.get("val_auc") > 0.8, "dense val AUC " + m.get("val_auc"));
-    assertEquals("dense", ModelBundle.load(tmp.resolve("dense/model.zip")).card().modelType());
+    assertEquals(
+        io.cxr.core.config.ModelType.DENSE,
+        ModelBundle.load(tmp.resolve("dense/model.zip")).card().modelType());
   }
 
   @Test
