@@ -582,13 +582,14 @@ class CliEndToEndTest {
     Cli prep =
         Cli.run(
             args(
+                new String[] {"paths.prepared=" + tmp.resolve("uncropped")},
                 "prepare",
                 "--source",
                 TrainedWorkspace.source().toString(),
-                "data.crop=0",
-                "paths.prepared=" + tmp.resolve("uncropped")));
+                "data.crop=0"));
     assertEquals(0, prep.code(), prep.toString());
-    Cli refused = Cli.run(args("evaluate", "paths.prepared=" + tmp.resolve("uncropped")));
+    Cli refused =
+        Cli.run(args(new String[] {"paths.prepared=" + tmp.resolve("uncropped")}, "evaluate"));
     assertEquals(2, refused.code(), refused.toString());
     assertTrue(refused.err().contains("data.crop=0.1"), refused.err());
 
@@ -596,23 +597,23 @@ class CliEndToEndTest {
     Cli reseeded =
         Cli.run(
             args(
+                new String[] {"paths.prepared=" + tmp.resolve("reseeded")},
                 "prepare",
                 "--source",
                 TrainedWorkspace.source().toString(),
-                "seed=7",
-                "paths.prepared=" + tmp.resolve("reseeded")));
+                "seed=7"));
     assertEquals(0, reseeded.code(), reseeded.toString());
     Cli leaky =
         Cli.run(
             args(
-                "evaluate",
-                "paths.prepared=" + tmp.resolve("reseeded"),
-                "paths.reports=" + tmp.resolve("reseeded-reports")));
+                new String[] {
+                  "paths.prepared=" + tmp.resolve("reseeded"),
+                  "paths.reports=" + tmp.resolve("reseeded-reports")
+                },
+                "evaluate"));
     assertTrue(leaky.code() == 0 || leaky.code() == 1, leaky.toString());
     assertTrue(
         leaky.err().contains("its test split may hold the model's training images"), leaky.err());
-    // the data it was trained on: no such warning
-    Cli same = Cli.run(args("evaluate", "paths.reports=" + tmp.resolve("same-reports")));
-    assertFalse(same.err().contains("may hold the model's training images"), same.err());
+    // (the data it was trained on gives no such warning: core's TrainerTest)
   }
 }

@@ -191,7 +191,7 @@ public final class ConfigLoader {
       CxrConfig c = bindChecked(tree, origin);
       String uri = c.tracking().uri();
       String stripped = UriCredentials.strip(uri);
-      return stripped == null || stripped.equals(uri) ? c : c.withTrackingUri(stripped);
+      return stripped.equals(uri) ? c : c.withTrackingUri(stripped); // bound: never null
     } catch (CxrException e) {
       String safe = UriCredentials.redact(e.getMessage());
       throw safe.equals(e.getMessage()) ? e : new CxrException(safe);

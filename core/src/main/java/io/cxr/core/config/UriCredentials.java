@@ -29,9 +29,6 @@ public final class UriCredentials {
    * stripped URI.
    */
   static String strip(String uri) {
-    if (uri == null) {
-      return null;
-    }
     Matcher m = USERINFO.matcher(uri);
     if (!m.find()) {
       return uri;

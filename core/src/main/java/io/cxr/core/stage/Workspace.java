@@ -14,14 +14,16 @@ public final class Workspace {
   public static List<Path> outputFolders(CxrConfig cfg) {
     Path prepared = Path.of(cfg.paths().prepared()).toAbsolutePath();
     Path artifacts = Path.of(cfg.paths().artifacts()).toAbsolutePath();
-    return List.of(
-        prepared.getParent(),
-        prepared,
-        Path.of(cfg.paths().models()).toAbsolutePath(),
-        Path.of(cfg.paths().reports()).toAbsolutePath(),
-        artifacts,
-        artifacts.resolve(cfg.experiment().name()),
-        Path.of(cfg.tracking().localDir()).toAbsolutePath());
+    return java.util.stream.Stream.of(
+            prepared.getParent(), // none for the root folder
+            prepared,
+            Path.of(cfg.paths().models()).toAbsolutePath(),
+            Path.of(cfg.paths().reports()).toAbsolutePath(),
+            artifacts,
+            artifacts.resolve(cfg.experiment().name()),
+            Path.of(cfg.tracking().localDir()).toAbsolutePath())
+        .filter(java.util.Objects::nonNull)
+        .toList();
   }
 
   /**

@@ -251,6 +251,10 @@ class ConfigLoaderTest {
             () -> ConfigLoader.load(null, List.of("tracking.uri=[http://bob:hunter2@h:1]")));
     assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
     assertTrue(e.getMessage().contains("http://h:1"), e.getMessage());
+    // a URI without user info stays as given
+    assertEquals(
+        "http://127.0.0.1:5000",
+        ConfigLoader.load(null, List.of("tracking.uri=http://127.0.0.1:5000")).tracking().uri());
     assertEquals(
         "see http://h:1/x and https://h2",
         UriCredentials.redact("see http://u:p@h:1/x and https://t@h2"));
@@ -269,8 +273,9 @@ class ConfigLoaderTest {
             + " bytes (expected a YAML config of at most 1024 KiB)",
         e.getMessage());
     Path ok = dir.resolve("ok.yaml");
-    Files.writeString(
-        ok, "train:\n  epochs: 3\n" + "#".repeat((int) ConfigLoader.MAX_FILE_BYTES - 40));
+    String head = "train:\n  epochs: 3\n";
+    Files.writeString(ok, head + "#".repeat((int) ConfigLoader.MAX_FILE_BYTES - head.length()));
+    assertEquals(ConfigLoader.MAX_FILE_BYTES, Files.size(ok), "exactly the limit is read");
     assertEquals(3, ConfigLoader.load(ok, List.of()).train().epochs());
   }
 }

@@ -73,6 +73,40 @@ class TrainerTest {
   }
 
   @Test
+  void evaluateWarnsOnlyWhenThePreparedDataIsNotTheModelsOwn() throws Exception {
+    io.cxr.core.WarningRecorder own = new io.cxr.core.WarningRecorder();
+    EvaluateStage.run(
+        cfg,
+        tmp.resolve("models/model.zip"),
+        null,
+        tmp.resolve("own-reports"),
+        false,
+        own,
+        tracker);
+    assertTrue(
+        own.warnings.stream().noneMatch(w -> w.contains("training images")),
+        own.warnings.toString());
+    // prepared again with another seed: its test split holds some of the model's training images
+    CxrConfig reseeded = TestData.config(tmp, "seed=7", "data.max_per_class=300");
+    PrepareStage.run(reseeded, TestData.npz(), tmp.resolve("reseeded"), Reporter.SILENT);
+    CxrConfig onIt =
+        io.cxr.core.config.ConfigLoader.with(
+            cfg, List.of("paths.prepared=" + tmp.resolve("reseeded")));
+    io.cxr.core.WarningRecorder other = new io.cxr.core.WarningRecorder();
+    EvaluateStage.run(
+        onIt,
+        tmp.resolve("models/model.zip"),
+        null,
+        tmp.resolve("other-reports"),
+        false,
+        other,
+        tracker);
+    assertTrue(
+        other.warnings.stream().anyMatch(w -> w.contains("may hold the model's training images")),
+        other.warnings.toString());
+  }
+
+  @Test
   void aModelRefusesPreparedDataOfAnotherSizeOrCrop() {
     PreparedDataset data = PreparedDataset.load(tmp.resolve("prepared"));
     ModelCard c = first.model().card();
