@@ -485,15 +485,7 @@ class HostileInputTest {
             "model card with a crop of a half",
             2,
             "crop 0.5 in cxr-model.json",
-            d -> {
-              Path z = Files.copy(model, d.resolve("crop.zip"));
-              try (FileSystem fs = FileSystems.newFileSystem(z)) {
-                Path card = fs.getPath("cxr-model.json");
-                ObjectNode n = (ObjectNode) JSON.readTree(Files.readAllBytes(card));
-                n.put("crop", 0.5);
-                Files.write(card, JSON.writeValueAsBytes(n));
-              }
-            },
+            d -> editedCard(d.resolve("crop.zip"), n -> n.put("crop", 0.5)),
             "predict",
             "--model",
             "{d}/crop.zip",
@@ -503,15 +495,7 @@ class HostileInputTest {
             "model card claiming 1024 px",
             2,
             "says 1024x1024 images, which its network does not take",
-            d -> {
-              Path z = Files.copy(model, d.resolve("big.zip"));
-              try (FileSystem fs = FileSystems.newFileSystem(z)) {
-                Path card = fs.getPath("cxr-model.json");
-                ObjectNode n = (ObjectNode) JSON.readTree(Files.readAllBytes(card));
-                n.put("imageSize", 1024);
-                Files.write(card, JSON.writeValueAsBytes(n));
-              }
-            },
+            d -> editedCard(d.resolve("big.zip"), n -> n.put("imageSize", 1024)),
             "predict",
             "--model",
             "{d}/big.zip",
@@ -521,15 +505,7 @@ class HostileInputTest {
             "model card with an unknown model type",
             2,
             "expected one of cnn, dense, got 'transformer'",
-            d -> {
-              Path z = Files.copy(model, d.resolve("odd.zip"));
-              try (FileSystem fs = FileSystems.newFileSystem(z)) {
-                Path card = fs.getPath("cxr-model.json");
-                ObjectNode n = (ObjectNode) JSON.readTree(Files.readAllBytes(card));
-                n.put("modelType", "transformer");
-                Files.write(card, JSON.writeValueAsBytes(n));
-              }
-            },
+            d -> editedCard(d.resolve("odd.zip"), n -> n.put("modelType", "transformer")),
             "predict",
             "--model",
             "{d}/odd.zip",
@@ -727,6 +703,18 @@ class HostileInputTest {
     }
     assertTrue(r.err().contains(names), c.name() + ": names '" + names + "': " + r.err());
     assertEquals(before, files(d), c.name() + ": no file left behind");
+  }
+
+  /** A copy of the shared model at {@code zip} whose card {@code edit} changed. */
+  private static void editedCard(Path zip, java.util.function.Consumer<ObjectNode> edit)
+      throws IOException {
+    Files.copy(model, zip);
+    try (FileSystem fs = FileSystems.newFileSystem(zip)) {
+      Path card = fs.getPath("cxr-model.json");
+      ObjectNode n = (ObjectNode) JSON.readTree(Files.readAllBytes(card));
+      edit.accept(n);
+      Files.write(card, JSON.writeValueAsBytes(n));
+    }
   }
 
   /** Files under {@code dir}, minus MLflow's run records and lock files. */

@@ -163,7 +163,7 @@ public final class ConfigLoader {
   /** Binds, blaming a bad value given as an override on the override rather than its origin. */
   private static CxrConfig bindBlaming(ObjectNode tree, String origin, List<String> overrides) {
     try {
-      return bind(tree, origin);
+      return bindStripped(tree, origin); // the caller redacts
     } catch (CxrException e) {
       Map<String, String> byKey = new LinkedHashMap<>(); // a key given twice: the last counts
       for (String o : overrides == null ? List.<String>of() : overrides) {
@@ -187,15 +187,15 @@ public final class ConfigLoader {
    * config carries it.
    */
   public static CxrConfig bind(JsonNode tree, String origin) {
-    try {
-      CxrConfig c = bindChecked(tree, origin);
-      String uri = c.tracking().uri();
-      String stripped = UriCredentials.strip(uri);
-      return stripped.equals(uri) ? c : c.withTrackingUri(stripped); // bound: never null
-    } catch (CxrException e) {
-      String safe = UriCredentials.redact(e.getMessage());
-      throw safe.equals(e.getMessage()) ? e : new CxrException(safe);
-    }
+    return redacting(() -> bindStripped(tree, origin));
+  }
+
+  /** Binds and validates, then takes user info out of {@code tracking.uri}. */
+  private static CxrConfig bindStripped(JsonNode tree, String origin) {
+    CxrConfig c = bindChecked(tree, origin);
+    String uri = c.tracking().uri();
+    String stripped = UriCredentials.strip(uri);
+    return stripped.equals(uri) ? c : c.withTrackingUri(stripped); // bound: never null
   }
 
   private static CxrConfig bindChecked(JsonNode tree, String origin) {
@@ -203,9 +203,9 @@ public final class ConfigLoader {
     try {
       bound = BINDER.treeToValue(tree, CxrConfig.class);
     } catch (UnrecognizedPropertyException e) {
-      throw new CxrException(origin + ": unknown config key '" + path(e) + "'");
+      throw new CxrException(origin + ": unknown config key '" + Json.fieldPath(e) + "'");
     } catch (JsonMappingException e) {
-      throw new CxrException(origin + ": config key '" + path(e) + "': " + describe(e));
+      throw new CxrException(origin + ": config key '" + Json.fieldPath(e) + "': " + describe(e));
     } catch (JsonProcessingException e) {
       throw new CxrException(origin + ": " + firstLine(e.getOriginalMessage()));
     }
@@ -358,17 +358,10 @@ public final class ConfigLoader {
     return String.join(".", Arrays.copyOf(parts, upTo));
   }
 
-  private static String path(JsonMappingException e) {
-    return e.getPath().stream()
-        .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-        .collect(Collectors.joining("."))
-        .replace(".[", "[");
-  }
-
   private static String describe(JsonMappingException e) {
     String m = firstLine(e.getOriginalMessage());
     JsonNode d = defaults();
-    for (String part : path(e).replaceAll("\\[\\d+]$", "").split("\\.")) {
+    for (String part : Json.fieldPath(e).replaceAll("\\[\\d+]$", "").split("\\.")) {
       d = d.path(part);
     }
     if (m.contains("Cannot coerce") || m.contains("Cannot deserialize value of type")) {

@@ -91,8 +91,22 @@ public record CxrConfig(
 
     /** The same section training {@code members} networks. */
     public Train withEnsemble(int members) {
+      return copy(epochs, members, earlyStopping);
+    }
+
+    /** The same section training {@code count} epochs with early stopping's patience {@code p}. */
+    public Train withEpochs(int count, int p) {
+      return copy(
+          count,
+          ensemble,
+          new EarlyStopping(
+              p, earlyStopping.minDelta(), earlyStopping.metric(), earlyStopping.on()));
+    }
+
+    /** This section with the fields the withers change. */
+    private Train copy(int epochCount, int members, EarlyStopping es) {
       return new Train(
-          epochs,
+          epochCount,
           batchSize,
           optimizer,
           learningRate,
@@ -106,34 +120,6 @@ public record CxrConfig(
           labelSmoothing,
           mixup,
           members,
-          earlyStopping,
-          augment,
-          thresholdOn,
-          calibrationOn,
-          shiftMargin,
-          schedule);
-    }
-
-    /** The same section training {@code count} epochs with early stopping's patience {@code p}. */
-    public Train withEpochs(int count, int p) {
-      EarlyStopping es =
-          new EarlyStopping(
-              p, earlyStopping.minDelta(), earlyStopping.metric(), earlyStopping.on());
-      return new Train(
-          count,
-          batchSize,
-          optimizer,
-          learningRate,
-          l2,
-          classWeights,
-          normalization,
-          threshold,
-          fixedThreshold,
-          targetSensitivity,
-          calibration,
-          labelSmoothing,
-          mixup,
-          ensemble,
           es,
           augment,
           thresholdOn,

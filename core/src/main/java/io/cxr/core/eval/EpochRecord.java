@@ -49,6 +49,15 @@ public record EpochRecord(
 
   /** The same epoch under another number, of {@code total} (an ensemble member's, numbered on). */
   public EpochRecord renumbered(int number, int total) {
+    return with(number, total, improved);
+  }
+
+  /** The same epoch marked as improving the early-stopping figure or not. */
+  public EpochRecord withImproved(boolean mark) {
+    return with(epoch, epochs, mark);
+  }
+
+  private EpochRecord with(int number, int total, boolean mark) {
     return new EpochRecord(
         number,
         total,
@@ -57,7 +66,7 @@ public record EpochRecord(
         valAuc,
         seconds,
         imagesPerSecond,
-        improved,
+        mark,
         valScoreSpread,
         externalLoss,
         externalAuc);

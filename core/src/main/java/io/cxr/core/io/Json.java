@@ -36,4 +36,15 @@ public final class Json {
   public static void writeJson(Path target, Object value) {
     AtomicFiles.writeString(target, toJson(value));
   }
+
+  /**
+   * Where in the document a mapping error is, as the user wrote it: {@code train.epochs}, {@code
+   * model.cnn.filters[1]}.
+   */
+  public static String fieldPath(com.fasterxml.jackson.databind.JsonMappingException e) {
+    return e.getPath().stream()
+        .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+        .collect(java.util.stream.Collectors.joining("."))
+        .replace(".[", "[");
+  }
 }

@@ -149,10 +149,7 @@ public final class ModelBundle {
       }
     } catch (com.fasterxml.jackson.databind.JsonMappingException e) {
       // a value of the card that is not what cxr writes (e.g. an unknown model type)
-      String field =
-          e.getPath().stream()
-              .map(r -> r.getFieldName() == null ? "[" + r.getIndex() + "]" : r.getFieldName())
-              .collect(java.util.stream.Collectors.joining("."));
+      String field = Json.fieldPath(e);
       String why =
           e.getCause() instanceof IllegalArgumentException iae
               ? iae.getMessage()

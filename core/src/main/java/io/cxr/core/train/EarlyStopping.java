@@ -129,19 +129,7 @@ public final class EarlyStopping implements TrainingListener {
           onExternal
               ? es.isImprovement(r.externalAuc(), r.externalLoss())
               : es.isImprovement(r.valAuc(), r.valLoss());
-      EpochRecord marked =
-          new EpochRecord(
-              r.epoch(),
-              r.epochs(),
-              r.trainLoss(),
-              r.valLoss(),
-              r.valAuc(),
-              r.seconds(),
-              r.imagesPerSecond(),
-              improved,
-              r.valScoreSpread(),
-              r.externalLoss(),
-              r.externalAuc());
+      EpochRecord marked = r.withImproved(improved);
       es.onEpoch(marked);
       out.add(marked);
     }

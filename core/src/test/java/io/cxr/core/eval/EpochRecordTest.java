@@ -35,5 +35,7 @@ class EpochRecordTest {
     EpochRecord s = r.renumbered(7, 10);
     org.junit.jupiter.api.Assertions.assertEquals(
         new EpochRecord(7, 10, 0.6, 0.5, 0.9, 2, 100, true, 0.8, 0.7, 0.85), s);
+    org.junit.jupiter.api.Assertions.assertEquals(
+        new EpochRecord(2, 5, 0.6, 0.5, 0.9, 2, 100, false, 0.8, 0.7, 0.85), r.withImproved(false));
   }
 }
