@@ -1,6 +1,7 @@
 package io.cxr.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -81,7 +82,7 @@ class DiskFullTest {
     assertTrue(
         r.err().contains("paths.prepared " + out + ": cannot write it (No space left on device)"),
         r.err());
-    assertEquals(List.of(".prepared.cxr-lock"), names(fs), "nothing but the lock file");
+    assertEquals(List.of(), names(fs), "nothing, not even the lock file");
   }
 
   @Test
@@ -106,6 +107,9 @@ class DiskFullTest {
     assertUnchanged(models, model, metrics, before);
 
     Files.delete(fs.resolve("filler"));
+    // a plots folder cxr marked earlier, which then became read-only
+    Path plots = Files.createDirectories(fs.resolve("plots/cxr"));
+    Files.writeString(plots.resolve(".cxr-outputs"), "cxr writes its outputs here\n");
     assertEquals(0, run("mount", "-o", "remount,ro", fs.toString()));
     try {
       Cli ro = Cli.run(args("train", "seed=7"));
@@ -113,6 +117,21 @@ class DiskFullTest {
       assertEquals(1, errorLines(ro), ro.err());
       assertTrue(ro.err().contains("Read-only file system"), ro.err());
       assertUnchanged(models, model, metrics, before);
+      // models writable, plots not: refused before the first epoch, not after the training
+      Cli art =
+          Cli.run(
+              Stream.concat(
+                      Stream.of(args("train", "seed=7")),
+                      Stream.of(
+                          "paths.models=" + tmp.resolve("models-rw"),
+                          "paths.artifacts=" + plots.getParent()))
+                  .toArray(String[]::new));
+      assertEquals(2, art.code(), art.toString());
+      assertTrue(
+          art.err().contains("paths.artifacts " + plots + ": cannot write into it (")
+              && art.err().contains("Read-only file system"),
+          art.err());
+      assertFalse(art.toString().contains("val_auc"), "no epoch trained: " + art);
     } finally {
       run("mount", "-o", "remount,rw", fs.toString());
     }

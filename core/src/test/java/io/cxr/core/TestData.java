@@ -88,6 +88,13 @@ public final class TestData {
 
   /** Defaults plus overrides, with every output path under {@code tmp}. */
   public static CxrConfig config(Path tmp, String... overrides) {
+    return ConfigLoader.load(null, configArgs(tmp, List.of(overrides)));
+  }
+
+  /**
+   * The overrides {@link #config} loads: every output path under {@code tmp}, then {@code more}.
+   */
+  public static List<String> configArgs(Path tmp, List<String> overrides) {
     List<String> all =
         new ArrayList<>(
             List.of(
@@ -100,7 +107,7 @@ public final class TestData {
                 // one network per training: the default ensemble of 3 would triple every test's
                 // training time; TrainerTest trains an ensemble on its own
                 "train.ensemble=1"));
-    all.addAll(List.of(overrides));
-    return ConfigLoader.load(null, all);
+    all.addAll(overrides);
+    return all;
   }
 }

@@ -12,16 +12,28 @@ import java.util.Map;
  * Identical images (same decoded pixels) in two splits, a leak between what is trained on and what
  * is held out. Splits are written held-out first, so the copy met later is the one in the split
  * that is trained on; {@code data.validation.cross_split_duplicates} says what happens to it:
- * {@code drop} (removed, listed in the manifest), {@code warn} or {@code error}.
+ * {@code drop} (removed, listed in the manifest), {@code warn} or {@code error}. Identical images
+ * with different labels (one film filed under both NORMAL and PNEUMONIA), in one split or two, are
+ * always warned of: a model cannot learn both answers, and the duplicate policy says nothing of
+ * which label is right.
  */
 public final class CrossSplitDuplicates {
   private static final int WARN_LIMIT = 5;
 
   private final DuplicatePolicy policy;
-  private final Map<String, String> seen = new HashMap<>(); // pixel hash -> "split:id"
+  private final Map<String, Holder> seen = new HashMap<>(); // pixel hash -> first copy
   private final List<Map<String, String>> dropped = new ArrayList<>();
   private final List<String> warnings = new ArrayList<>();
   private int warned;
+  private int conflicts;
+
+  /** Where the first copy of some pixels was written, with its label. */
+  private record Holder(String split, String id, int label) {
+    @Override
+    public String toString() {
+      return split + ":" + id;
+    }
+  }
 
   public CrossSplitDuplicates(DuplicatePolicy policy) {
     this.policy = policy;
@@ -29,8 +41,24 @@ public final class CrossSplitDuplicates {
 
   /** Whether sample {@code s} of {@code split}, whose pixels hash to {@code hash}, is kept. */
   boolean admit(Split split, Sample s, String hash) {
-    String prev = seen.putIfAbsent(hash, split.key() + ":" + s.id());
-    if (prev == null || prev.startsWith(split.key() + ":")) {
+    Holder prev = seen.putIfAbsent(hash, new Holder(split.key(), s.id(), s.label()));
+    if (prev != null && prev.label() != s.label() && conflicts++ < WARN_LIMIT) {
+      warnings.add(
+          "one image, two labels: "
+              + s.id()
+              + " ("
+              + Label.of(s.label()).name()
+              + ", "
+              + split.key()
+              + ") is identical to "
+              + prev.id()
+              + " ("
+              + Label.of(prev.label()).name()
+              + ", "
+              + prev.split()
+              + ")");
+    }
+    if (prev == null || prev.split().equals(split.key())) {
       return true;
     }
     String msg =
@@ -39,9 +67,9 @@ public final class CrossSplitDuplicates {
             + " in "
             + split.key()
             + " is identical to "
-            + prev.substring(prev.indexOf(':') + 1)
+            + prev.id()
             + " in "
-            + prev.substring(0, prev.indexOf(':'));
+            + prev.split();
     return switch (policy) {
       case ERROR ->
           throw new CxrException(
@@ -53,7 +81,7 @@ public final class CrossSplitDuplicates {
         // ordered: Map.of's order changes from JVM to JVM, and with it the manifest's hash
         Map<String, String> dup = new LinkedHashMap<>();
         dup.put("dropped", split.key() + ":" + s.id());
-        dup.put("same_as", prev);
+        dup.put("same_as", prev.toString());
         dropped.add(dup);
         yield false;
       }
@@ -71,7 +99,8 @@ public final class CrossSplitDuplicates {
    * leakage check of external sets.
    */
   String holder(String hash) {
-    return seen.get(hash);
+    Holder h = seen.get(hash);
+    return h == null ? null : h.toString();
   }
 
   /** Closes a split's account: a summary of further warnings and of what was dropped. */
@@ -80,6 +109,10 @@ public final class CrossSplitDuplicates {
       warnings.add("... and " + (warned - WARN_LIMIT) + " more duplicates across splits");
     }
     warned = 0;
+    if (conflicts > WARN_LIMIT) {
+      warnings.add("... and " + (conflicts - WARN_LIMIT) + " more images with two labels");
+    }
+    conflicts = 0;
     if (droppedHere > 0) {
       warnings.add(
           "dropped "

@@ -43,6 +43,11 @@ public interface DataSource {
     return this;
   }
 
+  /** What opening the source passed over and the user should hear of (one line each). */
+  default List<String> warnings() {
+    return List.of();
+  }
+
   /** Content hashes of the source (file or relative path -> sha256), for the manifest. */
   Map<String, String> sourceHashes();
 }

@@ -1,6 +1,7 @@
 package io.cxr.core.data;
 
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_GRAYSCALE;
+import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_IGNORE_ORIENTATION;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_GRAYSCALE_2;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_GRAYSCALE_4;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_GRAYSCALE_8;
@@ -428,13 +429,19 @@ public final class ImageDecoder implements AutoCloseable {
         "image " + name + ": cannot decode (corrupt or not an image), expected a JPEG or PNG");
   }
 
+  /**
+   * OpenCV's read flags. EXIF orientation is ignored, as libjpeg-turbo ignores it: both decoders
+   * give the pixels as stored, so prepared data never depends on which one ran (radiographs are
+   * stored as acquired; a rotation tag comes from cameras, not from PACS exports).
+   */
   private static int flags(int reduction) {
-    return switch (reduction) {
-      case 2 -> IMREAD_REDUCED_GRAYSCALE_2;
-      case 4 -> IMREAD_REDUCED_GRAYSCALE_4;
-      case 8 -> IMREAD_REDUCED_GRAYSCALE_8;
-      default -> IMREAD_GRAYSCALE;
-    };
+    return IMREAD_IGNORE_ORIENTATION
+        | switch (reduction) {
+          case 2 -> IMREAD_REDUCED_GRAYSCALE_2;
+          case 4 -> IMREAD_REDUCED_GRAYSCALE_4;
+          case 8 -> IMREAD_REDUCED_GRAYSCALE_8;
+          default -> IMREAD_GRAYSCALE;
+        };
   }
 
   /**

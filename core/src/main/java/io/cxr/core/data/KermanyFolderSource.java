@@ -40,12 +40,24 @@ public final class KermanyFolderSource implements DataSource {
   private final List<Sample> samples;
   private final Set<Split> splits;
   private final double crop;
+  private final List<String> skipped;
 
-  private KermanyFolderSource(Path root, List<Sample> samples, Set<Split> splits, double crop) {
+  private KermanyFolderSource(
+      Path root, List<Sample> samples, Set<Split> splits, double crop, List<String> skipped) {
     this.root = root;
     this.samples = samples;
     this.splits = splits;
     this.crop = crop;
+    this.skipped = skipped;
+  }
+
+  /**
+   * Folders the scan passed over, one warning each: a {@code COVID/} beside NORMAL/ and PNEUMONIA/
+   * is not a class cxr knows, and is not silently dropped from the user's view.
+   */
+  @Override
+  public List<String> warnings() {
+    return skipped;
   }
 
   @Override
@@ -55,7 +67,7 @@ public final class KermanyFolderSource implements DataSource {
 
   @Override
   public KermanyFolderSource withCrop(double crop) {
-    return new KermanyFolderSource(root, samples, splits, crop);
+    return new KermanyFolderSource(root, samples, splits, crop, skipped);
   }
 
   /**
@@ -77,8 +89,10 @@ public final class KermanyFolderSource implements DataSource {
     }
     List<Sample> samples = new ArrayList<>();
     Set<Split> splits = EnumSet.noneOf(Split.class);
+    List<String> skipped = new ArrayList<>();
     if (hasDir(root, "NORMAL") || hasDir(root, "PNEUMONIA")) {
       scanSet(root, root, null, samples);
+      skipped.addAll(unknownFolders(root, CLASS_FOLDERS, "class"));
     } else if (hasAnySplit(root)) {
       if (requireTrain && !hasDir(root, "train")) {
         throw new CxrException(
@@ -92,8 +106,10 @@ public final class KermanyFolderSource implements DataSource {
         if (Files.isDirectory(dir)) {
           scanSet(root, dir, s, samples);
           splits.add(s);
+          skipped.addAll(unknownFolders(dir, CLASS_FOLDERS, "class"));
         }
       }
+      skipped.addAll(unknownFolders(root, SPLIT_FOLDERS, "split"));
     } else {
       throw new CxrException(
           "data folder "
@@ -101,7 +117,37 @@ public final class KermanyFolderSource implements DataSource {
               + ": no NORMAL/ and PNEUMONIA/ folders and "
               + "no train/, val/ or test/ split folders (expected the Kermany chest_xray layout)");
     }
-    return new KermanyFolderSource(root, List.copyOf(samples), splits, 0);
+    return new KermanyFolderSource(root, List.copyOf(samples), splits, 0, List.copyOf(skipped));
+  }
+
+  private static final Set<String> CLASS_FOLDERS = Set.of("NORMAL", "PNEUMONIA");
+  private static final Set<String> SPLIT_FOLDERS = Set.of("train", "val", "test");
+
+  /**
+   * A warning per sub-folder of {@code dir} that is not one of {@code known} (hidden folders and
+   * the {@code __MACOSX} of zips made on a Mac are no data, and pass without a word).
+   */
+  private static List<String> unknownFolders(Path dir, Set<String> known, String what) {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(Files::isDirectory)
+          .map(p -> p.getFileName().toString())
+          .filter(n -> !known.contains(n) && !n.startsWith(".") && !n.equals("__MACOSX"))
+          .sorted()
+          .map(
+              n ->
+                  "data folder "
+                      + dir
+                      + ": ignored folder '"
+                      + n
+                      + "' (not a "
+                      + what
+                      + " cxr reads; expected "
+                      + String.join(", ", known.stream().sorted().toList())
+                      + ")")
+          .toList();
+    } catch (IOException e) {
+      throw new CxrException("data folder " + dir + ": cannot list (" + e.getMessage() + ")");
+    }
   }
 
   private static void scanSet(Path root, Path dir, Split split, List<Sample> out) {

@@ -252,6 +252,15 @@ public final class PreparedDataset {
     checkHash(yf, ySha256, ymd);
     XFile x = openX(xf, xmd, size);
     checkHash(xf, xSha256, xmd);
+    if (x.firstNonFinite() >= 0) {
+      throw new CxrException(
+          "prepared data "
+              + xf
+              + ": image "
+              + x.firstNonFinite()
+              + " holds NaN or infinite pixel values (expected finite values in [0, 1]); re-run"
+              + " `cxr prepare`");
+    }
     int[] xs = x.shape();
     if (xs.length != 4 || xs[1] != 1 || xs[2] != size || xs[3] != size) {
       throw new CxrException(
@@ -308,7 +317,11 @@ public final class PreparedDataset {
   }
 
   /** The header's shape and the images of an x file. */
-  private record XFile(int[] shape, Pixels pixels) {}
+  /**
+   * The header's shape and the images of an x file; {@code firstNonFinite}: the index of the first
+   * image holding a NaN or infinite value, or -1.
+   */
+  private record XFile(int[] shape, Pixels pixels, long firstNonFinite) {}
 
   /**
    * Opens {@code x_<split>.npy}, hashing all its bytes into {@code md}. Float32 little-endian (what
@@ -333,24 +346,25 @@ public final class PreparedDataset {
           a = Npy.read(in, xf.toString(), Files.size(xf));
           in.transferTo(OutputStream.nullOutputStream());
         }
-        return new XFile(a.shape(), Pixels.of(a.data(), size * size));
+        float[] d = a.data();
+        long bad = -1;
+        for (int i = 0; i < d.length && bad < 0; i++) {
+          bad = Float.isFinite(d[i]) ? -1 : i / ((long) size * size);
+        }
+        return new XFile(a.shape(), Pixels.of(d, size * size), bad);
       }
       long n = Npy.elements(h.shape(), xf.toString());
       long present = length - h.length();
       if (present < n * Float.BYTES) {
         throw Npy.truncated(xf.toString(), h, n * Float.BYTES, Math.max(0, present));
       }
-      raf.seek(0);
-      byte[] chunk = new byte[1 << 20];
-      for (int got; (got = raf.read(chunk)) > 0; ) {
-        md.update(chunk, 0, got);
-      }
       int[] shape = h.shape();
       int images = shape.length == 4 ? shape[0] : 0;
       int px = shape.length == 4 ? shape[2] * shape[3] : size * size;
+      long bad = hashAndScan(raf, head, h.length(), length, md, px);
       RandomAccessFile open = raf;
       raf = null; // kept open: the pixels are read from it
-      return new XFile(shape, new PixelFile(open, xf.toString(), h.length(), px, images));
+      return new XFile(shape, new PixelFile(open, xf.toString(), h.length(), px, images), bad);
     } catch (IOException e) {
       throw new CxrException("prepared data " + xf + ": cannot read (" + e.getMessage() + ")");
     } finally {
@@ -362,6 +376,39 @@ public final class PreparedDataset {
         }
       }
     }
+  }
+
+  /**
+   * One pass over a float32 x file: every byte into {@code md}, and the index of the first image
+   * holding a NaN or infinite value (-1 if none). Edited data would otherwise train into NaN
+   * losses, reported as a divergence.
+   */
+  private static long hashAndScan(
+      RandomAccessFile raf,
+      byte[] head,
+      int headerLength,
+      long length,
+      java.security.MessageDigest md,
+      int px)
+      throws IOException {
+    md.update(head, 0, headerLength);
+    raf.seek(headerLength);
+    byte[] chunk = new byte[1 << 20];
+    long bad = -1;
+    long at = 0; // floats read
+    for (long left = length - headerLength; left > 0; ) {
+      int got = (int) Math.min(chunk.length, left);
+      raf.readFully(chunk, 0, got);
+      md.update(chunk, 0, got);
+      for (int i = 0; bad < 0 && i + 3 < got; i += 4, at++) {
+        // float32 exponent all ones: NaN or infinity (little-endian: bytes 3 and 2 hold it)
+        if ((chunk[i + 3] & 0x7f) == 0x7f && (chunk[i + 2] & 0x80) != 0) {
+          bad = at / px;
+        }
+      }
+      left -= got;
+    }
+    return bad;
   }
 
   private static java.security.MessageDigest sha256() {

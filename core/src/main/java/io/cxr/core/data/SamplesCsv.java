@@ -31,7 +31,13 @@ public final class SamplesCsv {
     return csv.toString();
   }
 
+  /**
+   * RFC 4180: a field holding a comma, a quote or a line break (file names may hold any of them) is
+   * quoted, its quotes doubled, so each row reads back as one sample; other fields are as they are.
+   */
   private static String field(String s) {
-    return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
+    return s.chars().anyMatch(c -> c == ',' || c == '"' || c == '\n' || c == '\r')
+        ? "\"" + s.replace("\"", "\"\"") + "\""
+        : s;
   }
 }

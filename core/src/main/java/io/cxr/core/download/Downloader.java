@@ -126,21 +126,41 @@ public final class Downloader {
     }
     String name = dataset.substring(dataset.indexOf('/') + 1) + ".zip";
     Path zip = target.resolve(name);
-    if (!Files.isRegularFile(zip)) {
+    boolean fetched = !Files.isRegularFile(zip);
+    if (fetched) {
       URI uri = uri(d.kaggleApi() + "/datasets/download/" + dataset, "download.kaggle_api");
       http.download(
           uri, Map.of("Authorization", creds.authorization()), zip, SafeZip::verify, reporter);
-    } else {
-      SafeZip.verify(zip);
     }
     reporter.info("extracting " + zip + " to " + folder);
-    SafeZip.extract(zip, folder);
+    try {
+      if (!fetched) {
+        SafeZip.verify(zip);
+      }
+      SafeZip.extract(zip, folder);
+    } catch (CxrException e) {
+      // a refused archive is not kept to be refused again: this run's download is removed, an
+      // earlier one (cxr cannot tell who put it there) is named
+      throw new CxrException(e.getMessage() + refusedZip(zip, fetched));
+    }
     try {
       Files.writeString(done, Hashing.sha256(zip) + "\n");
     } catch (IOException e) {
       throw new CxrException("cannot write " + done + ": " + e.getMessage());
     }
     return new Result(folder, false, size(zip));
+  }
+
+  private static String refusedZip(Path zip, boolean fetched) {
+    if (!fetched) {
+      return "; " + zip + " was there before this run: remove it to download it again";
+    }
+    try {
+      Files.deleteIfExists(zip);
+      return "; the download was removed";
+    } catch (IOException e) {
+      return "; remove " + zip + " (" + e.getMessage() + ")";
+    }
   }
 
   private static URI uri(String s, String key) {

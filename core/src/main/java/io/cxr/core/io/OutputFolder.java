@@ -67,6 +67,26 @@ public final class OutputFolder {
     return true;
   }
 
+  /**
+   * Refuses a folder cxr cannot create a file in (a read-only mount, a folder of another user), so
+   * that a long command fails before its work rather than after it; the probe file is removed.
+   */
+  public static void requireWritable(Path dir, String option) {
+    try {
+      Files.delete(Files.createTempFile(dir, ".cxr-probe-", ".tmp"));
+    } catch (IOException e) {
+      throw new CxrException(
+          option
+              + " "
+              + dir
+              + ": cannot write into it ("
+              + (e instanceof java.nio.file.FileSystemException f && f.getReason() != null
+                  ? f.getReason()
+                  : String.valueOf(e.getMessage()))
+              + "); checked before the work starts");
+    }
+  }
+
   /** Creates {@code dir} if needed and writes its marker. */
   public static void mark(Path dir, Collection<String> names, String option) {
     try {

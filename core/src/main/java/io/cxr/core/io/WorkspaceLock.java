@@ -16,15 +16,24 @@ import java.time.Instant;
  * One writer per output: an exclusive OS file lock on {@code .<target>.cxr-lock} beside or inside
  * the target, held while a command writes it. The operating system drops the lock when its process
  * ends, however it ends, so a killed command never leaves the workspace locked. A second command on
- * the same output is refused with a message naming the holder (read from the lock file).
+ * the same output is refused with a message naming the holder (read from the lock file). The lock
+ * file is removed when the command ends normally or fails (a killed one leaves it, unlocked, and
+ * the next command takes it over); a command that locked a file another one had just removed sees
+ * so (the path no longer holds what it wrote) and locks the new file instead.
  */
 public final class WorkspaceLock implements AutoCloseable {
   /** The open lock file; closing it releases the lock (null: going on unlocked). */
   private final FileChannel channel;
 
-  private WorkspaceLock(FileChannel channel) {
+  private final Path file;
+
+  private WorkspaceLock(FileChannel channel, Path file) {
     this.channel = channel;
+    this.file = file;
   }
+
+  /** Attempts at locking a lock file that its holder removed just as we opened it. */
+  private static final int ATTEMPTS = 20;
 
   /**
    * The lock file of {@code target}: beside it ({@code .<name>.cxr-lock}) for an output that is
@@ -45,6 +54,24 @@ public final class WorkspaceLock implements AutoCloseable {
    * @param inside whether the lock file goes inside the target folder (see {@link #fileOf})
    */
   public static WorkspaceLock acquire(Path target, boolean inside, String key, String command) {
+    for (int attempt = 1; ; attempt++) {
+      WorkspaceLock lock = tryAcquire(target, inside, key, command);
+      if (lock != null || attempt == ATTEMPTS) {
+        if (lock == null) {
+          throw new CxrException(
+              key
+                  + " "
+                  + target
+                  + ": its lock file keeps vanishing; is another cxr command"
+                  + " starting and ending in a loop?");
+        }
+        return lock;
+      }
+    }
+  }
+
+  /** One attempt; null when the file locked was removed by its previous holder meanwhile. */
+  private static WorkspaceLock tryAcquire(Path target, boolean inside, String key, String command) {
     Path file = fileOf(target, inside);
     FileChannel ch = null;
     try {
@@ -81,11 +108,15 @@ public final class WorkspaceLock implements AutoCloseable {
       ch.truncate(0);
       ch.write(ByteBuffer.wrap(me.getBytes(StandardCharsets.UTF_8)), 0);
       ch.force(false);
-      return new WorkspaceLock(ch);
+      if (!stillAt(file, me)) {
+        ch.close(); // its holder removed it between our open and our lock: lock the new one
+        return null;
+      }
+      return new WorkspaceLock(ch, file);
     } catch (java.nio.file.AccessDeniedException e) {
       // a lock file another user made (a container running as root, say): go on unlocked rather
       // than refuse work that is otherwise allowed
-      return new WorkspaceLock(null);
+      return new WorkspaceLock(null, file);
     } catch (IOException e) {
       if (ch != null) {
         try {
@@ -99,6 +130,15 @@ public final class WorkspaceLock implements AutoCloseable {
     }
   }
 
+  /** Whether the path still names the file we locked (it holds what we just wrote). */
+  private static boolean stillAt(Path file, String written) throws IOException {
+    try {
+      return Files.readString(file, StandardCharsets.UTF_8).equals(written);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return false;
+    }
+  }
+
   private static String holder(FileChannel ch) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(512);
     int n = ch.read(b, 0);
@@ -109,6 +149,11 @@ public final class WorkspaceLock implements AutoCloseable {
   public void close() {
     if (channel == null) {
       return;
+    }
+    try {
+      Files.deleteIfExists(file); // while still held: a waiter re-checks the path (stillAt)
+    } catch (IOException ignored) {
+      // an unlocked lock file left behind is harmless: the next command takes it over
     }
     try {
       channel.close(); // releases the lock

@@ -28,7 +28,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -126,12 +125,7 @@ public final class PrepareStage {
   private static Result prepare(CxrConfig cfg, Path source, Path outDir, Reporter reporter) {
     long t0 = System.nanoTime();
     PreparedDataset.requireReplaceable(outDir);
-    ImageDecoder.use(cfg.data().decoder());
-    DataSource opened = Sources.open(source, true);
-    // image files are cropped; a MedMNIST npz comes framed and resized by its makers (28 px: a
-    // crop would cost a fifth of its few pixels) and is prepared whole
-    DataSource src =
-        opened.kind() == SourceKind.FOLDER ? opened.withCrop(cfg.data().crop()) : opened;
+    DataSource src = open(cfg, source);
     int size = Sources.imageSize(cfg, src);
     describe(src, size, reporter);
     // external sets are opened and checked (both classes) before anything is decoded
@@ -160,8 +154,13 @@ public final class PrepareStage {
       List<Map<String, Object>> externalSets =
           ExternalSets.write(external, size, workers, staging, duplicates, reporter);
       manifest.external(externalSets);
-      List<String> warnings = new ArrayList<>(duplicates.warnings());
-      warnings.addAll(DataValidator.check(stats, cfg.data().validation(), src.describe()));
+      List<String> warnings =
+          java.util.stream.Stream.of(
+                  src.warnings(),
+                  duplicates.warnings(),
+                  DataValidator.check(stats, cfg.data().validation(), src.describe()))
+              .flatMap(List::stream)
+              .toList();
       String manifestJson = manifest.json(cfg, size, src, source, warnings, duplicates.dropped());
       publish(staging, outDir, manifestJson, csv, cfg);
       staging = null;
@@ -185,6 +184,15 @@ public final class PrepareStage {
   }
 
   private static final int CORES = Runtime.getRuntime().availableProcessors();
+
+  /** The source with the configured decoder and, for image files, the crop. */
+  private static DataSource open(CxrConfig cfg, Path source) {
+    ImageDecoder.use(cfg.data().decoder());
+    DataSource opened = Sources.open(source, true);
+    // image files are cropped; a MedMNIST npz comes framed and resized by its makers (28 px: a
+    // crop would cost a fifth of its few pixels) and is prepared whole
+    return opened.kind() == SourceKind.FOLDER ? opened.withCrop(cfg.data().crop()) : opened;
+  }
 
   private static long total(Map<Split, List<Sample>> bySplit) {
     return bySplit.values().stream().mapToLong(List::size).sum();

@@ -222,6 +222,9 @@ public final class TrainStage {
     if (markArtifacts) {
       OutputFolder.mark(cfg.experimentArtifacts(), PLOT_FILES, "paths.artifacts");
     }
+    // before the first epoch, not after the last: a read-only plots folder fails at once
+    OutputFolder.requireWritable(models, "paths.models");
+    OutputFolder.requireWritable(cfg.experimentArtifacts(), "paths.artifacts");
   }
 
   private static final List<String> MODEL_FILES =

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.mlflow.api.proto.Service;
 import org.mlflow.tracking.MlflowClient;
+import org.mlflow.tracking.MlflowHttpException;
 import org.mlflow.tracking.creds.BasicMlflowHostCreds;
 
 /**
@@ -293,6 +294,27 @@ public final class MlflowRemote implements AutoCloseable {
     }
   }
 
+  /**
+   * The sizes of the files the server holds in a run's artifact folder {@code dir} (relative to the
+   * run's artifact root; "" for the root), by name; empty when the folder does not exist.
+   */
+  public Map<String, Long> artifactSizes(String artifactUri, String dir) {
+    String path = artifactPath(artifactUri) + (dir.isEmpty() ? "" : "/" + dir);
+    URI uri =
+        URI.create(
+            host
+                + "/api/2.0/mlflow-artifacts/artifacts?path="
+                + URLEncoder.encode(path, StandardCharsets.UTF_8));
+    JsonNode files = api(request(uri).GET(), "artifacts?path=" + path).path("files");
+    Map<String, Long> sizes = new java.util.HashMap<>();
+    for (JsonNode f : files) {
+      if (!f.path("is_dir").asBoolean(false)) {
+        sizes.put(f.path("path").asText(), f.path("file_size").asLong(-1));
+      }
+    }
+    return sizes;
+  }
+
   /** Downloads one artifact file ({@code rel} below the run's artifact root). */
   public void downloadArtifact(String artifactUri, String rel, Path target) {
     HttpResponse<Path> r =
@@ -331,18 +353,42 @@ public final class MlflowRemote implements AutoCloseable {
     }
   }
 
-  /** GET on the REST API (path below /api/2.0/mlflow/), as JSON. */
+  /**
+   * GET on the REST API (path below /api/2.0/mlflow/), as JSON. Sent by cxr itself, not by the Java
+   * client: that client retries every 4xx answer three times with back-off and logs each as "Rate
+   * limit exceeded", so an expected "not found" cost seconds and three false warnings.
+   */
   public JsonNode get(String path) {
-    return json(client.sendGet(path));
+    return api(request(URI.create(host + "/api/2.0/mlflow/" + path)).GET(), path);
   }
 
-  /** POST on the REST API (path below /api/2.0/mlflow/), as JSON. */
+  /** POST on the REST API (path below /api/2.0/mlflow/), as JSON; see {@link #get}. */
   public JsonNode post(String path, Object body) {
     try {
-      return json(client.sendPost(path, Json.JSON.writeValueAsString(body)));
+      return api(
+          request(URI.create(host + "/api/2.0/mlflow/" + path))
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString(Json.JSON.writeValueAsString(body))),
+          path);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /**
+   * One REST call within the timeout; an answer other than 2xx is an {@link MlflowHttpException}
+   * carrying the server's error code (callers tell "not found" from failures by it), never retried.
+   */
+  private JsonNode api(HttpRequest.Builder request, String path) {
+    HttpResponse<String> r =
+        send(
+            request.timeout(timeout),
+            HttpResponse.BodyHandlers.ofString(),
+            "did not answer " + path);
+    if (r.statusCode() / 100 != 2) {
+      throw new MlflowHttpException(r.statusCode(), path, firstLine(r.body()));
+    }
+    return json(r.body());
   }
 
   private static JsonNode json(String s) {

@@ -1,6 +1,10 @@
 package io.cxr.core.tracking;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cxr.core.Reporter;
+import io.cxr.core.io.AtomicFiles;
+import io.cxr.core.io.Hashing;
+import io.cxr.core.io.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -18,10 +22,16 @@ import org.mlflow.api.proto.Service;
 /**
  * {@code cxr runs sync}: pushes local runs (params, metric histories, tags, artifacts, status) to a
  * server. Each remote run carries the tag {@code cxr.local_run_id}, and only metric points the
- * server lacks are sent, so syncing again creates no duplicates.
+ * server lacks are sent, so syncing again creates no duplicates. An artifact file is sent again
+ * only when it changed: the SHA-256 of each file sent is kept beside the local run ({@value
+ * #LEDGER}, per remote run), and a file is skipped when its hash is the one sent and the server
+ * still holds a file of its size.
  */
 public final class RunSync {
   private RunSync() {}
+
+  /** The file beside a local run's folders recording what was sent where. */
+  static final String LEDGER = "cxr-synced-artifacts.json";
 
   /** What a sync did. */
   public record Result(int runs, int created, int metricPoints, int artifacts) {}
@@ -53,7 +63,7 @@ public final class RunSync {
         List<Service.Metric> metrics = missingPoints(remote, rid, existing, run);
         remote.logBatch(rid, metrics, missingParams(existing, run), tags(run, remoteIds));
         points += metrics.size();
-        files += uploadAll(remote, info.getArtifactUri(), run.artifacts());
+        files += uploadChanged(remote, rid, info.getArtifactUri(), run.artifacts());
         if (run.status().terminal()) {
           remote
               .client()
@@ -135,21 +145,54 @@ public final class RunSync {
     return metrics;
   }
 
-  private static int uploadAll(MlflowRemote remote, String artifactUri, Path dir) {
+  /** Uploads the run's artifact files the server lacks or holds in another version. */
+  private static int uploadChanged(
+      MlflowRemote remote, String remoteRunId, String artifactUri, Path dir) {
     if (!Files.isDirectory(dir)) {
       return 0;
     }
+    Path ledgerFile = dir.resolveSibling(LEDGER);
+    ObjectNode ledger = readLedger(ledgerFile);
+    ObjectNode sent =
+        ledger.path(remoteRunId) instanceof ObjectNode o ? o : ledger.putObject(remoteRunId);
+    Map<String, Map<String, Long>> remoteSizes = new HashMap<>();
     int n = 0;
     try (Stream<Path> s = Files.walk(dir)) {
       for (Path f : s.filter(Files::isRegularFile).sorted().toList()) {
-        Path rel = dir.relativize(f).getParent();
-        remote.uploadArtifact(artifactUri, f, rel == null ? "" : rel.toString().replace('\\', '/'));
+        Path parent = dir.relativize(f).getParent();
+        String folder = parent == null ? "" : parent.toString().replace('\\', '/');
+        String rel = (folder.isEmpty() ? "" : folder + "/") + f.getFileName();
+        String sha = Hashing.sha256(f);
+        if (sha.equals(sent.path(rel).asText(null))) {
+          Long size =
+              remoteSizes
+                  .computeIfAbsent(folder, d -> remote.artifactSizes(artifactUri, d))
+                  .get(f.getFileName().toString());
+          if (size != null && size == Files.size(f)) {
+            continue; // sent before, unchanged, still there
+          }
+        }
+        remote.uploadArtifact(artifactUri, f, folder);
+        sent.put(rel, sha);
         n++;
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    if (n > 0) {
+      AtomicFiles.writeString(ledgerFile, Json.toJson(ledger));
+    }
     return n;
+  }
+
+  private static ObjectNode readLedger(Path file) {
+    try {
+      return Files.isRegularFile(file) && Json.JSON.readTree(file.toFile()) instanceof ObjectNode o
+          ? o
+          : Json.JSON.createObjectNode();
+    } catch (IOException e) {
+      return Json.JSON.createObjectNode(); // unreadable: everything is sent again, no harm
+    }
   }
 
   private static String key(long ts, double value, long step) {

@@ -225,6 +225,72 @@ class ImageDecoderTest {
     }
   }
 
+  /**
+   * A JPEG tagged "rotate 90" (EXIF orientation 6) decodes to the pixels as stored with either
+   * decoder: libjpeg-turbo never reads the tag, and OpenCV is told to ignore it.
+   */
+  @Test
+  void exifOrientationIsIgnoredAlikeByBothDecoders() throws Exception {
+    byte[] plain = Files.readAllBytes(TestData.jpegs("PNEUMONIA", 1).get(0));
+    byte[] exif = {
+      (byte) 0xFF,
+      (byte) 0xE1,
+      0,
+      34,
+      'E',
+      'x',
+      'i',
+      'f',
+      0,
+      0,
+      'I',
+      'I',
+      42,
+      0,
+      8,
+      0,
+      0,
+      0,
+      1,
+      0,
+      0x12,
+      0x01,
+      3,
+      0,
+      1,
+      0,
+      0,
+      0,
+      6,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0
+    };
+    byte[] tagged = new byte[plain.length + exif.length];
+    System.arraycopy(plain, 0, tagged, 0, 2); // SOI, then the EXIF segment, then the rest
+    System.arraycopy(exif, 0, tagged, 2, exif.length);
+    System.arraycopy(plain, 2, tagged, 2 + exif.length, plain.length - 2);
+    java.util.List<io.cxr.core.config.DecoderChoice> decoders =
+        TurboJpeg.AVAILABLE
+            ? java.util.List.of(
+                io.cxr.core.config.DecoderChoice.OPENCV, io.cxr.core.config.DecoderChoice.TURBOJPEG)
+            : java.util.List.of(io.cxr.core.config.DecoderChoice.OPENCV);
+    try {
+      for (var d : decoders) {
+        ImageDecoder.use(d);
+        float[] a = ImageDecoder.decode(plain, 64, "plain.jpeg");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(
+            a, ImageDecoder.decode(tagged, 64, "tagged.jpeg"), d + ": as stored");
+      }
+    } finally {
+      ImageDecoder.use(io.cxr.core.config.DecoderChoice.AUTO);
+    }
+  }
+
   @Test
   void decodesPngThroughOpenCv() throws Exception {
     byte[] png = png(300, 200);

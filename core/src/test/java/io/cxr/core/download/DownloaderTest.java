@@ -53,6 +53,8 @@ class DownloaderTest {
   final AtomicInteger npzRequests = new AtomicInteger();
   final List<String> rangeHeaders = new ArrayList<>();
   final List<String> authSeenOnStorage = new ArrayList<>();
+  final java.util.concurrent.atomic.AtomicBoolean serveEvil =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   @BeforeEach
   void serve() throws IOException {
@@ -123,7 +125,7 @@ class DownloaderTest {
         "/storage/archive.zip",
         ex -> {
           authSeenOnStorage.add(String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
-          reply(ex, 200, kaggleZip, Map.of());
+          reply(ex, 200, serveEvil.get() ? evilZip() : kaggleZip, Map.of());
         });
     server.createContext("/evil.zip", ex -> reply(ex, 200, evilZip(), Map.of()));
     server.start();
@@ -217,6 +219,39 @@ class DownloaderTest {
     assertEquals(List.of("null"), authSeenOnStorage, "no credentials sent to another origin");
     assertFalse(Files.exists(tmp.resolve("raw/kermany/__MACOSX")));
     assertFalse(KaggleCredentials.resolve(env, null).toString().contains(KEY));
+  }
+
+  /** An archive refused at extraction is not kept to be refused again; a good one is fetched. */
+  @Test
+  void aRefusedKaggleArchiveIsNotKeptAndTheNextRunDownloadsAgain() throws Exception {
+    Map<String, String> env = Map.of("KAGGLE_USERNAME", USER, "KAGGLE_KEY", KEY);
+    serveEvil.set(true);
+    CxrException e =
+        assertThrows(
+            CxrException.class,
+            () -> Downloader.fetch(cfg("download.dataset=kermany"), env, null, Reporter.SILENT));
+    assertTrue(e.getMessage().contains("outside the target"), e.getMessage());
+    assertTrue(e.getMessage().endsWith("; the download was removed"), e.getMessage());
+    assertFalse(Files.exists(tmp.resolve("raw/chest-xray-pneumonia.zip")));
+    assertFalse(Files.exists(tmp.resolve("raw/kermany")));
+    serveEvil.set(false);
+    Downloader.Result r =
+        Downloader.fetch(cfg("download.dataset=kermany"), env, null, Reporter.SILENT);
+    assertEquals(32, Sources.open(r.data(), true).samples().size());
+  }
+
+  /** A refused archive cxr did not fetch in this run is named, not removed. */
+  @Test
+  void aRefusedArchiveFromBeforeIsNamedAndKept() throws Exception {
+    Map<String, String> env = Map.of("KAGGLE_USERNAME", USER, "KAGGLE_KEY", KEY);
+    Path zip = Files.createDirectories(tmp.resolve("raw")).resolve("chest-xray-pneumonia.zip");
+    Files.write(zip, evilZip());
+    CxrException e =
+        assertThrows(
+            CxrException.class,
+            () -> Downloader.fetch(cfg("download.dataset=kermany"), env, null, Reporter.SILENT));
+    assertTrue(e.getMessage().endsWith("remove it to download it again"), e.getMessage());
+    assertTrue(Files.exists(zip));
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.cxr.core.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,6 +41,25 @@ class WorkspaceLockTest {
     assertEquals(before, openFiles(), "each refusal closes the file it opened");
     first.close();
     WorkspaceLock.acquire(models, true, "paths.models", "cxr train").close();
+  }
+
+  /**
+   * A command that ends, even by an error, takes its lock file with it; a killed one's is reused.
+   */
+  @Test
+  void theLockFileGoesWithItsCommandAndALeftoverOneIsTakenOver(@TempDir Path tmp) throws Exception {
+    Path models = tmp.resolve("models");
+    try (WorkspaceLock l = WorkspaceLock.acquire(models, true, "paths.models", "cxr train")) {
+      assertTrue(Files.exists(models.resolve(".cxr-lock")));
+    }
+    assertFalse(Files.exists(models.resolve(".cxr-lock")), "removed on close");
+    Files.writeString(models.resolve(".cxr-lock"), "cxr train (pid 1 on gone, since then)");
+    try (WorkspaceLock l = WorkspaceLock.acquire(models, true, "paths.models", "cxr train")) {
+      assertTrue(
+          Files.readString(models.resolve(".cxr-lock")).contains("pid " + Owner.pid()),
+          "a killed command's unlocked file is taken over");
+    }
+    assertFalse(Files.exists(models.resolve(".cxr-lock")));
   }
 
   @Test

@@ -54,15 +54,7 @@ class MlflowTrackingTest extends MlflowFixture {
   }
 
   private CxrConfig cfg(Path work, String... more) {
-    List<String> o =
-        new ArrayList<>(
-            List.of(
-                "paths.prepared=" + prepared,
-                "train.epochs=3",
-                "model.cnn.filters=[8, 16]",
-                "model.cnn.dense_units=16"));
-    o.addAll(List.of(more));
-    return TestData.config(work, o.toArray(String[]::new));
+    return TestData.config(work, overrides(more).toArray(String[]::new));
   }
 
   private JsonNode runsOf(String experiment) throws Exception {
@@ -229,12 +221,99 @@ class MlflowTrackingTest extends MlflowFixture {
     }
   }
 
-  private RegisterStage.Result register(
-      CxrConfig cfg, MirroredTracker tracker, Path models, double f1) throws Exception {
-    Path metrics = models.resolve("metrics-" + cfg.registry().name() + "-" + f1 + ".json");
+  /**
+   * Four {@code register} processes at once, 20 rounds on the local store and 20 on the server: the
+   * processes share only the registry (the local store's file lock, the server's versions and
+   * alias). Every version is kept, the champion ends on the best model, and what each process
+   * printed is what the registry's decision tag says.
+   */
+  @Test
+  void concurrentRegisterProcessesKeepEveryVersionAndEndOnTheBestModel() throws Exception {
+    Path work = tmp.resolve("race-proc");
+    List<String> localOverrides = new ArrayList<>(overrides("experiment.name=race-proc"));
+    CxrConfig local = TestData.config(work, localOverrides.toArray(String[]::new));
+    MirroredTracker localTracker = Tracking.open(local, Map.of(), Reporter.SILENT);
+    TrainStage.run(local, new TrainingListener() {}, Reporter.SILENT, localTracker);
+    Path models = work.resolve("models");
+    List<String> remoteOverrides = new ArrayList<>(localOverrides);
+    remoteOverrides.add("tracking.uri=" + server.uri());
+    CxrConfig remote = TestData.config(work, remoteOverrides.toArray(String[]::new));
+    MirroredTracker remoteTracker = Tracking.open(remote, Map.of(), Reporter.SILENT);
+    RunSync.sync(localTracker.local(), remoteTracker.remote(), Reporter.SILENT);
+    double[] f1 = {0.81, 0.84, 0.83, 0.82};
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String classPath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    for (int round = 0; round < 20; round++) {
+      for (boolean onServer : new boolean[] {false, true}) {
+        String name = "proc-" + (onServer ? "server-" : "local-") + round;
+        List<String> o = new ArrayList<>(onServer ? remoteOverrides : localOverrides);
+        o.add("registry.name=" + name);
+        List<Process> children = new ArrayList<>();
+        for (double v : f1) {
+          Path metrics = metricsWith(models, name, v);
+          List<String> cmd =
+              new ArrayList<>(
+                  List.of(
+                      javaBin,
+                      "-cp",
+                      classPath,
+                      RegisterChild.class.getName(),
+                      metrics.toString(),
+                      models.resolve("model.zip").toString()));
+          cmd.addAll(TestData.configArgs(work, o));
+          children.add(new ProcessBuilder(cmd).redirectErrorStream(true).start());
+        }
+        Map<String, String> printed = new java.util.HashMap<>();
+        for (Process p : children) {
+          String out = new String(p.getInputStream().readAllBytes()).strip();
+          assertEquals(0, p.waitFor(), name + ": " + out);
+          // an expected "not found" or "already exists" is no rate limit, and not retried
+          assertFalse(out.contains("Rate limit"), name + ": " + out);
+          String last = out.lines().reduce((a, b) -> b).orElse("");
+          printed.put(last.split(" ")[0], last.split(" ")[1]);
+        }
+        io.cxr.core.registry.ModelRegistry reg =
+            io.cxr.core.registry.Registries.of(onServer ? remoteTracker : localTracker);
+        assertEquals(
+            java.util.Set.of("1", "2", "3", "4"), printed.keySet(), name + ": four versions");
+        var champion = reg.byAlias(name, "champion").orElseThrow();
+        assertEquals(
+            "0.84", champion.tags().get("cxr.metric.test_f1"), name + ": the best is champion");
+        assertEquals("promoted", printed.get(champion.version()), name + ": champion printed");
+        printed.forEach(
+            (version, decision) ->
+                assertEquals(
+                    decision,
+                    reg.version(name, version).orElseThrow().tags().get("cxr.decision"),
+                    name + " v" + version));
+      }
+    }
+  }
+
+  private List<String> overrides(String... more) {
+    List<String> o =
+        new ArrayList<>(
+            List.of(
+                "paths.prepared=" + prepared,
+                "train.epochs=3",
+                "model.cnn.filters=[8, 16]",
+                "model.cnn.dense_units=16"));
+    o.addAll(List.of(more));
+    return o;
+  }
+
+  private static Path metricsWith(Path models, String name, double f1) throws Exception {
+    Path metrics = models.resolve("metrics-" + name + "-" + f1 + ".json");
     JsonNode m = Json.JSON.readTree(models.resolve("metrics.json").toFile());
     ((com.fasterxml.jackson.databind.node.ObjectNode) m).put("test_f1", f1);
     Files.writeString(metrics, Json.toJson(m));
+    return metrics;
+  }
+
+  private RegisterStage.Result register(
+      CxrConfig cfg, MirroredTracker tracker, Path models, double f1) throws Exception {
+    Path metrics = metricsWith(models, cfg.registry().name(), f1);
     return RegisterStage.run(cfg, tracker, metrics, models.resolve("model.zip"), Reporter.SILENT);
   }
 
@@ -303,6 +382,20 @@ class MlflowTrackingTest extends MlflowFixture {
         RunSync.Result again = RunSync.sync(local, remote, Reporter.SILENT);
         assertEquals(0, again.created());
         assertEquals(0, again.metricPoints());
+        assertEquals(0, again.artifacts(), "unchanged artifacts are not sent again");
+        // one changed file is sent again, and only it
+        Path art = local.runs().get(0).artifacts();
+        Path changed;
+        try (Stream<Path> files = Files.walk(art)) {
+          changed = files.filter(Files::isRegularFile).sorted().findFirst().orElseThrow();
+        }
+        Files.writeString(changed, "edited\n", java.nio.file.StandardOpenOption.APPEND);
+        assertEquals(1, RunSync.sync(local, remote, Reporter.SILENT).artifacts());
+        assertArrayEquals(
+            Files.readAllBytes(changed),
+            flaky.artifact(
+                run.path("info").path("artifact_uri").asText(),
+                art.relativize(changed).toString()));
         assertEquals(1, runsOfOn(flaky, "fault").size());
         assertEquals(
             3,
