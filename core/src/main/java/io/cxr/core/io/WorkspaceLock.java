@@ -108,7 +108,7 @@ public final class WorkspaceLock implements AutoCloseable {
       ch.truncate(0);
       ch.write(ByteBuffer.wrap(me.getBytes(StandardCharsets.UTF_8)), 0);
       ch.force(false);
-      if (!stillAt(file, me)) {
+      if (!stillAt(file)) {
         ch.close(); // its holder removed it between our open and our lock: lock the new one
         return null;
       }
@@ -130,13 +130,32 @@ public final class WorkspaceLock implements AutoCloseable {
     }
   }
 
-  /** Whether the path still names the file we locked (it holds what we just wrote). */
-  private static boolean stillAt(Path file, String written) throws IOException {
-    try {
-      return Files.readString(file, StandardCharsets.UTF_8).equals(written);
-    } catch (java.nio.file.NoSuchFileException e) {
-      return false;
+  /**
+   * Whether the file we locked is still the one at its path, asked without opening it: POSIX record
+   * locks (what FileChannel's locks are on Linux) are all dropped when the process closes any
+   * descriptor of the file, so reading the path would release the very lock just taken. Our
+   * descriptor's link in {@code /proc/self/fd} ends in " (deleted)" once its holder removed the
+   * file. Without procfs, or when no descriptor names the file, the answer is yes.
+   */
+  private static boolean stillAt(Path file) throws IOException {
+    Path fds = Path.of("/proc/self/fd");
+    if (!Files.isDirectory(fds)) {
+      return true;
     }
+    String gone =
+        file.toAbsolutePath().getParent().toRealPath().resolve(file.getFileName()) + " (deleted)";
+    try (java.util.stream.Stream<Path> s = Files.list(fds)) {
+      for (Path fd : s.toList()) {
+        try {
+          if (Files.readSymbolicLink(fd).toString().equals(gone)) {
+            return false;
+          }
+        } catch (IOException e) {
+          // closed meanwhile (the listing's own descriptor): not ours
+        }
+      }
+    }
+    return true;
   }
 
   private static String holder(FileChannel ch) throws IOException {

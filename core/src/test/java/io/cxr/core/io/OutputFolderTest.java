@@ -74,4 +74,23 @@ class OutputFolderTest {
     OutputFolder.claim(dir, List.of("a.json"), "-o");
     assertFalse(OutputFolder.check(dir, List.of("a.json"), "-o"), "marked");
   }
+
+  /** A folder cxr can write: the probe leaves nothing; one it cannot: one line before the work. */
+  @Test
+  void writabilityIsProbedWithoutATrace() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("plots"));
+    OutputFolder.requireWritable(dir, "paths.artifacts");
+    try (var s = Files.list(dir)) {
+      org.junit.jupiter.api.Assertions.assertEquals(0, s.count(), "the probe file is removed");
+    }
+    Path missing = tmp.resolve("gone/plots");
+    io.cxr.core.CxrException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            io.cxr.core.CxrException.class,
+            () -> OutputFolder.requireWritable(missing, "paths.artifacts"));
+    org.junit.jupiter.api.Assertions.assertTrue(
+        e.getMessage().startsWith("paths.artifacts " + missing + ": cannot write into it (")
+            && e.getMessage().endsWith("); checked before the work starts"),
+        e.getMessage());
+  }
 }
