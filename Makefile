@@ -6,10 +6,11 @@ JAR   := cli/target/cxr.jar
 CXR   := java -jar $(JAR)
 VENV  := .venv/bin
 ARGS  ?=
+CONF  ?= {}
 
 .PHONY: help install venv jar download-data prepare train evaluate register optimize repro bench bench-smoke \
         test test-data test-post lint format mlflow push-data pull-data clean \
-        images image-cuda up down logs test-notebook test-dags test-e2e ci ci-act actionlint mutation fuzz
+        images image-cuda up down clean-stack logs trigger watch task-log test-notebook test-dags test-e2e ci ci-act actionlint mutation fuzz
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -82,14 +83,26 @@ images: ## the CPU trainer image and the compose services' images (local Debian 
 image-cuda: ## the CUDA trainer image (ARGS="--build-arg CUDA_LIBS=maven" bundles CUDA from Maven Central)
 	scripts/docker-build.sh cuda $(ARGS)
 
-up: ## start PostgreSQL, MLflow and Airflow with docker compose (.env from .env.example)
+up: ## start PostgreSQL, MLflow and Airflow (.env with fresh secrets if missing; images built if missing)
 	scripts/stack.sh up
 
-down: ## stop the compose stack (volumes stay)
+down: ## stop the compose stack (volumes and images stay)
 	scripts/stack.sh down
+
+clean-stack: ## down, and remove the stack's and the DAG's volumes and the dangling images of cxr's builds
+	scripts/stack.sh clean
 
 logs: ## follow the compose stack's logs
 	scripts/stack.sh logs
+
+trigger: ## start a DAG run now, e.g. CONF='{"overrides": ["train.epochs=2"]}' (unpauses the DAG)
+	scripts/stack.sh trigger '$(CONF)'
+
+watch: ## follow the last triggered DAG run task by task (RUN=<run id> for another)
+	scripts/stack.sh watch $(RUN)
+
+task-log: ## a task's log of the last triggered run, e.g. TASK=train (RUN=<run id> for another)
+	scripts/stack.sh log $(TASK) $(RUN)
 
 test-data: venv ## pre-train data validation tests only
 	$(MVN) -q test -pl core -am -Dtest='BadInputTest,PrepareRealDataTest,NpyTest' -Dsurefire.failIfNoSpecifiedTests=false

@@ -28,22 +28,44 @@ import re
 import shlex
 from datetime import timedelta
 
-import pendulum
 from airflow.providers.docker.operators.docker import DockerOperator
 from airflow.providers.standard.operators.python import ShortCircuitOperator
 from airflow.sdk import DAG, Param
+from airflow.timetables.trigger import CronTriggerTimetable
 from docker.types import DeviceRequest, Mount
 
 DAG_ID = "cxr_training_pipeline"
 
 IMAGE = os.environ.get("CXR_TRAINER_IMAGE", "cxr-trainer:cpu")
 MLFLOW_URI = os.environ.get("CXR_MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
-SOURCE_DIR = os.path.abspath(os.environ.get("CXR_SOURCE_DIR", "/srv/cxr/raw"))
+SOURCE_DIR = os.environ.get("CXR_SOURCE_DIR", "/srv/cxr/raw")
+if not os.path.isabs(SOURCE_DIR):
+    # the trainer containers bind-mount it from the Docker host: a relative path would be taken
+    # inside the Airflow container, and every task would fail to start, retrying for minutes
+    raise ValueError(
+        f"CXR_SOURCE_DIR={SOURCE_DIR!r}: expected an absolute path on the Docker host "
+        "(`make up` passes .env's relative path on as an absolute one)"
+    )
 VOLUME_PREFIX = os.environ.get("CXR_VOLUME_PREFIX", "cxr")
 DOCKER_URL = os.environ.get("CXR_DOCKER_URL", "unix://var/run/docker.sock")
-# weekly; CXR_SCHEDULE=none leaves only manual runs (the end-to-end test uses it)
+# weekly (Sunday 00:00 UTC); CXR_SCHEDULE=none leaves only manual runs (the end-to-end test uses
+# it), any cron expression sets another rhythm
 _schedule = os.environ.get("CXR_SCHEDULE", "@weekly")
 SCHEDULE = None if _schedule.lower() == "none" else _schedule
+
+
+def timetable(schedule: str | None) -> CronTriggerTimetable | None:
+    """Runs at the cron times, the first one *after* the DAG is unpaused.
+
+    With a start date in the past and ``catchup=False``, Airflow starts the latest interval's run
+    the moment the DAG is unpaused: a newcomer's first unpause began a full default training at
+    once, and their own triggered run queued behind it (``max_active_runs=1``). Without a start
+    date and with ``run_immediately=False`` the first scheduled run is the next cron time;
+    ``make trigger`` starts one now.
+    """
+    if schedule is None:
+        return None
+    return CronTriggerTimetable(schedule, timezone="UTC", run_immediately=False)
 
 # where the trainer image keeps its outputs (WORKDIR /work, see Dockerfile.gpu)
 MODELS_DIR = "models/runs/{{ dag_run.run_id | run_folder }}"
@@ -115,8 +137,7 @@ class CxrTask(DockerOperator):
 with DAG(
     dag_id=DAG_ID,
     description="Weekly cxr training: prepare, train, evaluate (quality gate), register",
-    schedule=SCHEDULE,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    schedule=timetable(SCHEDULE),
     catchup=False,
     max_active_runs=1,
     tags=["cxr", "training"],
@@ -131,7 +152,7 @@ with DAG(
         "image": Param(IMAGE, type="string", description="trainer image tag"),
         "model_type": Param("cnn", enum=["cnn", "dense"], description="model.type"),
         "data_source": Param(
-            "/sources/pneumoniamnist.npz",
+            "/sources/pneumoniamnist/pneumoniamnist.npz",
             type="string",
             description="raw data in the container (CXR_SOURCE_DIR is mounted at /sources)",
         ),

@@ -26,6 +26,8 @@ ENV PGDATA=/var/lib/postgresql/data
 RUN mkdir -p "$PGDATA" && chown postgres:postgres "$PGDATA" && chmod 700 "$PGDATA"
 USER postgres
 ENTRYPOINT ["/usr/local/bin/postgres-entrypoint.sh"]
+# last, so the layers above stay cached: `make clean-stack` prunes dangling images by it
+LABEL io.cxr.build=stack
 
 ############################################################ mlflow
 FROM python AS mlflow
@@ -37,6 +39,7 @@ RUN python3 -m venv /opt/mlflow \
 ENV PATH=/opt/mlflow/bin:$PATH MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=1
 USER mlflow
 ENTRYPOINT ["mlflow"]
+LABEL io.cxr.build=stack
 
 ############################################################ airflow
 FROM python AS airflow
@@ -51,3 +54,4 @@ ENV PATH=/opt/airflow-venv/bin:$PATH AIRFLOW_HOME=/opt/airflow DO_NOT_TRACK=1 \
 USER airflow
 WORKDIR /opt/airflow
 ENTRYPOINT ["/usr/local/bin/airflow-entrypoint.sh"]
+LABEL io.cxr.build=stack

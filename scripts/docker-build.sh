@@ -48,6 +48,8 @@ if [ "$flavour" = stack ]; then
   exit 0
 fi
 
+# the commit and its date, not the build time: an unchanged checkout rebuilds to the same image,
+# every layer from the cache, and leaves no dangling image behind
 commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 version=$(sed -n 's:.*<version>\(.*\)</version>.*:\1:p' pom.xml | head -n1)
 start=$(date +%s)
@@ -55,6 +57,6 @@ docker build --network host -f Dockerfile.gpu \
   --build-arg BACKEND="$flavour" \
   --build-arg BUILD_BASE="$base" --build-arg RUNTIME_BASE="$base" \
   --build-arg GIT_COMMIT="$commit" --build-arg VERSION="$version" \
-  --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+  --build-arg CREATED="$(git log -1 --format=%cI 2>/dev/null || echo unknown)" \
   -t "$image" "$@" .
 echo "built $image in $(( $(date +%s) - start )) s: $(size "$image")"

@@ -27,5 +27,5 @@ if [ "$part" = all ] || [ "$part" = dags ]; then
   .venv-airflow/bin/pytest -q -p no:cacheprovider dags/tests/test_dag.py
 fi
 if [ "$part" = all ] || [ "$part" = e2e ]; then
-  .venv-airflow/bin/pytest -q -s -p no:cacheprovider dags/tests/test_e2e.py
+  .venv-airflow/bin/pytest -q -s -p no:cacheprovider dags/tests/test_e2e.py dags/tests/test_newcomer.py
 fi

@@ -47,10 +47,41 @@ def test_tasks_run_prepare_train_evaluate_register_in_order(dag):
 
 
 def test_weekly_without_catchup_one_run_at_a_time(dag):
-    assert dag.schedule == "@weekly"
-    assert type(dag.timetable).__name__ == "CronDataIntervalTimetable"
+    assert type(dag.timetable).__name__ == "CronTriggerTimetable"
+    assert dag.timetable.summary == "0 0 * * 0"  # @weekly: Sunday 00:00 UTC
     assert dag.catchup is False
     assert dag.max_active_runs == 1
+
+
+def test_unpausing_starts_no_run_at_once_the_first_is_the_next_sunday(dag):
+    """The scheduler's question on unpause: which run is due? Not last Sunday's: next Sunday's."""
+    from airflow.timetables.base import TimeRestriction
+    from airflow.sdk import timezone
+
+    now = timezone.utcnow()
+    info = dag.timetable.next_dagrun_info(
+        last_automated_data_interval=None,
+        restriction=TimeRestriction(earliest=dag.start_date, latest=None, catchup=dag.catchup),
+    )
+    assert dag.start_date is None
+    assert info.run_after > now
+    assert info.run_after.weekday() == 6 and info.run_after.hour == 0  # Sunday 00:00 UTC
+    assert info.run_after - now <= timedelta(days=7)
+
+
+def test_a_relative_source_folder_is_an_import_error_naming_it(monkeypatch):
+    monkeypatch.setenv("CXR_SOURCE_DIR", "./data/raw")
+    bag = DagBag(dag_folder=str(DAGS / "cxr_training_pipeline.py"))
+    (error,) = bag.import_errors.values()
+    assert "CXR_SOURCE_DIR='./data/raw': expected an absolute path on the Docker host" in error
+
+
+def test_the_tests_folder_is_not_parsed_as_dags():
+    """Airflow's UI listed dags/tests/*.py as DAG import errors (no pytest in its image)."""
+    assert "tests/" in (DAGS / ".airflowignore").read_text().split()
+    bag = DagBag(dag_folder=str(DAGS))
+    parsed = [str(stat.file) for stat in bag.dagbag_stats]
+    assert parsed and not any("tests" in Path(f).parts for f in parsed), parsed
 
 
 def test_retries_and_timeouts(dag):

@@ -101,6 +101,29 @@ class CliEndToEndTest {
     assertTrue(
         eval.out().lines().filter(l -> l.contains("PASS") || l.contains("FAIL")).count() >= 5,
         "every check shown: " + eval.out());
+    // in MLflow's run list the verdict shows: the run ended FAILED, named and described so
+    List<Path> failed;
+    try (var runs = Files.walk(tmp.resolve("mlruns"), 2)) {
+      failed =
+          runs.filter(d -> read(d.resolve("tags/mlflow.runName")).endsWith(" (gate failed)"))
+              .toList();
+    } catch (java.io.IOException e) {
+      throw new AssertionError(e);
+    }
+    assertEquals(1, failed.size(), "one evaluate run named for its failed gate");
+    Path run = failed.get(0);
+    assertTrue(read(run.resolve("meta.yaml")).contains("status: 4"), "FAILED in meta.yaml");
+    assertTrue(read(run.resolve("meta.yaml")).contains("(gate failed)"), "named in meta.yaml");
+    String note = read(run.resolve("tags/mlflow.note.content"));
+    assertTrue(note.startsWith("Quality gate failed:") && note.contains("test AUC"), note);
+  }
+
+  private static String read(Path f) {
+    try {
+      return Files.isRegularFile(f) ? Files.readString(f) : "";
+    } catch (java.io.IOException e) {
+      throw new AssertionError(e);
+    }
   }
 
   @Test

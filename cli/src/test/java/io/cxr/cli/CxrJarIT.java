@@ -65,6 +65,8 @@ class CxrJarIT {
     Run v = cxr(tmp, "--version");
     assertEquals(0, v.code(), v.err());
     assertTrue(v.out().contains("1.0.0-M2.1"), v.out());
+    // the jar knows its own version (runs it made were tagged cxr_version "dev")
+    assertTrue(v.out().matches("(?s)cxr \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?\n.*"), v.out());
   }
 
   @Test

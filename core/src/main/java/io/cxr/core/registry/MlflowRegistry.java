@@ -3,6 +3,7 @@ package io.cxr.core.registry;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cxr.core.CxrException;
 import io.cxr.core.tracking.MlflowRemote;
+import io.cxr.core.tracking.ModelArtifact;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -44,7 +45,11 @@ public final class MlflowRegistry implements ModelRegistry {
   @Override
   public Version createVersion(String name, String runId, Map<String, String> tags) {
     ensureModel(name);
-    String source = "runs:/" + runId + "/model";
+    // the run's artifact location itself, not runs:/<id>/model: the server resolves a runs:/
+    // source with its own tracking URI (./mlruns inside its container), and its model-version
+    // pages then answered HTTP 500; mlflow-artifacts:/ locations it serves from its own store
+    String source =
+        remote.client().getRun(runId).getInfo().getArtifactUri() + "/" + ModelArtifact.DIR;
     JsonNode v =
         remote
             .post("model-versions/create", Map.of("name", name, "source", source, "run_id", runId))

@@ -95,39 +95,75 @@ public final class Plots {
    * (right).
    */
   public static void trainingCurves(List<EpochRecord> history, String about, Path png) {
-    double[] epochs = history.stream().mapToDouble(EpochRecord::epoch).toArray();
+    List<List<EpochRecord>> members = members(history);
     XYChart loss = Charts.xy("Loss: " + about, "epoch", "cross-entropy loss", 520, 420);
-    loss.addSeries(
-        "train (augmented batches)",
-        epochs,
-        history.stream().mapToDouble(EpochRecord::trainLoss).toArray());
-    loss.addSeries(
-        "validation", epochs, history.stream().mapToDouble(EpochRecord::valLoss).toArray());
     boolean ext = !history.isEmpty() && history.stream().allMatch(EpochRecord::hasExternal);
     XYChart auc = Charts.xy((ext ? "AUC: " : "Validation AUC: ") + about, "epoch", "AUC", 520, 420);
-    XYSeries valAuc =
-        auc.addSeries(
-            "validation AUC", epochs, history.stream().mapToDouble(EpochRecord::valAuc).toArray());
-    valAuc.setLineColor(Charts.PALETTE[2]);
-    valAuc.setMarkerColor(Charts.PALETTE[2]);
-    if (ext) {
-      // the external sets (data.external): where validation's promise is checked
+    List<Double> bestEpochs = new ArrayList<>();
+    List<Double> bestAucs = new ArrayList<>();
+    for (int m = 0; m < members.size(); m++) {
+      List<EpochRecord> h = members.get(m);
+      // an ensemble's networks each train from epoch 1: a series each, named by member
+      String of = members.size() > 1 ? " (network " + (m + 1) + ")" : "";
+      double[] epochs = h.stream().mapToDouble(EpochRecord::epoch).toArray();
       loss.addSeries(
-          "external", epochs, history.stream().mapToDouble(EpochRecord::externalLoss).toArray());
-      auc.addSeries(
-          "external AUC", epochs, history.stream().mapToDouble(EpochRecord::externalAuc).toArray());
+          "train" + (m == 0 ? " (augmented batches)" : "") + of,
+          epochs,
+          h.stream().mapToDouble(EpochRecord::trainLoss).toArray());
+      loss.addSeries(
+          "validation" + of, epochs, h.stream().mapToDouble(EpochRecord::valLoss).toArray());
+      XYSeries valAuc =
+          auc.addSeries(
+              "validation AUC" + of, epochs, h.stream().mapToDouble(EpochRecord::valAuc).toArray());
+      if (members.size() == 1) {
+        valAuc.setLineColor(Charts.PALETTE[2]);
+        valAuc.setMarkerColor(Charts.PALETTE[2]);
+      }
+      if (ext) {
+        // the external sets (data.external): where validation's promise is checked
+        loss.addSeries(
+            "external" + of, epochs, h.stream().mapToDouble(EpochRecord::externalLoss).toArray());
+        auc.addSeries(
+            "external AUC" + of,
+            epochs,
+            h.stream().mapToDouble(EpochRecord::externalAuc).toArray());
+      }
+      h.stream()
+          .filter(EpochRecord::improved)
+          .forEach(
+              r -> {
+                bestEpochs.add((double) r.epoch());
+                bestAucs.add(r.valAuc());
+              });
     }
-    double[] best =
-        history.stream().filter(EpochRecord::improved).mapToDouble(r -> r.epoch()).toArray();
-    double[] bestAuc =
-        history.stream().filter(EpochRecord::improved).mapToDouble(EpochRecord::valAuc).toArray();
-    if (best.length > 0) {
-      XYSeries marks = auc.addSeries("new best (early stopping keeps the last)", best, bestAuc);
+    if (!bestEpochs.isEmpty()) {
+      XYSeries marks =
+          auc.addSeries("new best (early stopping keeps the last)", bestEpochs, bestAucs);
       marks.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
       marks.setMarker(SeriesMarkers.DIAMOND);
       marks.setMarkerColor(Charts.PALETTE[1]);
     }
     Charts.savePanels(List.of(loss, auc), png);
+  }
+
+  /**
+   * A history split into its networks: an ensemble's members follow one another, each starting
+   * again at epoch 1 (or at any epoch not after the one before).
+   */
+  public static List<List<EpochRecord>> members(List<EpochRecord> history) {
+    List<List<EpochRecord>> out = new ArrayList<>();
+    List<EpochRecord> current = new ArrayList<>();
+    for (EpochRecord r : history) {
+      if (!current.isEmpty() && r.epoch() <= current.get(current.size() - 1).epoch()) {
+        out.add(current);
+        current = new ArrayList<>();
+      }
+      current.add(r);
+    }
+    if (!current.isEmpty()) {
+      out.add(current);
+    }
+    return out;
   }
 
   /**

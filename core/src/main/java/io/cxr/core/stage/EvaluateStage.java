@@ -25,6 +25,8 @@ import io.cxr.core.report.Plots;
 import io.cxr.core.report.Reports;
 import io.cxr.core.tracking.RunInfo;
 import io.cxr.core.tracking.RunSpec;
+import io.cxr.core.tracking.RunStatus;
+import io.cxr.core.tracking.TrackedRun;
 import io.cxr.core.tracking.Tracker;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -158,12 +160,32 @@ public final class EvaluateStage {
               for (String f : outputs()) {
                 run.logArtifact(out.resolve(f), "evaluation");
               }
+              if (!r.gate().passed()) {
+                markGateFailed(run, spec.runName(), r.gate());
+              }
               return r;
             });
     if (data != null && !isTrainingSource(model, data)) {
       logExternal(tracker, modelPath, data, split, result, reporter);
     }
     return result;
+  }
+
+  /**
+   * A failed gate shows in MLflow's run list, not only in a tag: the run ends FAILED (the verdict:
+   * this model may not be registered), its name says so, and its description (MLflow's note) lists
+   * the checks that failed. A passed gate's run ends FINISHED as before.
+   */
+  static void markGateFailed(TrackedRun run, String runName, QualityGate.Result gate) {
+    StringBuilder note = new StringBuilder("Quality gate failed:\n");
+    gate.checks().stream()
+        .filter(c -> !c.passed())
+        .forEach(c -> note.append("- ").append(c.describe().strip()).append('\n'));
+    Map<String, String> tags = new LinkedHashMap<>();
+    tags.put("mlflow.runName", runName + " (gate failed)");
+    tags.put("mlflow.note.content", note.toString());
+    run.setTags(tags);
+    run.end(RunStatus.FAILED);
   }
 
   /**

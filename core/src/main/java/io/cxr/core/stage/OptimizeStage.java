@@ -20,6 +20,7 @@ import io.cxr.core.hpo.TrialRunner;
 import io.cxr.core.hpo.TrialState;
 import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.io.Hashing;
+import io.cxr.core.tracking.ModelArtifact;
 import io.cxr.core.tracking.RunInfo;
 import io.cxr.core.tracking.RunSpec;
 import io.cxr.core.tracking.TrackedRun;
@@ -260,7 +261,7 @@ public final class OptimizeStage {
                 TrainingResult r = new Trainer(cfg, reporter).fit(data.withValMergedIntoTrain());
                 TrainStage.Written w = TrainStage.write(cfg, r);
                 run.logMetrics(MetricMaps.rounded(r.flatMetrics()), 0);
-                run.logArtifact(w.model(), "model");
+                ModelArtifact.log(run, w.model());
                 run.logArtifact(w.metrics(), "");
                 return r;
               });

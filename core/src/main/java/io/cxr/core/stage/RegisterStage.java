@@ -12,6 +12,7 @@ import io.cxr.core.registry.ModelRegistry;
 import io.cxr.core.registry.Promotion;
 import io.cxr.core.registry.Registries;
 import io.cxr.core.tracking.MirroredTracker;
+import io.cxr.core.tracking.ModelArtifact;
 import io.cxr.core.tracking.RunInfo;
 import io.cxr.core.tracking.RunSpec;
 import io.cxr.core.tracking.RunSync;
@@ -384,7 +385,7 @@ public final class RegisterStage {
     return tracker.within(
         spec,
         run -> {
-          run.logArtifact(modelFile, "model");
+          ModelArtifact.log(run, modelFile);
           run.logArtifact(metricsFile, "");
           return tracker.remote() != null ? run.remoteRunId() : run.runId();
         });

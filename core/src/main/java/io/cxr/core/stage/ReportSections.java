@@ -14,6 +14,7 @@ import io.cxr.core.eval.EpochRecord;
 import io.cxr.core.eval.PrecisionRecallCurve;
 import io.cxr.core.eval.QualityGate;
 import io.cxr.core.eval.RocCurve;
+import io.cxr.core.io.Hashing;
 import io.cxr.core.io.Json;
 import io.cxr.core.model.ModelBundle;
 import io.cxr.core.model.Saliency;
@@ -555,8 +556,12 @@ final class ReportSections {
         Path.of(conf.path("paths").path("artifacts").asText(cfg.paths().artifacts()))
             .resolve(conf.path("experiment").path("name").asText(cfg.experiment().name()))
             .resolve("history.csv");
-    List<EpochRecord> epochs = readHistory(history, train);
-    if (epochs.isEmpty()) {
+    String notOurs =
+        foreignHistory(history, model.card().provenance().get(TrainStage.HISTORY_SHA256));
+    List<EpochRecord> epochs = notOurs == null ? readHistory(history, train) : List.of();
+    if (notOurs != null) {
+      b.add(new ReportDoc.Text(notOurs));
+    } else if (epochs.isEmpty()) {
       b.add(
           new ReportDoc.Text(
               "No training history at "
@@ -826,6 +831,33 @@ final class ReportSections {
     } catch (IOException e) {
       return Json.YAML.createObjectNode();
     }
+  }
+
+  /**
+   * Why {@code csv} is not this model's history (null when it is, or is missing): the model card
+   * names the SHA-256 of the history its training wrote; a file of another training (the folder
+   * holds the last one trained there, or a committed one) is not drawn as this model's curves.
+   */
+  static String foreignHistory(Path csv, String expectedSha256) {
+    if (!Files.isRegularFile(csv)) {
+      return null;
+    }
+    if (expectedSha256 == null) {
+      return "The model does not name its training history (it was trained before cxr recorded"
+          + " it), so "
+          + csv
+          + " may be another training's: the curves are not shown.";
+    }
+    try {
+      if (Hashing.sha256(csv).equals(expectedSha256)) {
+        return null;
+      }
+    } catch (RuntimeException e) {
+      // unreadable: said below like a foreign file
+    }
+    return csv
+        + " is the history of another training (its SHA-256 differs from the one in the model's"
+        + " card): the curves are not shown. Report from the workspace that trained the model.";
   }
 
   /** history.csv (epoch, train_loss, val_loss, val_auc); new bests by early stopping's rule. */

@@ -14,6 +14,7 @@ import io.cxr.core.eval.MetricMaps;
 import io.cxr.core.eval.PrecisionRecallCurve;
 import io.cxr.core.eval.RocCurve;
 import io.cxr.core.io.AtomicFiles;
+import io.cxr.core.io.Hashing;
 import io.cxr.core.io.Json;
 import io.cxr.core.io.OutputFolder;
 import io.cxr.core.io.WorkspaceLock;
@@ -21,6 +22,7 @@ import io.cxr.core.model.BundleFiles;
 import io.cxr.core.model.ModelCard;
 import io.cxr.core.report.Plots;
 import io.cxr.core.report.Reports;
+import io.cxr.core.tracking.ModelArtifact;
 import io.cxr.core.tracking.RunInfo;
 import io.cxr.core.tracking.RunSpec;
 import io.cxr.core.tracking.TrackedRun;
@@ -195,7 +197,7 @@ public final class TrainStage {
                 .withCard(outcome.model().card().withProvenance("tracking_run_id", run.runId())));
     Written w = write(cfg, o);
     run.logMetrics(MetricMaps.rounded(o.flatMetrics()), 0);
-    run.logArtifact(w.model(), "model");
+    ModelArtifact.log(run, w.model());
     run.logArtifact(w.metrics(), "");
     run.logArtifact(Path.of(cfg.paths().models(), BundleFiles.CONFIG), "");
     for (String f : PLOT_FILES) {
@@ -243,7 +245,10 @@ public final class TrainStage {
     // the model last among the model files: metrics.json never describes a model not written
     Path models = Path.of(cfg.paths().models());
     Path model = models.resolve(BundleFiles.MODEL);
-    o.model().save(model);
+    // the card names its history: a report never draws another training's curves beside it
+    o.model()
+        .withCard(o.model().card().withProvenance(HISTORY_SHA256, Hashing.sha256(historyCsv(o))))
+        .save(model);
     Path metrics = models.resolve(BundleFiles.METRICS);
     // metrics.json holds only what the seed determines, so a re-run reproduces it byte for
     // byte (and DVC sees no change); wall times go to timing.json
@@ -277,6 +282,33 @@ public final class TrainStage {
     return java.util.OptionalDouble.empty();
   }
 
+  /** The model card's provenance key holding the SHA-256 of its training's history.csv. */
+  public static final String HISTORY_SHA256 = "history_sha256";
+
+  /**
+   * history.csv: seed-determined columns only (epoch times go to the tracker), so a re-run is
+   * identical; the external sets' columns only when there are some. An ensemble's members follow
+   * one another, each from epoch 1.
+   */
+  static String historyCsv(TrainingResult o) {
+    boolean ext = !o.external().isEmpty();
+    StringBuilder csv =
+        new StringBuilder(
+            "epoch,train_loss,val_loss,val_auc"
+                + (ext ? ",external_loss,external_auc" : "")
+                + "\n");
+    for (EpochRecord r : o.history()) {
+      csv.append(
+          String.format(
+              Locale.ROOT, "%d,%.6f,%.6f,%.6f", r.epoch(), r.trainLoss(), r.valLoss(), r.valAuc()));
+      if (ext) {
+        csv.append(String.format(Locale.ROOT, ",%.6f,%.6f", r.externalLoss(), r.externalAuc()));
+      }
+      csv.append('\n');
+    }
+    return csv.toString();
+  }
+
   private static void writePlots(Path art, TrainingResult o) {
     double threshold = o.threshold();
     Plots.confusionMatrix(
@@ -305,24 +337,7 @@ public final class TrainStage {
       bins.put(e.name(), Calibration.bins(e.labels(), e.scores()));
     }
     Plots.reliability(bins, about, art.resolve("reliability.png"));
-    // seed-determined columns only (epoch times go to the tracker), so a re-run is identical;
-    // the external sets' columns only when there are some (the file is unchanged without)
-    boolean ext = !o.external().isEmpty();
-    StringBuilder csv =
-        new StringBuilder(
-            "epoch,train_loss,val_loss,val_auc"
-                + (ext ? ",external_loss,external_auc" : "")
-                + "\n");
-    for (EpochRecord r : o.history()) {
-      csv.append(
-          String.format(
-              Locale.ROOT, "%d,%.6f,%.6f,%.6f", r.epoch(), r.trainLoss(), r.valLoss(), r.valAuc()));
-      if (ext) {
-        csv.append(String.format(Locale.ROOT, ",%.6f,%.6f", r.externalLoss(), r.externalAuc()));
-      }
-      csv.append('\n');
-    }
-    AtomicFiles.writeString(art.resolve("history.csv"), csv.toString());
+    AtomicFiles.writeString(art.resolve("history.csv"), historyCsv(o));
     writeCurves(art, o.splits().get(Split.TEST));
     StringBuilder pred = new StringBuilder("actual,predicted,probability\n");
     for (int i = 0; i < o.test().labels().length; i++) {

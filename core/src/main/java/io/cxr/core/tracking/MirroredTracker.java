@@ -180,7 +180,7 @@ public final class MirroredTracker implements Tracker {
   private final class Run implements TrackedRun {
     private final String expId;
     private final String runId;
-    private final String runName;
+    private volatile String runName;
     private final long start;
     private volatile String remoteId;
     private volatile String remoteArtifacts;
@@ -287,6 +287,13 @@ public final class MirroredTracker implements Tracker {
     @Override
     public void setTags(Map<String, String> tags) {
       tags.forEach((k, v) -> local.setTag(expId, runId, k, v));
+      if (tags.containsKey("mlflow.runName")) {
+        // a rename, as MLflow's own stores take it: the run's meta carries the name too
+        runName = tags.get("mlflow.runName");
+        if (!ended) {
+          local.writeRunMeta(expId, runId, runName, RunStatus.RUNNING, start, null);
+        }
+      }
       if (live()) {
         List<Service.RunTag> t = new ArrayList<>();
         tags.forEach((k, v) -> t.add(Service.RunTag.newBuilder().setKey(k).setValue(v).build()));

@@ -26,9 +26,27 @@ public final class Provenance {
     return p;
   }
 
+  /**
+   * cxr's version: the jar manifest's, else the {@code pom.properties} Maven packs into every jar
+   * (the shaded jar and the image carry it; runs they made were tagged "dev"), else "dev" (classes
+   * run from a build folder).
+   */
   public static String version() {
     String v = Provenance.class.getPackage().getImplementationVersion();
-    return v == null ? "dev" : v;
+    if (v != null) {
+      return v;
+    }
+    try (java.io.InputStream in =
+        Provenance.class.getResourceAsStream("/META-INF/maven/io.cxr/cxr-core/pom.properties")) {
+      if (in != null) {
+        java.util.Properties p = new java.util.Properties();
+        p.load(in);
+        return p.getProperty("version", "dev");
+      }
+    } catch (java.io.IOException e) {
+      // unreadable: as if absent
+    }
+    return "dev";
   }
 
   public static String backend() {

@@ -58,4 +58,35 @@ class ReportHistoryTest {
     assertEquals(List.of(true, false), marks("{metric: auc, on: external, min_delta: 0.0}", csv));
     assertEquals(List.of(true, true), marks("{metric: auc, on: val, min_delta: 0.0}", csv));
   }
+
+  /** The curves are drawn only from the history the model's card names by its hash. */
+  @Test
+  void aHistoryOfAnotherTrainingIsNotDrawn() throws Exception {
+    Path f = tmp.resolve("history.csv");
+    Files.writeString(f, CSV);
+    String ours = io.cxr.core.io.Hashing.sha256(f);
+    org.junit.jupiter.api.Assertions.assertNull(ReportSections.foreignHistory(f, ours));
+    org.junit.jupiter.api.Assertions.assertNull(
+        ReportSections.foreignHistory(tmp.resolve("none.csv"), ours), "missing: said elsewhere");
+    String other = ReportSections.foreignHistory(f, "0".repeat(64));
+    org.junit.jupiter.api.Assertions.assertTrue(
+        other.startsWith(f + " is the history of another training"), other);
+    String old = ReportSections.foreignHistory(f, null);
+    org.junit.jupiter.api.Assertions.assertTrue(
+        old.startsWith("The model does not name its training history"), old);
+  }
+
+  /** An ensemble's members are series of their own, not one line jumping back to epoch 1. */
+  @Test
+  void eachMemberIsItsOwnSeries() throws Exception {
+    Path f = tmp.resolve("history.csv");
+    Files.writeString(f, CSV);
+    List<EpochRecord> h =
+        ReportSections.readHistory(f, Json.YAML.readTree("early_stopping: {metric: auc}"));
+    List<List<EpochRecord>> members = io.cxr.core.report.Plots.members(h);
+    assertEquals(2, members.size());
+    assertEquals(List.of(1, 2, 3), members.get(0).stream().map(EpochRecord::epoch).toList());
+    assertEquals(List.of(1, 2), members.get(1).stream().map(EpochRecord::epoch).toList());
+    assertEquals(1, io.cxr.core.report.Plots.members(h.subList(0, 3)).size());
+  }
 }

@@ -188,6 +188,26 @@ final class MlflowServer implements AutoCloseable {
     return r.body();
   }
 
+  /**
+   * What MLflow's UI fetches on a model version's page: a file of the version's model folder
+   * ({@code /model-versions/get-artifact}), as status and body.
+   */
+  HttpResponse<String> versionArtifact(String name, String version, String path) throws Exception {
+    return http.send(
+        authorized(
+                HttpRequest.newBuilder(
+                    URI.create(
+                        uri()
+                            + "/model-versions/get-artifact?name="
+                            + enc(name)
+                            + "&version="
+                            + version
+                            + "&path="
+                            + enc(path))))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   /** A REST list of {key, value} objects (params, tags) as a map. */
   static java.util.Map<String, String> kv(JsonNode list) {
     java.util.Map<String, String> m = new java.util.HashMap<>();

@@ -153,6 +153,17 @@ class MlflowTrackingTest extends MlflowFixture {
     assertEquals("kept", tags.get("cxr.decision"));
     assertEquals("2", tags.get("cxr.champion_before"));
     assertEquals(f1 + 0.01, Double.parseDouble(tags.get("cxr.champion_before.test_f1")), 1e-9);
+    // the registry page of a version works in the stock UI: its MLmodel is served (was HTTP 500)
+    var page = server.versionArtifact("cxr-test", "1", "MLmodel");
+    assertEquals(200, page.statusCode(), page.body());
+    assertTrue(page.body().contains("flavors:") && page.body().contains("model_file: model.zip"));
+    assertTrue(
+        server
+            .get("model-versions/get?name=cxr-test&version=1")
+            .path("model_version")
+            .path("source")
+            .asText()
+            .startsWith("mlflow-artifacts:/"));
     // the champion loads back as a model through the registry
     Path zip = ModelRefs.resolve("models:/cxr-test@champion", tracker);
     assertArrayEquals(Files.readAllBytes(models.resolve("model.zip")), Files.readAllBytes(zip));

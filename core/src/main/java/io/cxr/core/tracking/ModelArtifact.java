@@ -1,0 +1,68 @@
+package io.cxr.core.tracking;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.cxr.core.io.AtomicFiles;
+import io.cxr.core.io.Json;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A run's {@code model/} artifact folder laid out as MLflow lays out a logged model: the model
+ * ({@code model.zip}) beside an {@code MLmodel} file naming its flavor. MLflow's registry pages
+ * read {@code MLmodel} of a version's source; without it they answered an error for every cxr
+ * version.
+ */
+public final class ModelArtifact {
+  /** The artifact folder of the model in a run. */
+  public static final String DIR = "model";
+
+  private static final DateTimeFormatter CREATED =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS").withZone(ZoneOffset.UTC);
+
+  private ModelArtifact() {}
+
+  /** Logs {@code modelZip} and its {@code MLmodel} into the run's {@code model/} folder. */
+  public static void log(TrackedRun run, Path modelZip) {
+    run.logArtifact(modelZip, DIR);
+    Path dir = null;
+    try {
+      dir = Files.createTempDirectory("cxr-mlmodel");
+      Path mlmodel = dir.resolve("MLmodel");
+      String id = run.remoteRunId() != null ? run.remoteRunId() : run.runId();
+      AtomicFiles.writeString(
+          mlmodel, mlmodel(id, modelZip.getFileName().toString(), Instant.now()));
+      run.logArtifact(mlmodel, DIR);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      if (dir != null) {
+        AtomicFiles.deleteRecursively(dir);
+      }
+    }
+  }
+
+  /** The MLmodel YAML: MLflow's top-level keys and one flavor, {@code cxr}. */
+  static String mlmodel(String runId, String modelFile, Instant created) {
+    Map<String, Object> flavor = new LinkedHashMap<>();
+    flavor.put("model_file", modelFile);
+    flavor.put("cxr_version", Provenance.version());
+    flavor.put("loader", "java -jar cxr.jar predict --model " + modelFile + " <images>");
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("artifact_path", DIR);
+    m.put("flavors", Map.of("cxr", flavor));
+    m.put("run_id", runId);
+    m.put("utc_time_created", CREATED.format(created));
+    try {
+      return Json.YAML.writeValueAsString(m);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
