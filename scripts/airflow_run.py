@@ -138,7 +138,7 @@ def watch(run_id: str | None) -> None:
         states = task_states(af, run_id)
         for task in TASKS:
             s = states.get(task)
-            if s and seen.get(task) != s:
+            if s and s != "none" and seen.get(task) != s:
                 print(f"{time.monotonic() - start:7.0f} s  {task:<18} {s}", flush=True)
                 seen[task] = s
         if state in ("success", "failed"):

@@ -54,24 +54,31 @@ public final class WorkspaceLock implements AutoCloseable {
    * @param inside whether the lock file goes inside the target folder (see {@link #fileOf})
    */
   public static WorkspaceLock acquire(Path target, boolean inside, String key, String command) {
-    for (int attempt = 1; ; attempt++) {
-      WorkspaceLock lock = tryAcquire(target, inside, key, command);
-      if (lock != null || attempt == ATTEMPTS) {
-        if (lock == null) {
-          throw new CxrException(
-              key
-                  + " "
-                  + target
-                  + ": its lock file keeps vanishing; is another cxr command"
-                  + " starting and ending in a loop?");
-        }
+    return acquire(target, inside, key, command, PROC_FDS);
+  }
+
+  /** This process's open descriptors, as links to what they hold (Linux procfs). */
+  static final Path PROC_FDS = Path.of("/proc/self/fd");
+
+  /** {@link #acquire}, with the descriptor folder {@link #stillAt} reads (tests fake it). */
+  static WorkspaceLock acquire(Path target, boolean inside, String key, String command, Path fds) {
+    for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+      WorkspaceLock lock = tryAcquire(target, inside, key, command, fds);
+      if (lock != null) {
         return lock;
       }
     }
+    throw new CxrException(
+        key
+            + " "
+            + target
+            + ": its lock file keeps vanishing; is another cxr command starting and ending in a"
+            + " loop?");
   }
 
   /** One attempt; null when the file locked was removed by its previous holder meanwhile. */
-  private static WorkspaceLock tryAcquire(Path target, boolean inside, String key, String command) {
+  private static WorkspaceLock tryAcquire(
+      Path target, boolean inside, String key, String command, Path fds) {
     Path file = fileOf(target, inside);
     FileChannel ch = null;
     try {
@@ -108,7 +115,7 @@ public final class WorkspaceLock implements AutoCloseable {
       ch.truncate(0);
       ch.write(ByteBuffer.wrap(me.getBytes(StandardCharsets.UTF_8)), 0);
       ch.force(false);
-      if (!stillAt(file)) {
+      if (!stillAt(file, fds)) {
         ch.close(); // its holder removed it between our open and our lock: lock the new one
         return null;
       }
@@ -137,8 +144,7 @@ public final class WorkspaceLock implements AutoCloseable {
    * descriptor's link in {@code /proc/self/fd} ends in " (deleted)" once its holder removed the
    * file. Without procfs, or when no descriptor names the file, the answer is yes.
    */
-  private static boolean stillAt(Path file) throws IOException {
-    Path fds = Path.of("/proc/self/fd");
+  private static boolean stillAt(Path file, Path fds) throws IOException {
     if (!Files.isDirectory(fds)) {
       return true;
     }

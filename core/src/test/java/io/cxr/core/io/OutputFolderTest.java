@@ -90,7 +90,19 @@ class OutputFolderTest {
             () -> OutputFolder.requireWritable(missing, "paths.artifacts"));
     org.junit.jupiter.api.Assertions.assertTrue(
         e.getMessage().startsWith("paths.artifacts " + missing + ": cannot write into it (")
+            && e.getMessage().contains(".cxr-probe-")
             && e.getMessage().endsWith("); checked before the work starts"),
         e.getMessage());
+    // the OS's reason when it gives one (here ENOTDIR: a file where the folder should be)
+    Path file = Files.writeString(tmp.resolve("plots.txt"), "not a folder");
+    io.cxr.core.CxrException f =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            io.cxr.core.CxrException.class,
+            () -> OutputFolder.requireWritable(file, "paths.artifacts"));
+    org.junit.jupiter.api.Assertions.assertEquals(
+        "paths.artifacts "
+            + file
+            + ": cannot write into it (Not a directory); checked before the work starts",
+        f.getMessage());
   }
 }

@@ -62,6 +62,38 @@ class WorkspaceLockTest {
     assertFalse(Files.exists(models.resolve(".cxr-lock")));
   }
 
+  /**
+   * A lock taken on a file its holder removed at that moment is let go and taken again on the new
+   * file; a file that keeps vanishing ends in one line. The process's descriptor links are faked:
+   * one says the lock file is "(deleted)".
+   */
+  @Test
+  void aLockOnARemovedFileIsRetakenAndOneThatKeepsVanishingIsRefused(@TempDir Path tmp)
+      throws Exception {
+    Path models = Files.createDirectories(tmp.resolve("models"));
+    Path fds = Files.createDirectories(tmp.resolve("fds"));
+    Files.createSymbolicLink(
+        fds.resolve("3"), Path.of(models.toRealPath() + "/.cxr-lock (deleted)"));
+    long before = openFiles();
+    CxrException e =
+        assertThrows(
+            CxrException.class,
+            () -> WorkspaceLock.acquire(models, true, "paths.models", "cxr train", fds));
+    assertEquals(
+        "paths.models "
+            + models
+            + ": its lock file keeps vanishing; is another cxr command starting and ending in a"
+            + " loop?",
+        e.getMessage());
+    assertEquals(before, openFiles(), "each attempt closes the file it opened");
+    // a descriptor naming the live file, or no procfs at all: the lock holds
+    Files.delete(fds.resolve("3"));
+    Files.createSymbolicLink(fds.resolve("3"), models.toRealPath().resolve(".cxr-lock"));
+    WorkspaceLock.acquire(models, true, "paths.models", "cxr train", fds).close();
+    WorkspaceLock.acquire(models, true, "paths.models", "cxr train", tmp.resolve("none")).close();
+    assertFalse(Files.exists(models.resolve(".cxr-lock")));
+  }
+
   @Test
   void aLockFileThatCannotBeOpenedIsOneLineNamingIt(@TempDir Path tmp) throws Exception {
     Path models = tmp.resolve("models");
