@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
       RegisterCommand.class,
       OptimizeCommand.class,
       RunsCommand.class,
+      ServeCommand.class,
       CommandLine.HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",

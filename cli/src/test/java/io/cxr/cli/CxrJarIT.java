@@ -200,4 +200,73 @@ class CxrJarIT {
     Assumptions.abort("no project venv: run scripts/venv.sh to include the numpy check");
     return null;
   }
+
+  /**
+   * {@code cxr serve} as shipped: it says where it listens, answers, and on SIGTERM (what docker
+   * stop and Airflow send) finishes and exits 0.
+   */
+  @Test
+  void serveAnswersAndEndsCleanlyOnSigterm() throws Exception {
+    Process p =
+        new ProcessBuilder(
+                command(
+                    "serve",
+                    "--model",
+                    TrainedWorkspace.model().toString(),
+                    "--port",
+                    "0",
+                    "tracking.uri="))
+            .directory(tmp.toFile())
+            .redirectErrorStream(true)
+            .start();
+    java.io.BufferedReader lines =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(
+                p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+    String url = null;
+    StringBuffer seen = new StringBuffer(); // the drain thread appends too
+    while (url == null) {
+      String l = lines.readLine();
+      if (l == null) {
+        break;
+      }
+      seen.append(l).append('\n');
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("on (http://127\\.0\\.0\\.1:\\d+)").matcher(l);
+      if (m.find()) {
+        url = m.group(1);
+      }
+    }
+    assertTrue(url != null, "no 'serving ... on http://...' line: " + seen);
+    Thread drain =
+        new Thread(
+            () -> {
+              try {
+                for (String l = lines.readLine(); l != null; l = lines.readLine()) {
+                  seen.append(l).append('\n');
+                }
+              } catch (java.io.IOException e) {
+                // the process ended
+              }
+            });
+    drain.setDaemon(true);
+    drain.start();
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    Path jpeg;
+    try (var s = Files.list(TrainedWorkspace.source().resolve("PNEUMONIA"))) {
+      jpeg = s.sorted().findFirst().orElseThrow();
+    }
+    var r =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/invocations"))
+                .header("Content-Type", "image/jpeg")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofFile(jpeg))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    assertTrue(r.body().contains("\"probability\""), r.body());
+    p.destroy(); // SIGTERM
+    assertTrue(p.waitFor(1, TimeUnit.MINUTES), "ended after SIGTERM");
+    assertEquals(0, p.exitValue(), "exit 0 after SIGTERM: " + seen);
+  }
 }

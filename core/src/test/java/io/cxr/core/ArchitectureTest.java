@@ -11,8 +11,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The layers of core, bottom to top: config and io (with the root's Reporter and CxrException);
- * data and download; model; eval; report; tracking; registry; train; hpo; stage. A package may use
- * only the layers below it, and no two packages depend on each other.
+ * data and download; model; eval; report; tracking; registry; train; hpo; stage and serve (the two
+ * tops, side by side). A package may use only the layers below it, and no two packages depend on
+ * each other.
  */
 class ArchitectureTest {
   private static JavaClasses core;
@@ -49,26 +50,30 @@ class ArchitectureTest {
         .definedBy("io.cxr.core.hpo..")
         .layer("stage")
         .definedBy("io.cxr.core.stage..")
+        .layer("serve")
+        .definedBy("io.cxr.core.serve..")
         .whereLayer("stage")
+        .mayNotBeAccessedByAnyLayer()
+        .whereLayer("serve")
         .mayNotBeAccessedByAnyLayer()
         .whereLayer("hpo")
         .mayOnlyBeAccessedByLayers("stage")
         .whereLayer("train")
         .mayOnlyBeAccessedByLayers("hpo", "stage")
         .whereLayer("registry")
-        .mayOnlyBeAccessedByLayers("train", "hpo", "stage")
+        .mayOnlyBeAccessedByLayers("train", "hpo", "stage", "serve")
         .whereLayer("tracking")
-        .mayOnlyBeAccessedByLayers("registry", "train", "hpo", "stage")
+        .mayOnlyBeAccessedByLayers("registry", "train", "hpo", "stage", "serve")
         .whereLayer("report")
         .mayOnlyBeAccessedByLayers("tracking", "registry", "train", "hpo", "stage")
         .whereLayer("eval")
         .mayOnlyBeAccessedByLayers("report", "tracking", "registry", "train", "hpo", "stage")
         .whereLayer("model")
         .mayOnlyBeAccessedByLayers(
-            "eval", "report", "tracking", "registry", "train", "hpo", "stage")
+            "eval", "report", "tracking", "registry", "train", "hpo", "stage", "serve")
         .whereLayer("data")
         .mayOnlyBeAccessedByLayers(
-            "model", "eval", "report", "tracking", "registry", "train", "hpo", "stage")
+            "model", "eval", "report", "tracking", "registry", "train", "hpo", "stage", "serve")
         .check(core);
   }
 

@@ -595,7 +595,10 @@ class MlflowTrackingTest extends MlflowFixture {
     assertEquals(auc, j.get("test_auc").asDouble(), 1e-9);
     assertEquals("1", j.get("champion").asText());
     assertEquals(j.get("run").asText(), j.get("champion_run").asText());
-    assertEquals("model/model.zip", j.get("artifacts").get(0).asText());
+    // the model folder as MLflow lays out a logged model: MLmodel beside the bundle
+    assertEquals(
+        List.of("model/MLmodel", "model/model.zip"),
+        List.of(j.get("artifacts").get(0).asText(), j.get("artifacts").get(1).asText()));
   }
 
   @Test

@@ -1,0 +1,332 @@
+package io.cxr.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cxr.core.io.Json;
+import io.cxr.core.model.ModelBundle;
+import io.cxr.core.serve.BatchingScorer;
+import io.cxr.core.tracking.Provenance;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.http.UploadedFile;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * {@code cxr serve}'s HTTP side, on Javalin (a thin, maintained layer over Jetty 12; one jar and
+ * Kotlin's standard library, no container, no annotation scanning): MLflow's scoring protocol on
+ * {@code POST /invocations}, {@code /ping}, {@code /health}, {@code /version} and Prometheus {@code
+ * /metrics} (Micrometer). Images of concurrent requests are scored together by a {@link
+ * BatchingScorer}. Input errors are 400 with MLflow's {@code {"error_code", "message"}} body, a
+ * body over the limit 413, a full queue 503 with {@code Retry-After}; an image that cannot be
+ * decoded gets an error entry among the others' predictions.
+ */
+final class ScoringServer implements AutoCloseable {
+  /** What the server is run with. */
+  record Options(
+      String host,
+      int port,
+      int maxBatch,
+      Duration maxWait,
+      int queue,
+      long maxBodyBytes,
+      Duration timeout,
+      String token) {}
+
+  /** What {@code /version} says of the model (besides cxr's version). */
+  record ModelInfo(String ref, String name, String version, String alias, String runId) {}
+
+  private final BatchingScorer scorer;
+  private final ModelInfo info;
+  private final Options opts;
+  private final PrometheusMeterRegistry metrics =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Timer latency;
+  private final Javalin app;
+
+  ScoringServer(ModelBundle model, ModelInfo info, Options opts) {
+    this.info = info;
+    this.opts = opts;
+    DistributionSummary batches =
+        DistributionSummary.builder("cxr_batch_images")
+            .description("images scored per forward pass")
+            .publishPercentileHistogram()
+            .register(metrics);
+    this.scorer =
+        new BatchingScorer(
+            model, opts.maxBatch(), opts.maxWait(), opts.queue(), n -> batches.record(n));
+    this.latency =
+        Timer.builder("cxr_request_latency")
+            .description("time from a request's arrival to its answer")
+            .publishPercentileHistogram()
+            .register(metrics);
+    Gauge.builder("cxr_queue_requests", scorer::waiting)
+        .description("requests waiting to be scored")
+        .register(metrics);
+    Gauge.builder("cxr_model_loaded", () -> 1)
+        .description("the model being served (1), named by its labels")
+        .tag("model", info.ref())
+        .tag("version", info.version() == null ? "none" : info.version())
+        .tag("run_id", info.runId() == null ? "none" : info.runId())
+        .register(metrics);
+    this.app =
+        Javalin.create(
+            config -> {
+              config.startup.showJavalinBanner = false;
+              config.http.maxRequestSize = opts.maxBodyBytes();
+              config.jetty.host = opts.host();
+              config.jetty.port = opts.port();
+              config.routes.before(this::authorize);
+              config.routes.post("/invocations", this::invocations);
+              config.routes.get("/ping", ctx -> ctx.result(""));
+              config.routes.get("/health", ctx -> ctx.result(""));
+              config.routes.get("/version", this::version);
+              config.routes.get(
+                  "/metrics",
+                  ctx -> ctx.contentType("text/plain; version=0.0.4").result(metrics.scrape()));
+              config.routes.exception(
+                  BadInput.class, (e, ctx) -> error(ctx, 400, "BAD_REQUEST", e.getMessage()));
+              config.routes.exception(
+                  BatchingScorer.Overloaded.class,
+                  (e, ctx) -> {
+                    ctx.header("Retry-After", "1");
+                    error(ctx, 503, "TEMPORARILY_UNAVAILABLE", e.getMessage());
+                  });
+              config.routes.exception(
+                  HttpResponseException.class,
+                  (e, ctx) ->
+                      error(
+                          ctx,
+                          e.getStatus(),
+                          e.getStatus() == 413 ? "REQUEST_LIMIT_EXCEEDED" : "BAD_REQUEST",
+                          e.getStatus() == 413
+                              ? "request body over " + opts.maxBodyBytes() + " bytes"
+                              : e.getMessage()));
+            });
+  }
+
+  ScoringServer start() {
+    app.start();
+    return this;
+  }
+
+  int port() {
+    return app.port();
+  }
+
+  /** A request the client got wrong: 400 with a message naming what and why. */
+  static final class BadInput extends RuntimeException {
+    BadInput(String message) {
+      super(message);
+    }
+  }
+
+  private void authorize(Context ctx) {
+    if (opts.token() == null || ctx.path().equals("/ping") || ctx.path().equals("/health")) {
+      return;
+    }
+    if (!("Bearer " + opts.token()).equals(ctx.header("Authorization"))) {
+      count("unauthorized");
+      throw new HttpResponseException(401, "a bearer token is required (Authorization header)");
+    }
+  }
+
+  private void invocations(Context ctx) throws Exception {
+    long start = System.nanoTime();
+    List<BatchingScorer.Image> images;
+    try {
+      images = images(ctx);
+    } catch (BadInput e) {
+      count("bad_request");
+      throw e;
+    }
+    List<BatchingScorer.Result> results;
+    try {
+      results = scorer.submit(images).get(opts.timeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (BatchingScorer.Overloaded e) {
+      count("overloaded");
+      throw e;
+    } catch (TimeoutException e) {
+      count("timeout");
+      ctx.header("Retry-After", "1");
+      error(ctx, 503, "TEMPORARILY_UNAVAILABLE", "not scored within " + opts.timeout());
+      return;
+    } catch (ExecutionException e) {
+      count("internal");
+      error(ctx, 500, "INTERNAL_ERROR", "scoring failed: " + e.getCause());
+      return;
+    }
+    ObjectNode body = Json.JSON.createObjectNode();
+    ArrayNode predictions = body.putArray("predictions");
+    for (BatchingScorer.Result r : results) {
+      ObjectNode p = predictions.addObject();
+      if (r.failed()) {
+        p.put("error", r.error());
+        count("image_error");
+      } else {
+        p.put("label", r.label());
+        p.put("probability", r.probability());
+        p.put("threshold", r.threshold());
+      }
+    }
+    count("ok");
+    latency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    ctx.contentType("application/json").result(Json.JSON.writeValueAsString(body));
+  }
+
+  private void count(String outcome) {
+    Counter.builder("cxr_requests")
+        .description("requests to /invocations by outcome (image_error: per image)")
+        .tag("outcome", outcome)
+        .register(metrics)
+        .increment();
+  }
+
+  /** The images of a request, by its content type. */
+  private static List<BatchingScorer.Image> images(Context ctx) throws IOException {
+    String type = String.valueOf(ctx.contentType()).toLowerCase(Locale.ROOT);
+    if (type.startsWith("application/json")) {
+      return fromJson(ctx.bodyAsBytes());
+    }
+    if (type.startsWith("image/jpeg") || type.startsWith("image/png")) {
+      return List.of(new BatchingScorer.Image("body", ctx.bodyAsBytes()));
+    }
+    if (type.startsWith("multipart/form-data")) {
+      List<BatchingScorer.Image> out = new ArrayList<>();
+      for (UploadedFile f : ctx.uploadedFiles()) {
+        try (InputStream in = f.content()) {
+          out.add(new BatchingScorer.Image(f.filename(), in.readAllBytes()));
+        }
+      }
+      if (out.isEmpty()) {
+        throw new BadInput("multipart/form-data request without files");
+      }
+      return out;
+    }
+    throw new BadInput(
+        "content type '"
+            + ctx.contentType()
+            + "' is not supported (expected application/json, image/jpeg, image/png or"
+            + " multipart/form-data)");
+  }
+
+  /**
+   * MLflow's JSON inputs: exactly one of {@code inputs} or {@code instances} (a list of base64
+   * strings or {@code {"b64": ...}} objects) or {@code dataframe_split} (one column of them).
+   */
+  static List<BatchingScorer.Image> fromJson(byte[] body) {
+    JsonNode root;
+    try {
+      root = Json.JSON.readTree(body);
+    } catch (IOException e) {
+      throw new BadInput("malformed JSON: " + firstLine(e.getMessage()));
+    }
+    if (root == null || !root.isObject()) {
+      throw new BadInput("expected a JSON object with inputs, instances or dataframe_split");
+    }
+    List<String> keys = new ArrayList<>();
+    for (String k : List.of("inputs", "instances", "dataframe_split")) {
+      if (root.has(k)) {
+        keys.add(k);
+      }
+    }
+    if (keys.size() != 1) {
+      throw new BadInput(
+          "expected exactly one of inputs, instances, dataframe_split; got "
+              + (keys.isEmpty() ? "none" : String.join(", ", keys)));
+    }
+    String key = keys.get(0);
+    JsonNode rows = root.get(key);
+    if (key.equals("dataframe_split")) {
+      JsonNode cols = rows.path("columns");
+      if (cols.isArray() && cols.size() != 1) {
+        throw new BadInput("dataframe_split: expected one column of images, got " + cols.size());
+      }
+      JsonNode data = rows.path("data");
+      if (!data.isArray()) {
+        throw new BadInput("dataframe_split: expected data, a list of one-item rows");
+      }
+      List<JsonNode> cells = new ArrayList<>();
+      for (JsonNode row : data) {
+        cells.add(row.isArray() && row.size() == 1 ? row.get(0) : row);
+      }
+      return decodeAll(key + ".data", cells);
+    }
+    if (!rows.isArray()) {
+      throw new BadInput(key + ": expected a list of base64 images");
+    }
+    List<JsonNode> cells = new ArrayList<>();
+    rows.forEach(cells::add);
+    return decodeAll(key, cells);
+  }
+
+  private static List<BatchingScorer.Image> decodeAll(String where, List<JsonNode> cells) {
+    List<BatchingScorer.Image> out = new ArrayList<>(cells.size());
+    for (int i = 0; i < cells.size(); i++) {
+      JsonNode c = cells.get(i);
+      JsonNode text = c.isObject() ? c.get("b64") : c;
+      String name = where + "[" + i + "]";
+      if (text == null || !text.isTextual()) {
+        throw new BadInput(name + ": expected a base64 string or {\"b64\": ...}");
+      }
+      try {
+        // strict base64 (line breaks allowed): the MIME decoder skipped what was not base64
+        byte[] bytes = Base64.getDecoder().decode(text.asText().replaceAll("\\s+", ""));
+        out.add(new BatchingScorer.Image(name, bytes));
+      } catch (IllegalArgumentException e) {
+        throw new BadInput(name + ": not base64 (" + e.getMessage() + ")");
+      }
+    }
+    return out;
+  }
+
+  private void version(Context ctx) throws IOException {
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("model", info.ref());
+    v.put("name", info.name());
+    v.put("version", info.version());
+    v.put("alias", info.alias());
+    v.put("run_id", info.runId());
+    v.put("model_type", scorer.model().card().modelType().key());
+    v.put("image_size", scorer.model().card().imageSize());
+    v.put("threshold", scorer.model().card().threshold());
+    v.put("cxr_version", Provenance.version());
+    ctx.contentType("application/json").result(Json.JSON.writeValueAsString(v));
+  }
+
+  private static void error(Context ctx, int status, String code, String message) {
+    ObjectNode e = Json.JSON.createObjectNode();
+    e.put("error_code", code);
+    e.put("message", message);
+    ctx.status(status).contentType("application/json").result(e.toString());
+  }
+
+  private static String firstLine(String s) {
+    return s == null ? "" : s.lines().findFirst().orElse("");
+  }
+
+  /** Stops taking connections, lets requests in flight finish, then stops the scorer. */
+  @Override
+  public void close() {
+    app.stop();
+    scorer.close();
+  }
+}

@@ -1,0 +1,197 @@
+package io.cxr.core.serve;
+
+import io.cxr.core.CxrException;
+import io.cxr.core.data.ImageDecoder;
+import io.cxr.core.data.Label;
+import io.cxr.core.model.ModelBundle;
+import io.cxr.core.model.Scorer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
+
+/**
+ * Scores the images of concurrent requests together: one worker takes the oldest waiting request
+ * and adds the ones behind it until a batch holds {@code maxBatch} images or {@code maxWait} has
+ * passed, decodes them (each image with the model's own decoder, crop and size, as {@code cxr
+ * predict} does) and scores them in one forward pass; a batch is several times cheaper per image
+ * than one image at a time. The queue is bounded: a request that finds it full is refused at once
+ * ({@link Overloaded}) instead of waiting without end. An image that cannot be decoded gets its own
+ * error; the others in its request and batch get their predictions.
+ */
+public final class BatchingScorer implements AutoCloseable {
+  /** One image of a request: a name for messages and its encoded bytes (JPEG or PNG). */
+  public record Image(String name, byte[] bytes) {}
+
+  /** One image's answer: label at the model's threshold and calibrated P(PNEUMONIA), or error. */
+  public record Result(String label, double probability, double threshold, String error) {
+    static Result failed(String error) {
+      return new Result(null, Double.NaN, Double.NaN, error);
+    }
+
+    public boolean failed() {
+      return error != null;
+    }
+  }
+
+  /** The queue is full: the caller should come back later (HTTP 503 with Retry-After). */
+  public static final class Overloaded extends RuntimeException {
+    Overloaded(int capacity) {
+      super("server busy: " + capacity + " requests are waiting; retry shortly");
+    }
+  }
+
+  private record Pending(List<Image> images, CompletableFuture<List<Result>> done) {}
+
+  private final ModelBundle model;
+  private final int maxBatch;
+  private final long maxWaitNanos;
+  private final int capacity;
+  private final BlockingQueue<Pending> queue;
+  private final Thread worker;
+  private final AtomicBoolean open = new AtomicBoolean(true);
+  private final IntConsumer batchSizes;
+
+  /**
+   * @param maxBatch images per forward pass at most
+   * @param maxWait how long the oldest request waits for others to join its batch
+   * @param capacity requests waiting at most (beyond: {@link Overloaded})
+   * @param batchSizes told the size of every batch scored (for metrics)
+   */
+  public BatchingScorer(
+      ModelBundle model, int maxBatch, Duration maxWait, int capacity, IntConsumer batchSizes) {
+    if (maxBatch < 1 || capacity < 1) {
+      throw new IllegalArgumentException("maxBatch and capacity must be at least 1");
+    }
+    this.model = model;
+    this.maxBatch = maxBatch;
+    this.maxWaitNanos = maxWait.toNanos();
+    this.capacity = capacity;
+    this.queue = new ArrayBlockingQueue<>(capacity);
+    this.batchSizes = batchSizes;
+    this.worker = new Thread(this::work, "cxr-serve-batcher");
+    worker.setDaemon(true);
+    worker.start();
+  }
+
+  public ModelBundle model() {
+    return model;
+  }
+
+  /** Queues a request's images; the future completes with one result per image, in order. */
+  public CompletableFuture<List<Result>> submit(List<Image> images) {
+    if (!open.get()) {
+      throw new Overloaded(0);
+    }
+    CompletableFuture<List<Result>> done = new CompletableFuture<>();
+    if (images.isEmpty()) {
+      done.complete(List.of());
+      return done;
+    }
+    if (!queue.offer(new Pending(List.copyOf(images), done))) {
+      throw new Overloaded(capacity);
+    }
+    return done;
+  }
+
+  /** Requests waiting now (for metrics). */
+  public int waiting() {
+    return queue.size();
+  }
+
+  private void work() {
+    while (open.get() || !queue.isEmpty()) {
+      Pending first;
+      try {
+        first = queue.poll(100, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      if (first == null) {
+        continue;
+      }
+      List<Pending> batch = new ArrayList<>(List.of(first));
+      int images = first.images().size();
+      long deadline = System.nanoTime() + maxWaitNanos;
+      while (images < maxBatch) {
+        Pending next = queue.peek();
+        if (next != null && images + next.images().size() > maxBatch) {
+          break; // it starts the next batch
+        }
+        long left = deadline - System.nanoTime();
+        try {
+          next = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : queue.poll();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+        if (next == null) {
+          break;
+        }
+        batch.add(next);
+        images += next.images().size();
+      }
+      score(batch, images);
+    }
+  }
+
+  private void score(List<Pending> batch, int n) {
+    try {
+      List<Image> all = new ArrayList<>(n);
+      batch.forEach(p -> all.addAll(p.images()));
+      int size = model.card().imageSize();
+      String[] errors = new String[n];
+      float[] p =
+          Scorer.decodeAndScore(
+              model,
+              n,
+              (i, x, off) -> {
+                Image im = all.get(i);
+                try {
+                  ImageDecoder.forThread(size, model.card().cropOrZero())
+                      .decode(im.bytes(), im.bytes().length, im.name(), x, off);
+                } catch (CxrException e) {
+                  errors[i] = e.getMessage();
+                } catch (RuntimeException e) {
+                  errors[i] = "image " + im.name() + ": cannot decode (" + e + ")";
+                }
+              },
+              io.cxr.core.Reporter.Progress.NONE);
+      batchSizes.accept(n);
+      double threshold = model.card().threshold();
+      int at = 0;
+      for (Pending req : batch) {
+        List<Result> results = new ArrayList<>(req.images().size());
+        for (int k = 0; k < req.images().size(); k++, at++) {
+          if (errors[at] != null) {
+            results.add(Result.failed(errors[at]));
+          } else {
+            Label l = p[at] >= threshold ? Label.PNEUMONIA : Label.NORMAL;
+            results.add(new Result(l.name(), p[at], threshold, null));
+          }
+        }
+        req.done().complete(results);
+      }
+    } catch (RuntimeException | Error e) {
+      // the network failed (not an image): every request of the batch learns it
+      batch.forEach(req -> req.done().completeExceptionally(e));
+    }
+  }
+
+  /** Stops taking requests, scores the ones queued, then ends the worker. */
+  @Override
+  public void close() {
+    open.set(false);
+    try {
+      worker.join(TimeUnit.MINUTES.toMillis(1));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
