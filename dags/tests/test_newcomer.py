@@ -153,3 +153,32 @@ def check_the_stack(clone: Path, env: dict) -> None:
     q = urllib.parse.urlencode({"name": "cxr-pneumonia", "version": version, "path": "MLmodel"})
     status, mlmodel = http(mlflow, "/model-versions/get-artifact?" + q)
     assert status == 200 and "flavors:" in mlmodel, mlmodel
+
+
+def test_the_readme_docker_run_commands_work_for_a_non_root_user(tmp_path):
+    """The README's `docker run --user "$(id -u):$(id -g)"` lines as uid 4321 would run them.
+
+    A fresh clone owned by uid 4321, the lines with `$(id -u):$(id -g)` standing for 4321:4321
+    (what the shell gives that user): the image runs as that uid, writes into the clone, and the
+    files are that user's. The Docker socket itself needs root or the docker group, as the README
+    says, so the commands are started from here."""
+    need(shutil.which("docker") is not None, "docker CLI not installed")
+    need(subprocess.run(["docker", "image", "inspect", "cxr-trainer:cpu"],
+                        capture_output=True).returncode == 0,
+         "no cxr-trainer:cpu image (the walk above builds it)")
+    shared = Path(os.environ.get("CXR_SHARED_DATA") or ROOT.parent / "shared/data")
+    clone = tmp_path / "cxr"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    raw = clone / "data/raw/pneumoniamnist"
+    raw.mkdir(parents=True)
+    shutil.copy(shared / "pneumoniamnist/pneumoniamnist.npz", raw / "pneumoniamnist.npz")
+    subprocess.run(["chown", "-R", "4321:4321", str(clone)], check=True)
+    commands = [c for c in readme_commands((clone / "README.md").read_text())
+                if c.startswith("docker run ")]
+    assert len(commands) == 2 and all('--user "$(id -u):$(id -g)"' in c for c in commands), commands
+    for cmd in commands:
+        r = sh(cmd.replace('"$(id -u):$(id -g)"', "4321:4321"), clone, dict(os.environ), timeout=900)
+        assert r.returncode == 0, f"`{cmd}` as uid 4321 failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    model = clone / "models/model.zip"
+    assert model.is_file() and model.stat().st_uid == 4321, "the model is the user's"
+    assert (clone / "data/prepared/manifest.json").stat().st_uid == 4321
