@@ -12,6 +12,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * A run's {@code model/} artifact folder laid out as MLflow lays out a logged model: the model
@@ -57,7 +58,17 @@ public final class ModelArtifact {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("artifact_path", DIR);
     m.put("flavors", Map.of("cxr", flavor));
+    m.put("model_uuid", UUID.randomUUID().toString());
     m.put("run_id", runId);
+    // what `cxr serve` takes and answers (MLflow's column-based signature, as JSON strings)
+    m.put(
+        "signature",
+        Map.of(
+            "inputs",
+            "[{\"type\": \"binary\", \"name\": \"image\", \"required\": true}]",
+            "outputs",
+            "[{\"type\": \"string\", \"name\": \"label\", \"required\": true},"
+                + " {\"type\": \"double\", \"name\": \"probability\", \"required\": true}]"));
     m.put("utc_time_created", CREATED.format(created));
     try {
       return Json.YAML.writeValueAsString(m);

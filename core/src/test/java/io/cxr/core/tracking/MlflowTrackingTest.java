@@ -568,7 +568,11 @@ class MlflowTrackingTest extends MlflowFixture {
             "h = c.get_metric_history(r.info.run_id, 'epoch_val_auc')",
             "v = c.get_model_version_by_alias('cxr-local', 'champion')",
             "arts = [a.path for a in c.list_artifacts(r.info.run_id, 'model')]",
+            "from mlflow.models import Model",
+            "m = Model.load(c.download_artifacts(r.info.run_id, 'model/MLmodel'))",
             "print(json.dumps({'runs': len(runs), 'status': r.info.status,",
+            "  'flavors': sorted(m.flavors), 'uuid': m.model_uuid, 'mlmodel_run': m.run_id,",
+            "  'signature_in': m.signature.inputs.input_names() if m.signature else None,",
             "  'epochs': r.data.params['train.epochs'], 'test_auc': r.data.metrics['test_auc'],",
             "  'history': len(h), 'model_type': r.data.tags['model_type'],",
             "  'champion': v.version, 'champion_run': v.run_id, 'run': r.info.run_id,",
@@ -599,6 +603,11 @@ class MlflowTrackingTest extends MlflowFixture {
     assertEquals(
         List.of("model/MLmodel", "model/model.zip"),
         List.of(j.get("artifacts").get(0).asText(), j.get("artifacts").get(1).asText()));
+    // and MLflow's own Model class reads it: flavor, uuid, run, signature
+    assertEquals("[\"cxr\"]", j.get("flavors").toString());
+    assertEquals(36, j.get("uuid").asText().length(), j.toString());
+    assertEquals(j.get("run").asText(), j.get("mlmodel_run").asText());
+    assertEquals("[\"image\"]", j.get("signature_in").toString());
   }
 
   @Test
