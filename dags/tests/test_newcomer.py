@@ -133,7 +133,13 @@ def check_the_stack(clone: Path, env: dict) -> None:
     """After the README's run: what a newcomer sees in Airflow and MLflow."""
     dotenv = dict(line.split("=", 1) for line in (clone / ".env").read_text().splitlines()
                   if "=" in line and not line.startswith("#"))
-    assert Path(dotenv["CXR_SOURCE_DIR"]).is_absolute() or dotenv["CXR_SOURCE_DIR"].startswith("./")
+    # .env keeps the relative default; the DAG's containers got the absolute host folder
+    assert dotenv["CXR_SOURCE_DIR"] == "./data/raw", dotenv["CXR_SOURCE_DIR"]
+    scheduler = f"{env['COMPOSE_PROJECT_NAME']}-airflow-scheduler-1"
+    inspected = subprocess.run(["docker", "inspect", "--format", "{{json .Config.Env}}", scheduler],
+                               capture_output=True, text=True, check=True).stdout
+    given = dict(e.split("=", 1) for e in json.loads(inspected))
+    assert given["CXR_SOURCE_DIR"] == str((clone / "data/raw").resolve()), given["CXR_SOURCE_DIR"]
     airflow = f"http://127.0.0.1:{PORTS['AIRFLOW_PORT']}"
     _, body = http(airflow, "/auth/token", body={"username": "admin",
                                                  "password": dotenv["AIRFLOW_ADMIN_PASSWORD"]})

@@ -316,7 +316,6 @@ public final class PreparedDataset {
     return labels;
   }
 
-  /** The header's shape and the images of an x file. */
   /**
    * The header's shape and the images of an x file; {@code firstNonFinite}: the index of the first
    * image holding a NaN or infinite value, or -1.

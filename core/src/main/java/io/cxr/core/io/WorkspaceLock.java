@@ -103,6 +103,10 @@ public final class WorkspaceLock implements AutoCloseable {
                 + (holder.isBlank() ? "another cxr command" : holder)
                 + "; wait for it to finish or write elsewhere");
       }
+      if (!stillAt(file, fds)) {
+        ch.close(); // its holder removed it between our open and our lock: lock the new one
+        return null;
+      }
       String me =
           command
               + " (pid "
@@ -115,10 +119,6 @@ public final class WorkspaceLock implements AutoCloseable {
       ch.truncate(0);
       ch.write(ByteBuffer.wrap(me.getBytes(StandardCharsets.UTF_8)), 0);
       ch.force(false);
-      if (!stillAt(file, fds)) {
-        ch.close(); // its holder removed it between our open and our lock: lock the new one
-        return null;
-      }
       return new WorkspaceLock(ch, file);
     } catch (java.nio.file.AccessDeniedException e) {
       // a lock file another user made (a container running as root, say): go on unlocked rather

@@ -40,6 +40,13 @@ public record ModelCard(
     Double crop) {
   public static final String FORMAT = "cxr-model/1";
 
+  /** The label of a calibrated P(PNEUMONIA) at this model's threshold (at or above: PNEUMONIA). */
+  public io.cxr.core.data.Label label(double probability) {
+    return probability >= threshold
+        ? io.cxr.core.data.Label.PNEUMONIA
+        : io.cxr.core.data.Label.NORMAL;
+  }
+
   /** A copy with one more provenance entry (e.g. the tracking run that produced it). */
   public ModelCard withProvenance(String key, String value) {
     Map<String, String> p = new LinkedHashMap<>(provenance);

@@ -2,7 +2,6 @@ package io.cxr.core.serve;
 
 import io.cxr.core.CxrException;
 import io.cxr.core.data.ImageDecoder;
-import io.cxr.core.data.Label;
 import io.cxr.core.model.ModelBundle;
 import io.cxr.core.model.Scorer;
 import java.time.Duration;
@@ -172,8 +171,7 @@ public final class BatchingScorer implements AutoCloseable {
           if (errors[at] != null) {
             results.add(Result.failed(errors[at]));
           } else {
-            Label l = p[at] >= threshold ? Label.PNEUMONIA : Label.NORMAL;
-            results.add(new Result(l.name(), p[at], threshold, null));
+            results.add(new Result(model.card().label(p[at]).name(), p[at], threshold, null));
           }
         }
         req.done().complete(results);

@@ -5,7 +5,6 @@ import io.cxr.core.Reporter;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.data.ImageDecoder;
 import io.cxr.core.data.KermanyFolderSource;
-import io.cxr.core.data.Label;
 import io.cxr.core.io.AtomicFiles;
 import io.cxr.core.io.OutputFolder;
 import io.cxr.core.model.ModelBundle;
@@ -72,8 +71,7 @@ public final class PredictStage {
         out.add(Prediction.failed(files.get(i), errors[i]));
         continue;
       }
-      Label l = p[i] >= model.card().threshold() ? Label.PNEUMONIA : Label.NORMAL;
-      out.add(new Prediction(files.get(i), l.name(), p[i]));
+      out.add(new Prediction(files.get(i), model.card().label(p[i]).name(), p[i]));
     }
     return out;
   }

@@ -241,13 +241,14 @@ public final class TrainStage {
   public static Written write(CxrConfig cfg, TrainingResult o) {
     claimOutputs(cfg);
     Path art = cfg.experimentArtifacts();
-    writePlots(art, o);
+    String history = historyCsv(o);
+    writePlots(art, o, history);
     // the model last among the model files: metrics.json never describes a model not written
     Path models = Path.of(cfg.paths().models());
     Path model = models.resolve(BundleFiles.MODEL);
     // the card names its history: a report never draws another training's curves beside it
     o.model()
-        .withCard(o.model().card().withProvenance(HISTORY_SHA256, Hashing.sha256(historyCsv(o))))
+        .withCard(o.model().card().withProvenance(HISTORY_SHA256, Hashing.sha256(history)))
         .save(model);
     Path metrics = models.resolve(BundleFiles.METRICS);
     // metrics.json holds only what the seed determines, so a re-run reproduces it byte for
@@ -309,7 +310,7 @@ public final class TrainStage {
     return csv.toString();
   }
 
-  private static void writePlots(Path art, TrainingResult o) {
+  private static void writePlots(Path art, TrainingResult o, String history) {
     double threshold = o.threshold();
     Plots.confusionMatrix(
         o.splits().get(Split.TEST).confusion(),
@@ -337,7 +338,7 @@ public final class TrainStage {
       bins.put(e.name(), Calibration.bins(e.labels(), e.scores()));
     }
     Plots.reliability(bins, about, art.resolve("reliability.png"));
-    AtomicFiles.writeString(art.resolve("history.csv"), historyCsv(o));
+    AtomicFiles.writeString(art.resolve("history.csv"), history);
     writeCurves(art, o.splits().get(Split.TEST));
     StringBuilder pred = new StringBuilder("actual,predicted,probability\n");
     for (int i = 0; i < o.test().labels().length; i++) {
