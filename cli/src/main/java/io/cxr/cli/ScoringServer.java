@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cxr.core.io.Json;
-import io.cxr.core.model.ModelBundle;
 import io.cxr.core.serve.BatchingScorer;
+import io.cxr.core.serve.ServedModel;
 import io.cxr.core.tracking.Provenance;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -38,6 +38,11 @@ import java.util.concurrent.TimeoutException;
  * BatchingScorer}. Input errors are 400 with MLflow's {@code {"error_code", "message"}} body, a
  * body over the limit 413, a full queue 503 with {@code Retry-After}; an image that cannot be
  * decoded gets an error entry among the others' predictions.
+ *
+ * <p>The model can be replaced while serving ({@link #install}, called by a {@code ModelWatcher}
+ * when a registry alias moves): requests queued before finish on the old model. Every answer names
+ * the model that produced it in the {@code X-Cxr-Model-Version} header. Until a first model is
+ * loaded, {@code /health} and {@code /invocations} answer 503.
  */
 final class ScoringServer implements AutoCloseable {
   /** What the server is run with. */
@@ -51,19 +56,20 @@ final class ScoringServer implements AutoCloseable {
       Duration timeout,
       String token) {}
 
-  /** What {@code /version} says of the model (besides cxr's version). */
-  record ModelInfo(String ref, String name, String version, String alias, String runId) {}
+  /** The response header naming the version (or file) of the model that scored a request. */
+  static final String MODEL_HEADER = "X-Cxr-Model-Version";
 
   private final BatchingScorer scorer;
-  private final ModelInfo info;
   private final Options opts;
   private final PrometheusMeterRegistry metrics =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Timer latency;
   private final Javalin app;
 
-  ScoringServer(ModelBundle model, ModelInfo info, Options opts) {
-    this.info = info;
+  /**
+   * @param model the model to serve, or null to start without one ({@link #install} gives it)
+   */
+  ScoringServer(ServedModel model, Options opts) {
     this.opts = opts;
     DistributionSummary batches =
         DistributionSummary.builder("cxr_batch_images")
@@ -81,11 +87,8 @@ final class ScoringServer implements AutoCloseable {
     Gauge.builder("cxr_queue_requests", scorer::waiting)
         .description("requests waiting to be scored")
         .register(metrics);
-    Gauge.builder("cxr_model_loaded", () -> 1)
-        .description("the model being served (1), named by its labels")
-        .tag("model", info.ref())
-        .tag("version", info.version() == null ? "none" : info.version())
-        .tag("run_id", info.runId() == null ? "none" : info.runId())
+    Gauge.builder("cxr_model_version", this::servingVersion)
+        .description("registered version of the model being served (0: a file; NaN: none yet)")
         .register(metrics);
     this.app =
         Javalin.create(
@@ -97,30 +100,80 @@ final class ScoringServer implements AutoCloseable {
               config.routes.before(this::authorize);
               config.routes.post("/invocations", this::invocations);
               config.routes.get("/ping", ctx -> ctx.result(""));
-              config.routes.get("/health", ctx -> ctx.result(""));
+              config.routes.get("/health", this::health);
               config.routes.get("/version", this::version);
               config.routes.get(
                   "/metrics",
                   ctx -> ctx.contentType("text/plain; version=0.0.4").result(metrics.scrape()));
-              config.routes.exception(
-                  BadInput.class, (e, ctx) -> error(ctx, 400, "BAD_REQUEST", e.getMessage()));
-              config.routes.exception(
-                  BatchingScorer.Overloaded.class,
-                  (e, ctx) -> {
-                    ctx.header("Retry-After", "1");
-                    error(ctx, 503, "TEMPORARILY_UNAVAILABLE", e.getMessage());
-                  });
-              config.routes.exception(
-                  HttpResponseException.class,
-                  (e, ctx) ->
-                      error(
-                          ctx,
-                          e.getStatus(),
-                          e.getStatus() == 413 ? "REQUEST_LIMIT_EXCEEDED" : "BAD_REQUEST",
-                          e.getStatus() == 413
-                              ? "request body over " + opts.maxBodyBytes() + " bytes"
-                              : e.getMessage()));
+              errors(config);
             });
+  }
+
+  /** Input errors 400, a full queue or no model 503 with Retry-After, a large body 413. */
+  private void errors(io.javalin.config.JavalinConfig config) {
+    config.routes.exception(
+        BadInput.class, (e, ctx) -> error(ctx, 400, "BAD_REQUEST", e.getMessage()));
+    config.routes.exception(
+        BatchingScorer.NoModel.class,
+        (e, ctx) -> {
+          ctx.header("Retry-After", "5");
+          error(ctx, 503, "TEMPORARILY_UNAVAILABLE", e.getMessage());
+        });
+    config.routes.exception(
+        BatchingScorer.Overloaded.class,
+        (e, ctx) -> {
+          ctx.header("Retry-After", "1");
+          error(ctx, 503, "TEMPORARILY_UNAVAILABLE", e.getMessage());
+        });
+    config.routes.exception(
+        HttpResponseException.class,
+        (e, ctx) ->
+            error(
+                ctx,
+                e.getStatus(),
+                e.getStatus() == 413 ? "REQUEST_LIMIT_EXCEEDED" : "BAD_REQUEST",
+                e.getStatus() == 413
+                    ? "request body over " + opts.maxBodyBytes() + " bytes"
+                    : e.getMessage()));
+  }
+
+  /** Serves {@code model} from now on; requests already queued finish on the previous one. */
+  void install(ServedModel model) {
+    scorer.swap(model);
+    Counter.builder("cxr_model_swaps")
+        .description("models installed while serving, by outcome")
+        .tag("outcome", "installed")
+        .register(metrics)
+        .increment();
+  }
+
+  /** A version the registry pointed at could not be loaded (the old model is kept). */
+  void installFailed() {
+    Counter.builder("cxr_model_swaps")
+        .description("models installed while serving, by outcome")
+        .tag("outcome", "failed")
+        .register(metrics)
+        .increment();
+  }
+
+  private double servingVersion() {
+    ServedModel m = scorer.model();
+    if (m == null) {
+      return Double.NaN;
+    }
+    try {
+      return m.version() == null ? 0 : Double.parseDouble(m.version());
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private void health(Context ctx) {
+    if (scorer.model() == null) {
+      error(ctx, 503, "TEMPORARILY_UNAVAILABLE", "no model loaded yet");
+    } else {
+      ctx.result("");
+    }
   }
 
   ScoringServer start() {
@@ -158,11 +211,14 @@ final class ScoringServer implements AutoCloseable {
       count("bad_request");
       throw e;
     }
-    List<BatchingScorer.Result> results;
+    BatchingScorer.Answer answer;
     try {
-      results = scorer.submit(images).get(opts.timeout().toMillis(), TimeUnit.MILLISECONDS);
+      answer = scorer.submit(images).get(opts.timeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (BatchingScorer.Overloaded e) {
       count("overloaded");
+      throw e;
+    } catch (BatchingScorer.NoModel e) {
+      count("no_model");
       throw e;
     } catch (TimeoutException e) {
       count("timeout");
@@ -176,7 +232,7 @@ final class ScoringServer implements AutoCloseable {
     }
     ObjectNode body = Json.JSON.createObjectNode();
     ArrayNode predictions = body.putArray("predictions");
-    for (BatchingScorer.Result r : results) {
+    for (BatchingScorer.Result r : answer.results()) {
       ObjectNode p = predictions.addObject();
       if (r.failed()) {
         p.put("error", r.error());
@@ -189,6 +245,8 @@ final class ScoringServer implements AutoCloseable {
     }
     count("ok");
     latency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    ServedModel m = answer.model();
+    ctx.header(MODEL_HEADER, m.version() == null ? m.ref() : m.version());
     ctx.contentType("application/json").result(Json.JSON.writeValueAsString(body));
   }
 
@@ -299,15 +357,19 @@ final class ScoringServer implements AutoCloseable {
   }
 
   private void version(Context ctx) throws IOException {
+    ServedModel m = scorer.model();
+    if (m == null) {
+      throw new BatchingScorer.NoModel();
+    }
     Map<String, Object> v = new LinkedHashMap<>();
-    v.put("model", info.ref());
-    v.put("name", info.name());
-    v.put("version", info.version());
-    v.put("alias", info.alias());
-    v.put("run_id", info.runId());
-    v.put("model_type", scorer.model().card().modelType().key());
-    v.put("image_size", scorer.model().card().imageSize());
-    v.put("threshold", scorer.model().card().threshold());
+    v.put("model", m.ref());
+    v.put("name", m.name());
+    v.put("version", m.version());
+    v.put("alias", m.alias());
+    v.put("run_id", m.runId());
+    v.put("model_type", m.bundle().card().modelType().key());
+    v.put("image_size", m.bundle().card().imageSize());
+    v.put("threshold", m.bundle().card().threshold());
     v.put("cxr_version", Provenance.version());
     ctx.contentType("application/json").result(Json.JSON.writeValueAsString(v));
   }

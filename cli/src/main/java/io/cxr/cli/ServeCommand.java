@@ -1,9 +1,16 @@
 package io.cxr.cli;
 
+import io.cxr.core.CxrException;
+import io.cxr.core.Reporter;
 import io.cxr.core.config.CxrConfig;
 import io.cxr.core.data.ImageDecoder;
 import io.cxr.core.model.ModelBundle;
 import io.cxr.core.model.PixelCheck;
+import io.cxr.core.registry.ModelRefs;
+import io.cxr.core.registry.ModelRegistry;
+import io.cxr.core.registry.Registries;
+import io.cxr.core.serve.ModelWatcher;
+import io.cxr.core.serve.ServedModel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +29,9 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description =
         "Serve a model over HTTP with MLflow's scoring protocol (POST /invocations; GET /ping,"
-            + " /health, /version, /metrics). Concurrent requests are scored together.")
+            + " /health, /version, /metrics). Concurrent requests are scored together. With"
+            + " models:/<name>@<alias>, follows the alias: when it moves, the new version is"
+            + " loaded and switched to without failing a request.")
 final class ServeCommand extends BaseCommand {
   /** The environment variable holding the bearer token clients must send (never logged). */
   static final String TOKEN_VARIABLE = "CXR_SERVE_TOKEN";
@@ -74,19 +83,27 @@ final class ServeCommand extends BaseCommand {
           "a request not scored within this many seconds gets 503 (default: ${DEFAULT-VALUE})")
   int timeoutS;
 
+  @Option(
+      names = "--poll-s",
+      defaultValue = "10",
+      description =
+          "with models:/<name>@<alias>: how often to ask the registry whether the alias moved;"
+              + " a new version is loaded beside the old one and switched to (default:"
+              + " ${DEFAULT-VALUE})")
+  int pollS;
+
   @Parameters(paramLabel = "<key=value>", description = "config overrides")
   List<String> overrides = new ArrayList<>();
 
-  private static final Pattern REF = Pattern.compile("models:/([^@/]+)(?:@([^/]+)|/(\\d+))?");
   private static final Pattern CACHED = Pattern.compile(".*-v(\\d+)\\.zip");
 
   @Override
   public Integer call() throws Exception {
     CxrConfig cfg = config(overrides);
-    Path path = modelPath(cfg, model.ref);
+    if (pollS < 1) {
+      throw new CxrException("--poll-s " + pollS + ": expected at least 1 second");
+    }
     ImageDecoder.use(cfg.data().decoder());
-    ModelBundle bundle = ModelBundle.load(path);
-    PixelCheck.check(bundle.card(), path.toString(), false, reporter());
     String token = System.getenv(TOKEN_VARIABLE);
     ScoringServer.Options opts =
         new ScoringServer.Options(
@@ -98,12 +115,27 @@ final class ServeCommand extends BaseCommand {
             (long) maxBodyMb << 20,
             Duration.ofSeconds(timeoutS),
             token == null || token.isBlank() ? null : token);
-    ScoringServer server = new ScoringServer(bundle, info(model.ref, path, bundle), opts).start();
+    ModelRefs.Ref ref = ModelRefs.isRef(model.ref) ? ModelRefs.parse(model.ref) : null;
+    Reporter reporter = reporter();
+    ScoringServer server;
+    ModelWatcher watcher = null;
+    if (ref != null && ref.alias() != null) {
+      server = new ScoringServer(null, opts);
+      watcher = follow(cfg, ref, server, reporter);
+    } else {
+      Path path = modelPath(cfg, model.ref);
+      server = new ScoringServer(served(model.ref, path, load(path, reporter)), opts);
+    }
+    server.start();
     CountDownLatch stopped = new CountDownLatch(1);
+    ModelWatcher w = watcher;
     // SIGTERM (docker stop, Airflow, systemd) and Ctrl-C: no new connections, the requests in
     // flight answered, then exit 0 (a shutdown hook could only end with 143)
     Runnable stop =
         () -> {
+          if (w != null) {
+            w.close();
+          }
           server.close();
           stopped.countDown();
         };
@@ -112,40 +144,69 @@ final class ServeCommand extends BaseCommand {
     }
     err()
         .printf(
-            "serving %s (%s, %d px) on http://%s:%d%s: POST /invocations; GET /ping /health"
-                + " /version /metrics%n",
-            model.ref == null ? path : model.ref,
-            bundle.card().modelType().key(),
-            bundle.card().imageSize(),
+            "serving %s on http://%s:%d%s: POST /invocations; GET /ping /health /version"
+                + " /metrics%s%n",
+            model.ref == null ? modelPath(cfg, null) : model.ref,
             host,
             server.port(),
-            opts.token() == null ? "" : " (bearer token from " + TOKEN_VARIABLE + ")");
+            opts.token() == null ? "" : " (bearer token from " + TOKEN_VARIABLE + ")",
+            w == null ? "" : "; checking the registry every " + pollS + " s");
     stopped.await();
     return 0;
   }
 
-  /** What {@code /version} reports: the reference, and name/alias/version when it is models:/. */
-  static ScoringServer.ModelInfo info(String ref, Path path, ModelBundle bundle) {
-    String name = null;
-    String alias = null;
-    String version = null;
-    if (ref != null) {
-      Matcher m = REF.matcher(ref);
-      if (m.matches()) {
-        name = m.group(1);
-        alias = m.group(2);
-        version = m.group(3);
-      }
-      Matcher c = CACHED.matcher(path.getFileName().toString());
-      if (version == null && c.matches()) {
-        version = c.group(1);
-      }
+  /**
+   * Follows the alias: the version it points at now if there is one, later ones as it moves; a
+   * server started before the alias exists answers 503 until it does.
+   */
+  private ModelWatcher follow(
+      CxrConfig cfg, ModelRefs.Ref ref, ScoringServer server, Reporter reporter) {
+    ModelRegistry registry = Registries.of(tracker(cfg));
+    ModelWatcher watcher =
+        new ModelWatcher(
+            registry,
+            ref.name(),
+            ref.alias(),
+            file -> load(file, reporter),
+            new ModelWatcher.Target() {
+              @Override
+              public void install(ServedModel m) {
+                server.install(m);
+              }
+
+              @Override
+              public void failed(String version, String reason) {
+                server.installFailed();
+              }
+            },
+            reporter);
+    if (!watcher.poll()) {
+      reporter.warn(
+          model.ref
+              + " is not in "
+              + registry.describe()
+              + " yet (or cannot be loaded): serving nothing until it is; /health answers 503");
     }
-    String runId =
-        bundle.card().provenance() == null
-            ? null
-            : bundle.card().provenance().get("tracking_run_id");
-    return new ScoringServer.ModelInfo(
-        ref == null ? path.toString() : ref, name, version, alias, runId);
+    return watcher.start(Duration.ofSeconds(pollS));
+  }
+
+  private static ModelBundle load(Path file, Reporter reporter) {
+    ModelBundle bundle = ModelBundle.load(file);
+    PixelCheck.check(bundle.card(), file.toString(), false, reporter);
+    return bundle;
+  }
+
+  /** A model given as a file or as models:/name/version: what /version reports of it. */
+  static ServedModel served(String ref, Path path, ModelBundle bundle) {
+    if (ref == null || !ModelRefs.isRef(ref)) {
+      return ServedModel.of(bundle, ref == null ? path.toString() : ref, null, null, null);
+    }
+    ModelRefs.Ref r = ModelRefs.parse(ref);
+    String version = r.version();
+    Matcher c = CACHED.matcher(path.getFileName().toString());
+    if (version == null && c.matches()) {
+      version = c.group(1);
+    }
+    return ServedModel.of(bundle, ref, r.name(), version, r.alias());
   }
 }

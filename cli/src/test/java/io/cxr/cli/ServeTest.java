@@ -68,8 +68,7 @@ class ServeTest {
 
   private ScoringServer serve(long maxBody, int queue, String token) {
     return new ScoringServer(
-            model,
-            ServeCommand.info(null, TrainedWorkspace.model(), model),
+            ServeCommand.served(null, TrainedWorkspace.model(), model),
             new ScoringServer.Options(
                 "127.0.0.1",
                 0,
@@ -270,7 +269,7 @@ class ServeTest {
     assertTrue(m.contains("cxr_requests_total{outcome=\"ok\"}"), m);
     assertTrue(m.contains("cxr_batch_images_count"), m);
     assertTrue(m.contains("cxr_request_latency_seconds_bucket"), m);
-    assertTrue(m.contains("cxr_model_loaded{"), m);
+    assertTrue(m.contains("cxr_model_version 0.0"), m);
   }
 
   @Test

@@ -16,7 +16,23 @@ import java.util.regex.Pattern;
 public final class ModelRefs {
   private static final Pattern REF = Pattern.compile("models:/([^/@]+)(?:@([^/]+)|/(\\d+))");
 
+  /** A parsed reference: a name and either an alias or a version number. */
+  public record Ref(String name, String alias, String version) {}
+
   private ModelRefs() {}
+
+  /** Parses {@code models:/<name>@<alias>} or {@code models:/<name>/<version>}. */
+  public static Ref parse(String ref) {
+    Matcher m = REF.matcher(ref);
+    if (!m.matches()) {
+      throw new CxrException(
+          "model reference '"
+              + ref
+              + "': expected models:/<name>@<alias> "
+              + "or models:/<name>/<version>");
+    }
+    return new Ref(m.group(1), m.group(2), m.group(3));
+  }
 
   /**
    * The model a command should load: {@code <paths.models>/model.zip} when no reference is given, a
@@ -34,19 +50,12 @@ public final class ModelRefs {
   }
 
   public static Path resolve(String ref, MirroredTracker tracker) {
-    Matcher m = REF.matcher(ref);
-    if (!m.matches()) {
-      throw new CxrException(
-          "model reference '"
-              + ref
-              + "': expected models:/<name>@<alias> "
-              + "or models:/<name>/<version>");
-    }
+    Ref r = parse(ref);
     ModelRegistry registry = Registries.of(tracker);
     Optional<ModelRegistry.Version> v =
-        m.group(2) != null
-            ? registry.byAlias(m.group(1), m.group(2))
-            : registry.version(m.group(1), m.group(3));
+        r.alias() != null
+            ? registry.byAlias(r.name(), r.alias())
+            : registry.version(r.name(), r.version());
     if (v.isEmpty()) {
       throw new CxrException("model reference '" + ref + "': not found in " + registry.describe());
     }

@@ -12,6 +12,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
 /**
@@ -22,6 +23,10 @@ import java.util.function.IntConsumer;
  * than one image at a time. The queue is bounded: a request that finds it full is refused at once
  * ({@link Overloaded}) instead of waiting without end. An image that cannot be decoded gets its own
  * error; the others in its request and batch get their predictions.
+ *
+ * <p>The model can be replaced while serving ({@link #swap}): a request is scored by the model that
+ * was current when it was queued, and a batch never mixes two models, so requests in flight finish
+ * on the old model and none fails because of a swap.
  */
 public final class BatchingScorer implements AutoCloseable {
   /** One image of a request: a name for messages and its encoded bytes (JPEG or PNG). */
@@ -38,6 +43,16 @@ public final class BatchingScorer implements AutoCloseable {
     }
   }
 
+  /** A request's answer: which model scored it, and one result per image in order. */
+  public record Answer(ServedModel model, List<Result> results) {}
+
+  /** No model has been loaded yet (HTTP 503). */
+  public static final class NoModel extends RuntimeException {
+    public NoModel() {
+      super("no model loaded yet");
+    }
+  }
+
   /** The queue is full: the caller should come back later (HTTP 503 with Retry-After). */
   public static final class Overloaded extends RuntimeException {
     Overloaded(int capacity) {
@@ -45,9 +60,9 @@ public final class BatchingScorer implements AutoCloseable {
     }
   }
 
-  private record Pending(List<Image> images, CompletableFuture<List<Result>> done) {}
+  private record Pending(ServedModel model, List<Image> images, CompletableFuture<Answer> done) {}
 
-  private final ModelBundle model;
+  private final AtomicReference<ServedModel> current;
   private final int maxBatch;
   private final long maxWaitNanos;
   private final int capacity;
@@ -57,17 +72,18 @@ public final class BatchingScorer implements AutoCloseable {
   private final IntConsumer batchSizes;
 
   /**
+   * @param model the model to serve, or null until {@link #swap} gives one
    * @param maxBatch images per forward pass at most
    * @param maxWait how long the oldest request waits for others to join its batch
    * @param capacity requests waiting at most (beyond: {@link Overloaded})
    * @param batchSizes told the size of every batch scored (for metrics)
    */
   public BatchingScorer(
-      ModelBundle model, int maxBatch, Duration maxWait, int capacity, IntConsumer batchSizes) {
+      ServedModel model, int maxBatch, Duration maxWait, int capacity, IntConsumer batchSizes) {
     if (maxBatch < 1 || capacity < 1) {
       throw new IllegalArgumentException("maxBatch and capacity must be at least 1");
     }
-    this.model = model;
+    this.current = new AtomicReference<>(model);
     this.maxBatch = maxBatch;
     this.maxWaitNanos = maxWait.toNanos();
     this.capacity = capacity;
@@ -78,21 +94,42 @@ public final class BatchingScorer implements AutoCloseable {
     worker.start();
   }
 
-  public ModelBundle model() {
-    return model;
+  /** The model new requests go to, or null before the first one. */
+  public ServedModel model() {
+    return current.get();
   }
 
-  /** Queues a request's images; the future completes with one result per image, in order. */
-  public CompletableFuture<List<Result>> submit(List<Image> images) {
+  /**
+   * Sends new requests to {@code model}; those queued before are still scored by the one they were
+   * queued for.
+   *
+   * @return the model replaced (null if none)
+   */
+  public ServedModel swap(ServedModel model) {
+    return current.getAndSet(java.util.Objects.requireNonNull(model));
+  }
+
+  /**
+   * Queues a request's images; the future completes with the model that scored them and one result
+   * per image, in order.
+   *
+   * @throws NoModel before a model is loaded
+   * @throws Overloaded when the queue is full or the scorer is closing
+   */
+  public CompletableFuture<Answer> submit(List<Image> images) {
     if (!open.get()) {
       throw new Overloaded(0);
     }
-    CompletableFuture<List<Result>> done = new CompletableFuture<>();
+    ServedModel model = current.get();
+    if (model == null) {
+      throw new NoModel();
+    }
+    CompletableFuture<Answer> done = new CompletableFuture<>();
     if (images.isEmpty()) {
-      done.complete(List.of());
+      done.complete(new Answer(model, List.of()));
       return done;
     }
-    if (!queue.offer(new Pending(List.copyOf(images), done))) {
+    if (!queue.offer(new Pending(model, List.copyOf(images), done))) {
       throw new Overloaded(capacity);
     }
     return done;
@@ -104,10 +141,14 @@ public final class BatchingScorer implements AutoCloseable {
   }
 
   private void work() {
-    while (open.get() || !queue.isEmpty()) {
-      Pending first;
+    Pending carried = null; // taken from the queue but not fitting the last batch: starts the next
+    while (open.get() || !queue.isEmpty() || carried != null) {
+      Pending first = carried;
+      carried = null;
       try {
-        first = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          first = queue.poll(100, TimeUnit.MILLISECONDS);
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
@@ -119,11 +160,8 @@ public final class BatchingScorer implements AutoCloseable {
       int images = first.images().size();
       long deadline = System.nanoTime() + maxWaitNanos;
       while (images < maxBatch) {
-        Pending next = queue.peek();
-        if (next != null && images + next.images().size() > maxBatch) {
-          break; // it starts the next batch
-        }
         long left = deadline - System.nanoTime();
+        Pending next;
         try {
           next = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : queue.poll();
         } catch (InterruptedException e) {
@@ -131,6 +169,10 @@ public final class BatchingScorer implements AutoCloseable {
           break;
         }
         if (next == null) {
+          break;
+        }
+        if (images + next.images().size() > maxBatch || next.model() != first.model()) {
+          carried = next; // a batch never mixes two models, nor exceeds maxBatch
           break;
         }
         batch.add(next);
@@ -141,6 +183,8 @@ public final class BatchingScorer implements AutoCloseable {
   }
 
   private void score(List<Pending> batch, int n) {
+    ServedModel served = batch.get(0).model();
+    ModelBundle model = served.bundle();
     try {
       List<Image> all = new ArrayList<>(n);
       batch.forEach(p -> all.addAll(p.images()));
@@ -174,7 +218,7 @@ public final class BatchingScorer implements AutoCloseable {
             results.add(new Result(model.card().label(p[at]).name(), p[at], threshold, null));
           }
         }
-        req.done().complete(results);
+        req.done().complete(new Answer(req.model(), results));
       }
     } catch (RuntimeException | Error e) {
       // the network failed (not an image): every request of the batch learns it
