@@ -64,6 +64,11 @@ final class ScoringServer implements AutoCloseable {
   private final PrometheusMeterRegistry metrics =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Timer latency;
+
+  /** Requests received whose images are not queued yet: the batcher waits only for these. */
+  private final java.util.concurrent.atomic.AtomicInteger arriving =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   private final Javalin app;
 
   /**
@@ -78,7 +83,12 @@ final class ScoringServer implements AutoCloseable {
             .register(metrics);
     this.scorer =
         new BatchingScorer(
-            model, opts.maxBatch(), opts.maxWait(), opts.queue(), n -> batches.record(n));
+            model,
+            opts.maxBatch(),
+            opts.maxWait(),
+            opts.queue(),
+            n -> batches.record(n),
+            arriving::get);
     this.latency =
         Timer.builder("cxr_request_latency")
             .description("time from a request's arrival to its answer")
@@ -205,11 +215,14 @@ final class ScoringServer implements AutoCloseable {
   private void invocations(Context ctx) throws Exception {
     long start = System.nanoTime();
     List<BatchingScorer.Image> images;
+    arriving.incrementAndGet();
     try {
       images = images(ctx);
     } catch (BadInput e) {
       count("bad_request");
       throw e;
+    } finally {
+      arriving.decrementAndGet();
     }
     BatchingScorer.Answer answer;
     try {

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
+import java.util.function.IntSupplier;
 
 /**
  * Scores the images of concurrent requests together: one worker takes the oldest waiting request
@@ -70,6 +71,7 @@ public final class BatchingScorer implements AutoCloseable {
   private final Thread worker;
   private final AtomicBoolean open = new AtomicBoolean(true);
   private final IntConsumer batchSizes;
+  private final IntSupplier arriving;
 
   /**
    * @param model the model to serve, or null until {@link #swap} gives one
@@ -80,6 +82,22 @@ public final class BatchingScorer implements AutoCloseable {
    */
   public BatchingScorer(
       ServedModel model, int maxBatch, Duration maxWait, int capacity, IntConsumer batchSizes) {
+    this(model, maxBatch, maxWait, capacity, batchSizes, () -> 1);
+  }
+
+  /**
+   * As above, waiting for others only while some are on their way: {@code arriving} tells how many
+   * requests have been received but not yet submitted (their bodies being read and decoded). A
+   * request that finds nobody queued and nobody arriving is scored at once, so a lone client pays
+   * no batching delay; under concurrent load the batch fills as before.
+   */
+  public BatchingScorer(
+      ServedModel model,
+      int maxBatch,
+      Duration maxWait,
+      int capacity,
+      IntConsumer batchSizes,
+      IntSupplier arriving) {
     if (maxBatch < 1 || capacity < 1) {
       throw new IllegalArgumentException("maxBatch and capacity must be at least 1");
     }
@@ -89,6 +107,7 @@ public final class BatchingScorer implements AutoCloseable {
     this.capacity = capacity;
     this.queue = new ArrayBlockingQueue<>(capacity);
     this.batchSizes = batchSizes;
+    this.arriving = arriving;
     this.worker = new Thread(this::work, "cxr-serve-batcher");
     worker.setDaemon(true);
     worker.start();
@@ -160,6 +179,9 @@ public final class BatchingScorer implements AutoCloseable {
       int images = first.images().size();
       long deadline = System.nanoTime() + maxWaitNanos;
       while (images < maxBatch) {
+        if (queue.isEmpty() && arriving.getAsInt() <= 0) {
+          break; // nobody else is coming: waiting would only add latency
+        }
         long left = deadline - System.nanoTime();
         Pending next;
         try {

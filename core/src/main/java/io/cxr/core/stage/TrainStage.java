@@ -174,6 +174,7 @@ public final class TrainStage {
     reporter.info("tracking: run " + run.runId() + " in " + tracker.describe());
     if (!resume) {
       run.logParams(RunInfo.params(cfg));
+      run.logInputs(RunInputs.of(data));
     }
     TrainingListener both =
         TrainingListener.all(new EpochMetricsLogger(run, EpochMetricsLogger.TRAIN_KEYS), listener);

@@ -170,6 +170,76 @@ public final class FileStore {
     AtomicFiles.writeVia(out, tmp -> Files.copy(file, tmp, StandardCopyOption.REPLACE_EXISTING));
   }
 
+  /**
+   * Records the datasets a run used as MLflow's file store does: each dataset once per experiment
+   * in {@code <experiment>/datasets/<md5(name, digest)>/meta.yaml}, and the run's link to it in
+   * {@code <run>/inputs/<md5(dataset id, run id)>/meta.yaml} with its context tag.
+   */
+  public synchronized void logInputs(String experimentId, String runId, List<DatasetInput> inputs) {
+    for (DatasetInput in : inputs) {
+      String datasetId = md5(in.name(), in.digest());
+      Path dataset = root.resolve(experimentId).resolve("datasets").resolve(datasetId);
+      if (!Files.exists(dataset.resolve("meta.yaml"))) {
+        writeYaml(dataset.resolve("meta.yaml"), in.dataset());
+      }
+      Map<String, Object> link = new LinkedHashMap<>();
+      link.put("source_type", "DATASET");
+      link.put("source_id", datasetId);
+      link.put("destination_type", "RUN");
+      link.put("destination_id", runId);
+      link.put("tags", Map.of(DatasetInput.CONTEXT_TAG, in.context()));
+      writeYaml(
+          runDir(experimentId, runId)
+              .resolve("inputs")
+              .resolve(md5(datasetId, runId))
+              .resolve("meta.yaml"),
+          link);
+    }
+  }
+
+  /** The datasets {@link #logInputs} recorded for a run (none when it recorded none). */
+  public List<DatasetInput> inputs(String experimentId, String runId) {
+    Path dir = runDir(experimentId, runId).resolve("inputs");
+    List<DatasetInput> out = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return out;
+    }
+    try (Stream<Path> links = Files.list(dir)) {
+      for (Path link : links.sorted().toList()) {
+        JsonNode l = yaml(link.resolve("meta.yaml"));
+        JsonNode d =
+            yaml(
+                root.resolve(experimentId)
+                    .resolve("datasets")
+                    .resolve(l.path("source_id").asText())
+                    .resolve("meta.yaml"));
+        out.add(
+            new DatasetInput(
+                d.path("name").asText(),
+                d.path("digest").asText(),
+                d.path("source_type").asText(),
+                d.path("source").asText(),
+                d.path("schema").asText(null),
+                d.path("profile").asText(null),
+                l.path("tags").path(DatasetInput.CONTEXT_TAG).asText()));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out;
+  }
+
+  private static String md5(String a, String b) {
+    try {
+      java.security.MessageDigest md = java.security.MessageDigest.getInstance("MD5");
+      md.update(a.getBytes(StandardCharsets.UTF_8));
+      md.update(b.getBytes(StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(md.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   public Path runDir(String experimentId, String runId) {
     return root.resolve(experimentId).resolve(runId);
   }

@@ -302,6 +302,14 @@ public final class MirroredTracker implements Tracker {
     }
 
     @Override
+    public void logInputs(List<DatasetInput> inputs) {
+      local.logInputs(expId, runId, inputs);
+      if (live()) {
+        mirror(() -> remote.post("runs/log-inputs", DatasetInput.request(remoteId, inputs)));
+      }
+    }
+
+    @Override
     public void logArtifact(Path file, String dir) {
       local.logArtifact(expId, runId, file, dir);
       if (live()) {

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -37,9 +38,11 @@ public final class ModelArtifact {
       dir = Files.createTempDirectory("cxr-mlmodel");
       Path mlmodel = dir.resolve("MLmodel");
       String id = run.remoteRunId() != null ? run.remoteRunId() : run.runId();
-      AtomicFiles.writeString(
-          mlmodel, mlmodel(id, modelZip.getFileName().toString(), Instant.now()));
+      Map<String, Object> m = model(id, modelZip.getFileName().toString(), Instant.now());
+      AtomicFiles.writeString(mlmodel, Json.YAML.writeValueAsString(m));
       run.logArtifact(mlmodel, DIR);
+      // what MLflow's log_model records beside the files: the UI's Models column reads it
+      run.setTags(Map.of(HISTORY_TAG, history(m)));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
@@ -49,8 +52,39 @@ public final class ModelArtifact {
     }
   }
 
+  /** The run tag listing the models logged in a run, as MLflow's {@code log_model} writes it. */
+  public static final String HISTORY_TAG = "mlflow.log-model.history";
+
+  /**
+   * The tag's value: a JSON list with the model's run, path, time, uuid and flavors (MLflow's
+   * {@code Model.get_tags_dict}: no signature).
+   */
+  static String history(Map<String, Object> model) {
+    Map<String, Object> entry = new LinkedHashMap<>();
+    for (String k :
+        List.of("run_id", "artifact_path", "utc_time_created", "model_uuid", "flavors")) {
+      entry.put(k, model.get(k));
+    }
+    try {
+      return Json.JSON
+          .writer()
+          .without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+          .writeValueAsString(List.of(entry));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** The MLmodel YAML: MLflow's top-level keys and one flavor, {@code cxr}. */
   static String mlmodel(String runId, String modelFile, Instant created) {
+    try {
+      return Json.YAML.writeValueAsString(model(runId, modelFile, created));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Map<String, Object> model(String runId, String modelFile, Instant created) {
     Map<String, Object> flavor = new LinkedHashMap<>();
     flavor.put("model_file", modelFile);
     flavor.put("cxr_version", Provenance.version());
@@ -70,10 +104,6 @@ public final class ModelArtifact {
             "[{\"type\": \"string\", \"name\": \"label\", \"required\": true},"
                 + " {\"type\": \"double\", \"name\": \"probability\", \"required\": true}]"));
     m.put("utc_time_created", CREATED.format(created));
-    try {
-      return Json.YAML.writeValueAsString(m);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    return m;
   }
 }

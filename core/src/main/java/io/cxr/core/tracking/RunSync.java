@@ -63,6 +63,11 @@ public final class RunSync {
         List<Service.Metric> metrics = missingPoints(remote, rid, existing, run);
         remote.logBatch(rid, metrics, missingParams(existing, run), tags(run, remoteIds));
         points += metrics.size();
+        List<DatasetInput> inputs = local.inputs(run.experimentId(), run.runId());
+        if (!inputs.isEmpty()) {
+          // the server keeps a dataset and a run's link to it once, however often it is sent
+          remote.post("runs/log-inputs", DatasetInput.request(rid, inputs));
+        }
         files += uploadChanged(remote, rid, info.getArtifactUri(), run.artifacts());
         if (run.status().terminal()) {
           remote

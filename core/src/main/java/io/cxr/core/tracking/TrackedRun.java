@@ -29,6 +29,9 @@ public interface TrackedRun extends AutoCloseable {
 
   void setTags(Map<String, String> tags);
 
+  /** Records the datasets the run used (MLflow's run inputs: the UI's "Datasets" column). */
+  default void logInputs(java.util.List<DatasetInput> inputs) {}
+
   /** Copies a file into the run's artifacts under {@code dir} ("" for the root). */
   void logArtifact(Path file, String dir);
 

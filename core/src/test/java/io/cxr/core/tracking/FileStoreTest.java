@@ -142,4 +142,31 @@ class FileStoreTest {
         List.of(new FileStore.MetricPoint(1700, 0.5, 0), new FileStore.MetricPoint(1800, 0.75, 3)),
         s.read(exp, run).metrics().get("test_auc"));
   }
+
+  @Test
+  void aDatasetIsStoredOncePerExperimentAndEachRunLinksToItWithItsContext() throws Exception {
+    FileStore s = new FileStore(tmp.resolve("mlruns"));
+    String exp = s.experimentId("e");
+    String a = s.createRun(exp, "a", 1L);
+    String b = s.createRun(exp, "b", 2L);
+    DatasetInput train =
+        new DatasetInput("src/train", "0123456789abcdef", "local", "{}", null, "{}", "training");
+    DatasetInput test =
+        new DatasetInput("src/test", "0123456789abcdef", "local", "{}", null, "{}", "test");
+    s.logInputs(exp, a, List.of(train, test));
+    s.logInputs(exp, b, List.of(train));
+    s.logInputs(exp, b, List.of(train)); // again: nothing new
+    try (var datasets =
+        java.nio.file.Files.list(tmp.resolve("mlruns").resolve(exp).resolve("datasets"))) {
+      assertEquals(2, datasets.count(), "one folder per (name, digest), shared by the runs");
+    }
+    assertEquals(
+        java.util.Set.of(train, test), java.util.Set.copyOf(s.inputs(exp, a)), "read back whole");
+    assertEquals(List.of(train), s.inputs(exp, b));
+    assertEquals(List.of(), s.inputs(exp, s.createRun(exp, "c", 3L)));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class,
+        () -> new DatasetInput("x", "a".repeat(37), "local", "{}", null, null, "test"),
+        "MLflow's database keeps 36 characters of a digest");
+  }
 }

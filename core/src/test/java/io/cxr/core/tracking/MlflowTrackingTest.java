@@ -93,6 +93,14 @@ class MlflowTrackingTest extends MlflowFixture {
         tags.get("nd4j_backend").contains("Cpu") || tags.get("nd4j_backend").contains("Native"),
         tags.get("nd4j_backend"));
     assertTrue(tags.containsKey("git_commit") && tags.containsKey("host"), tags.toString());
+    // the Datasets column: the three prepared splits, by context, with the manifest's digest
+    String digest = PreparedDataset.load(prepared).manifestSha256().substring(0, 16);
+    assertEquals(
+        List.of(
+            "pneumoniamnist.npz/test test",
+            "pneumoniamnist.npz/train training",
+            "pneumoniamnist.npz/val validation"),
+        datasets(run, digest));
     String runId = run.path("info").path("run_id").asText();
     JsonNode history =
         server
@@ -390,6 +398,10 @@ class MlflowTrackingTest extends MlflowFixture {
         assertArrayEquals(
             Files.readAllBytes(work.resolve("models/model.zip")),
             flaky.artifact(run.path("info").path("artifact_uri").asText(), "model/model.zip"));
+        assertEquals(
+            3,
+            datasets(run, PreparedDataset.load(prepared).manifestSha256().substring(0, 16)).size(),
+            "logged live and again by sync: once each");
         RunSync.Result again = RunSync.sync(local, remote, Reporter.SILENT);
         assertEquals(0, again.created());
         assertEquals(0, again.metricPoints());
@@ -576,6 +588,10 @@ class MlflowTrackingTest extends MlflowFixture {
             "  'epochs': r.data.params['train.epochs'], 'test_auc': r.data.metrics['test_auc'],",
             "  'history': len(h), 'model_type': r.data.tags['model_type'],",
             "  'champion': v.version, 'champion_run': v.run_id, 'run': r.info.run_id,",
+            "  'datasets': sorted(d.dataset.name + ' ' + d.dataset.digest + ' '",
+            "    + [t.value for t in d.tags if t.key == 'mlflow.data.context'][0]",
+            "    for d in r.inputs.dataset_inputs),",
+            "  'logged': json.loads(r.data.tags['mlflow.log-model.history']),",
             "  'artifacts': arts}))");
     Process p =
         new ProcessBuilder(
@@ -608,6 +624,41 @@ class MlflowTrackingTest extends MlflowFixture {
     assertEquals(36, j.get("uuid").asText().length(), j.toString());
     assertEquals(j.get("run").asText(), j.get("mlmodel_run").asText());
     assertEquals("[\"image\"]", j.get("signature_in").toString());
+    // the Models column: the tag MLflow's log_model writes, naming the same model as MLmodel
+    JsonNode logged = j.get("logged");
+    assertEquals(1, logged.size(), logged.toString());
+    assertEquals("model", logged.get(0).path("artifact_path").asText());
+    assertEquals(j.get("uuid").asText(), logged.get(0).path("model_uuid").asText());
+    assertEquals(j.get("run").asText(), logged.get(0).path("run_id").asText());
+    assertTrue(logged.get(0).path("flavors").has("cxr"), logged.toString());
+    // MLflow reads the run's inputs from the file store as its own
+    String digest = PreparedDataset.load(prepared).manifestSha256().substring(0, 16);
+    assertEquals(
+        "[\"pneumoniamnist.npz/test "
+            + digest
+            + " test\",\"pneumoniamnist.npz/train "
+            + digest
+            + " training\",\"pneumoniamnist.npz/val "
+            + digest
+            + " validation\"]",
+        j.get("datasets").toString());
+  }
+
+  /** A run's dataset inputs as "name context", sorted; each must carry {@code digest}. */
+  private static List<String> datasets(JsonNode run, String digest) {
+    List<String> out = new ArrayList<>();
+    for (JsonNode d : run.path("inputs").path("dataset_inputs")) {
+      assertEquals(digest, d.path("dataset").path("digest").asText(), d.toString());
+      assertTrue(d.path("dataset").path("profile").asText().contains("\"num_rows\""), d.toString());
+      String context = "";
+      for (JsonNode t : d.path("tags")) {
+        if (t.path("key").asText().equals("mlflow.data.context")) {
+          context = t.path("value").asText();
+        }
+      }
+      out.add(d.path("dataset").path("name").asText() + " " + context);
+    }
+    return out.stream().sorted().toList();
   }
 
   @Test
