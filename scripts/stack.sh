@@ -41,7 +41,7 @@ from_env() { local v=${!1:-}; [ -n "$v" ] && printf 's|^%s=.*|%s=%s|\n' "$1" "$1
 write_env() {
   umask 077
   {
-    for k in COMPOSE_PROJECT_NAME POSTGRES_PORT MLFLOW_PORT AIRFLOW_PORT CXR_SOURCE_DIR \
+    for k in COMPOSE_PROJECT_NAME POSTGRES_PORT MLFLOW_PORT AIRFLOW_PORT CXR_SERVE_PORT CXR_SOURCE_DIR \
              CXR_VOLUME_PREFIX CXR_SCHEDULE CXR_BASE_IMAGE; do from_env "$k"; done
     echo "s/^MLFLOW_DB_PASSWORD=.*/MLFLOW_DB_PASSWORD=$(rand 24)/"
     echo "s/^AIRFLOW_DB_PASSWORD=.*/AIRFLOW_DB_PASSWORD=$(rand 24)/"
@@ -93,6 +93,7 @@ case "$cmd" in
     echo "stack up in $(( $(date +%s) - start )) s (images as built; \`make images\` rebuilds them)"
     echo "MLflow  http://127.0.0.1:${MLFLOW_PORT:-5000}"
     echo "Airflow http://127.0.0.1:${AIRFLOW_PORT:-8080}  (login admin / AIRFLOW_ADMIN_PASSWORD in .env)"
+    echo "Serving http://127.0.0.1:${CXR_SERVE_PORT:-8090}/invocations  (the champion, once the DAG has registered one)"
     echo "raw data: $CXR_SOURCE_DIR, mounted read-only at /sources in the trainer containers"
     echo "DAG cxr_training_pipeline: paused; schedule ${CXR_SCHEDULE:-@weekly} (the first scheduled run"
     echo "is the next one after you unpause it, never a past one); start a run now: make trigger"

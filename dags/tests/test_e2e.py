@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "cxr_training_pipeline"
 COMPOSE = [str(ROOT / ".venv-airflow/bin/docker-compose")]
 PROJECT = "cxr-e2e"
-PORTS = {"POSTGRES_PORT": 25432, "MLFLOW_PORT": 25000, "AIRFLOW_PORT": 28080}
+PORTS = {"POSTGRES_PORT": 25432, "MLFLOW_PORT": 25000, "AIRFLOW_PORT": 28080, "CXR_SERVE_PORT": 28090}
 REGISTRY = "cxr-pneumonia"
 
 
@@ -182,6 +182,7 @@ def stack(images, tmp_path_factory):
         "CXR_SOURCE_DIR": str(source.resolve()),
         "CXR_VOLUME_PREFIX": f"cxr-e2e-{suffix}",
         "CXR_SCHEDULE": "none",  # manual runs only: no scheduled run competes with the test's
+        "CXR_SERVE_POLL_S": "2",
     }
     env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
     compose = COMPOSE + ["-p", PROJECT, "--env-file", str(env_file), "-f", "docker-compose.yml"]
@@ -197,9 +198,11 @@ def stack(images, tmp_path_factory):
         airflow.token = token
         mlflow = Http(f"http://127.0.0.1:{PORTS['MLFLOW_PORT']}")
         mlflow.wait("/health", 300)
+        serve = Http(f"http://127.0.0.1:{PORTS['CXR_SERVE_PORT']}")
         yield {
             "airflow": airflow,
             "mlflow": mlflow,
+            "serve": serve,
             "volume_prefix": env["CXR_VOLUME_PREFIX"],
             "build_seconds": build_s,
             "up_seconds": time.monotonic() - t1,
@@ -270,8 +273,32 @@ def volume_copy(prefix: str, path: str, dest: Path) -> None:
                        stdout=out, check=True, timeout=120)
 
 
+def serve_status(serve: Http, path: str) -> int:
+    try:
+        with urllib.request.urlopen(serve.base + path, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def served_version(serve: Http, want: str, seconds: float = 90) -> dict:
+    """The compose serve service's /version once it serves version ``want``."""
+    end = time.monotonic() + seconds
+    v = {}
+    while time.monotonic() < end:
+        if serve_status(serve, "/health") == 200:
+            v = serve.call("GET", "/version")
+            if v.get("version") == want:
+                return v
+        time.sleep(1)
+    raise AssertionError(f"serve did not switch to version {want} within {seconds} s: {v}")
+
+
 def test_weekly_dag_trains_registers_and_a_failed_gate_keeps_the_champion(stack, tmp_path):
-    airflow, mlflow = stack["airflow"], stack["mlflow"]
+    airflow, mlflow, serve = stack["airflow"], stack["mlflow"], stack["serve"]
+    # the serve service is up before any champion exists: alive, not ready
+    assert serve_status(serve, "/ping") == 200
+    assert serve_status(serve, "/health") == 503
     wait_for_dag(airflow)
     airflow.call("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
 
@@ -327,6 +354,18 @@ def test_weekly_dag_trains_registers_and_a_failed_gate_keeps_the_champion(stack,
     assert len(on_host) > 1000
     assert through_dag == on_host
 
+    # the running serve service switched to the champion the DAG registered, and answers with
+    # the numbers cxr predict gives on the host for the same model and image, bit for bit
+    served = served_version(serve, champ["version"])
+    assert served["run_id"] == remote and served["name"] == REGISTRY, served
+    image = sorted((shared_data() / predict_dir).iterdir())[0]
+    req = urllib.request.Request(serve.base + "/invocations", image.read_bytes(),
+                                 {"Content-Type": "image/jpeg"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        assert r.headers["X-Cxr-Model-Version"] == champ["version"]
+        answer = json.load(r)["predictions"][0]
+    assert answer["probability"] == on_host[image.name], (answer, on_host[image.name])
+
     # an impossible gate: evaluate fails, register never runs, champion stays
     state, tasks = run_dag(airflow, {
         "data_source": "/sources/pneumoniamnist/pneumoniamnist.npz",
@@ -341,6 +380,9 @@ def test_weekly_dag_trains_registers_and_a_failed_gate_keeps_the_champion(stack,
     versions = mlflow.call("GET", "/api/2.0/mlflow/model-versions/search",
                            query={"filter": f"name='{REGISTRY}'"})["model_versions"]
     assert len(versions) == 1
+    assert served_version(serve, champ["version"])["version"] == champ["version"]
+    metrics = urllib.request.urlopen(serve.base + "/metrics", timeout=10).read().decode()
+    assert 'cxr_model_swaps_total{outcome="installed"} 1.0' in metrics, metrics
     print(
         f"\ne2e: images built/checked in {stack['build_seconds']:.0f}s, stack up in "
         f"{stack['up_seconds']:.0f}s, healthy DAG run {first_s:.0f}s, "

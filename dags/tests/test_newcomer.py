@@ -31,7 +31,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "cxr_training_pipeline"
 SECTION = "## On a schedule: Docker and Airflow"
-PORTS = {"POSTGRES_PORT": 35432, "MLFLOW_PORT": 35000, "AIRFLOW_PORT": 38080}
+PORTS = {"POSTGRES_PORT": 35432, "MLFLOW_PORT": 35000, "AIRFLOW_PORT": 38080, "CXR_SERVE_PORT": 38090}
 
 
 def need(condition: bool, why: str) -> None:
