@@ -8,7 +8,7 @@ VENV  := .venv/bin
 ARGS  ?=
 CONF  ?= {}
 
-.PHONY: help install venv jar download-data prepare train evaluate register optimize repro bench bench-smoke \
+.PHONY: help install venv jar download-data prepare train evaluate register optimize repro bench bench-smoke serve-bench \
         test test-data test-post lint format mlflow push-data pull-data clean \
         images image-cuda up down clean-stack logs trigger watch task-log test-notebook test-dags test-e2e ci ci-act actionlint mutation fuzz
 
@@ -115,6 +115,11 @@ bench: ## all benchmarks in full + the Pillow/OpenCV/PyTorch comparison (~40 min
 
 bench-smoke: ## one short iteration of every benchmark (what CI runs)
 	benchmarks/run.sh --smoke $(ARGS)
+
+serve-bench: venv $(JAR) ## cxr serve vs a FastAPI+PyTorch reference under vegeta, then a 10-min soak with alias moves (~17 min), e.g. ARGS="--soak 0"
+	scripts/venv.sh benchmarks/serve/requirements.txt .venv-serve-bench
+	[ -x .tools/bin/vegeta ] || GOBIN=$(CURDIR)/.tools/bin go install github.com/tsenart/vegeta/v12@v12.13.0
+	.venv-serve-bench/bin/python benchmarks/serve/bench.py $(ARGS)
 
 lint: ## check formatting (google-java-format via Spotless) and the Checkstyle rules (scripts/lint)
 	$(MVN) -q spotless:check

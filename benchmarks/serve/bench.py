@@ -16,7 +16,7 @@
    must be 200 and carry exactly the probability of the version its X-Cxr-Model-Version header
    names; RSS after the first minute vs at the end.
 
-Writes results.json and README.md into --out. Needs the jar (built if missing), .venv (MLflow),
+Writes results.json into --out (the analysis beside it, README.md, is written by hand). Needs the jar (built if missing), .venv (MLflow),
 .venv-serve-bench (this requirements.txt) and vegeta in .tools/bin (`make serve-bench` installs both).
 """
 

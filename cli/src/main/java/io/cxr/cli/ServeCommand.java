@@ -46,7 +46,7 @@ final class ServeCommand extends BaseCommand {
 
   @Option(
       names = "--port",
-      defaultValue = "8080",
+      defaultValue = "8090",
       description = "port (default: ${DEFAULT-VALUE}; 0 picks a free one)")
   int port;
 

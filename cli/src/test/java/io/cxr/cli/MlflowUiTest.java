@@ -97,6 +97,8 @@ class MlflowUiTest {
           base + "/#/models/cxr-pneumonia/versions/1",
           List.of("Source Run\\s*:\\s*train-", "@.?champion", "Inputs \\(1\\)", "Outputs \\(2\\)"));
     } finally {
+      // mlflow server runs its app in gunicorn workers: end them with it
+      server.descendants().forEach(ProcessHandle::destroy);
       server.destroy();
       server.waitFor();
     }

@@ -188,6 +188,31 @@ class ServeTest {
   }
 
   @Test
+  void aDecompressionBombIsRefusedFromItsHeaderAsAnErrorEntry() throws Exception {
+    java.awt.image.BufferedImage small =
+        new java.awt.image.BufferedImage(300, 200, java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+    ByteArrayOutputStream png = new ByteArrayOutputStream();
+    javax.imageio.ImageIO.write(small, "png", png);
+    byte[] bomb = png.toByteArray();
+    // the same file claiming 32000x32000: a GB of grey levels if it were decoded
+    java.nio.ByteBuffer.wrap(bomb, 16, 8).putInt(32000).putInt(32000);
+    String body =
+        "{\"inputs\": [\""
+            + Base64.getEncoder().encodeToString(bomb)
+            + "\", \""
+            + b64(files.get(3))
+            + "\"]}";
+    HttpResponse<String> r =
+        post(base + "/invocations", "application/json", body.getBytes(StandardCharsets.UTF_8));
+    assertEquals(200, r.statusCode(), r.body());
+    JsonNode p = Json.JSON.readTree(r.body()).path("predictions");
+    assertTrue(
+        p.get(0).path("error").asText().contains("32000x32000 pixels (expected at most 64"),
+        r.body());
+    assertEquals(expected.get(3).probability(), p.get(1).path("probability").asDouble(), 0.0);
+  }
+
+  @Test
   void badRequestsAre400NamingTheProblem() throws Exception {
     String[][] cases = {
       {"application/json", "{\"inputs\": [", "malformed JSON"},

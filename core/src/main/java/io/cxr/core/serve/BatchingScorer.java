@@ -86,10 +86,12 @@ public final class BatchingScorer implements AutoCloseable {
   }
 
   /**
-   * As above, waiting for others only while some are on their way: {@code arriving} tells how many
-   * requests have been received but not yet submitted (their bodies being read and decoded). A
-   * request that finds nobody queued and nobody arriving is scored at once, so a lone client pays
-   * no batching delay; under concurrent load the batch fills as before.
+   * As above, without the wait when a client is alone: {@code arriving} tells how many requests
+   * have been received but not yet submitted (their bodies being read). A request that finds nobody
+   * queued, nobody arriving, and that the previous batch also held one request only, is scored at
+   * once, so a lone client pays no batching delay; once batches hold several requests (concurrent
+   * clients), each waits up to {@code maxWait} for the others as before, since between two batches
+   * concurrent clients' next requests are often still on the wire.
    */
   public BatchingScorer(
       ServedModel model,
@@ -161,6 +163,7 @@ public final class BatchingScorer implements AutoCloseable {
 
   private void work() {
     Pending carried = null; // taken from the queue but not fitting the last batch: starts the next
+    int lastRequests = 0; // requests in the previous batch: more than one means concurrent clients
     while (open.get() || !queue.isEmpty() || carried != null) {
       Pending first = carried;
       carried = null;
@@ -179,8 +182,8 @@ public final class BatchingScorer implements AutoCloseable {
       int images = first.images().size();
       long deadline = System.nanoTime() + maxWaitNanos;
       while (images < maxBatch) {
-        if (queue.isEmpty() && arriving.getAsInt() <= 0) {
-          break; // nobody else is coming: waiting would only add latency
+        if (lastRequests <= 1 && queue.isEmpty() && arriving.getAsInt() <= 0) {
+          break; // a lone client: waiting would only add latency
         }
         long left = deadline - System.nanoTime();
         Pending next;
@@ -200,6 +203,7 @@ public final class BatchingScorer implements AutoCloseable {
         batch.add(next);
         images += next.images().size();
       }
+      lastRequests = batch.size();
       score(batch, images);
     }
   }
