@@ -224,9 +224,13 @@ final class ScoringServer implements AutoCloseable {
     } finally {
       arriving.decrementAndGet();
     }
+    String explain = ctx.queryParam("explain");
     BatchingScorer.Answer answer;
     try {
-      answer = scorer.submit(images).get(opts.timeout().toMillis(), TimeUnit.MILLISECONDS);
+      answer = scorer.submit(images, explain).get(opts.timeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (io.cxr.core.CxrException e) {
+      count("bad_request");
+      throw new BadInput("explain=" + explain + ": " + e.getMessage());
     } catch (BatchingScorer.Overloaded e) {
       count("overloaded");
       throw e;
@@ -254,6 +258,10 @@ final class ScoringServer implements AutoCloseable {
         p.put("label", r.label());
         p.put("probability", r.probability());
         p.put("threshold", r.threshold());
+        if (r.explanation() != null) {
+          p.put("explanation_method", r.explanation().method());
+          p.put("explanation", overlay(r));
+        }
       }
     }
     count("ok");
@@ -261,6 +269,17 @@ final class ScoringServer implements AutoCloseable {
     ServedModel m = answer.model();
     ctx.header(MODEL_HEADER, m.version() == null ? m.ref() : m.version());
     ctx.contentType("application/json").result(Json.JSON.writeValueAsString(body));
+  }
+
+  /** The image with its saliency map over it, as {@code cxr predict --explain} draws it: base64. */
+  private static String overlay(BatchingScorer.Result r) throws IOException {
+    java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+    javax.imageio.ImageIO.write(
+        io.cxr.core.report.Overlays.overlay(
+            r.pixels(), r.explanation().values(), r.explanation().size()),
+        "png",
+        png);
+    return Base64.getEncoder().encodeToString(png.toByteArray());
   }
 
   private void count(String outcome) {

@@ -3,6 +3,8 @@ package io.cxr.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cxr.core.io.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -202,23 +204,32 @@ class CxrJarIT {
   }
 
   /**
-   * {@code cxr serve} as shipped: it says where it listens, answers, and on SIGTERM (what docker
-   * stop and Airflow send) finishes and exits 0.
+   * {@code cxr serve} as shipped and as the README's "Serving the champion" shows it: its two lines
+   * run as written (the jar's path aside) in a folder with a {@code models/model.zip} and the
+   * shared data at {@code ../shared/data}; it says where it listens, the README's curl gets a
+   * prediction, and on SIGTERM (what docker stop and Airflow send) it finishes and exits 0.
    */
   @Test
-  void serveAnswersAndEndsCleanlyOnSigterm() throws Exception {
+  void theReadmesServeLinesAnswerAndServeEndsCleanlyOnSigterm() throws Exception {
+    String readme = Files.readString(Path.of("..", "README.md").toAbsolutePath().normalize());
+    java.util.regex.Matcher block =
+        java.util.regex.Pattern.compile(
+                "## Serving the champion\\s+```sh\\n(.*?)\\n```", java.util.regex.Pattern.DOTALL)
+            .matcher(readme);
+    assertTrue(block.find(), "README has a 'Serving the champion' sh block");
+    List<String> shown = block.group(1).lines().toList();
+    assertEquals(2, shown.size(), shown.toString());
+    String serveLine = shown.get(0);
+    assertTrue(serveLine.startsWith("java -jar cli/target/cxr.jar serve "), serveLine);
+    Path work = Files.createDirectories(tmp.resolve("readme/checkout"));
+    Files.createDirectories(work.resolve("models"));
+    Files.copy(TrainedWorkspace.model(), work.resolve("models/model.zip"));
+    Files.createSymbolicLink(
+        tmp.resolve("readme/shared"), Cli.sharedData().toAbsolutePath().getParent());
+    List<String> serve =
+        command(serveLine.substring("java -jar cli/target/cxr.jar ".length()).split(" "));
     Process p =
-        new ProcessBuilder(
-                command(
-                    "serve",
-                    "--model",
-                    TrainedWorkspace.model().toString(),
-                    "--port",
-                    "0",
-                    "tracking.uri="))
-            .directory(tmp.toFile())
-            .redirectErrorStream(true)
-            .start();
+        new ProcessBuilder(serve).directory(work.toFile()).redirectErrorStream(true).start();
     java.io.BufferedReader lines =
         new java.io.BufferedReader(
             new java.io.InputStreamReader(
@@ -232,7 +243,7 @@ class CxrJarIT {
       }
       seen.append(l).append('\n');
       java.util.regex.Matcher m =
-          java.util.regex.Pattern.compile("on (http://127\\.0\\.0\\.1:\\d+)").matcher(l);
+          java.util.regex.Pattern.compile("on (http://127\\.0\\.0\\.1:8090)").matcher(l);
       if (m.find()) {
         url = m.group(1);
       }
@@ -251,20 +262,16 @@ class CxrJarIT {
             });
     drain.setDaemon(true);
     drain.start();
-    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-    Path jpeg;
-    try (var s = Files.list(TrainedWorkspace.source().resolve("PNEUMONIA"))) {
-      jpeg = s.sorted().findFirst().orElseThrow();
-    }
-    var r =
-        http.send(
-            java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/invocations"))
-                .header("Content-Type", "image/jpeg")
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofFile(jpeg))
-                .build(),
-            java.net.http.HttpResponse.BodyHandlers.ofString());
-    assertEquals(200, r.statusCode(), r.body());
-    assertTrue(r.body().contains("\"probability\""), r.body());
+    Process curl =
+        new ProcessBuilder("bash", "-c", shown.get(1))
+            .directory(work.toFile())
+            .redirectErrorStream(true)
+            .start();
+    String answer = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, curl.waitFor(), answer);
+    JsonNode prediction = Json.JSON.readTree(answer).path("predictions").path(0);
+    assertTrue(prediction.has("probability"), answer);
+    assertTrue(prediction.path("label").isTextual(), answer);
     p.destroy(); // SIGTERM
     assertTrue(p.waitFor(1, TimeUnit.MINUTES), "ended after SIGTERM");
     assertEquals(0, p.exitValue(), "exit 0 after SIGTERM: " + seen);

@@ -1,5 +1,6 @@
 package io.cxr.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -185,6 +186,39 @@ class ServeTest {
     assertTrue(p.get(1).path("error").asText().startsWith("image inputs[1]: "), r.body());
     assertFalse(p.get(1).has("probability"));
     assertEquals(expected.get(3).probability(), p.get(2).path("probability").asDouble(), 0.0);
+  }
+
+  @Test
+  void explainAddsTheOverlayCxrPredictDrawsAndAnUnknownMethodIs400(
+      @org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    List<Path> drawn =
+        PredictStage.explain(
+            model, expected.subList(0, 2), tmp.resolve("maps"), "grad-cam", Reporter.SILENT);
+    String body = "{\"inputs\": [\"" + b64(files.get(0)) + "\", \"" + b64(files.get(1)) + "\"]}";
+    HttpResponse<String> r =
+        post(
+            base + "/invocations?explain=grad-cam",
+            "application/json",
+            body.getBytes(StandardCharsets.UTF_8));
+    samePredictions(r, List.of(0, 1));
+    JsonNode p = Json.JSON.readTree(r.body()).path("predictions");
+    for (int k = 0; k < 2; k++) {
+      assertEquals("grad-cam", p.get(k).path("explanation_method").asText());
+      assertArrayEquals(
+          Files.readAllBytes(drawn.get(k)),
+          Base64.getDecoder().decode(p.get(k).path("explanation").asText()),
+          "the overlay cxr predict --explain writes for " + files.get(k));
+    }
+    HttpResponse<String> bad =
+        post(
+            base + "/invocations?explain=shap",
+            "application/json",
+            body.getBytes(StandardCharsets.UTF_8));
+    assertEquals(400, bad.statusCode(), bad.body());
+    assertTrue(bad.body().contains("expected grad-cam or occlusion"), bad.body());
+    HttpResponse<String> plain =
+        post(base + "/invocations", "application/json", body.getBytes(StandardCharsets.UTF_8));
+    assertFalse(plain.body().contains("explanation"), "only when asked for");
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.cxr.core.serve;
 import io.cxr.core.CxrException;
 import io.cxr.core.data.ImageDecoder;
 import io.cxr.core.model.ModelBundle;
+import io.cxr.core.model.Saliency;
 import io.cxr.core.model.Scorer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,8 +34,21 @@ public final class BatchingScorer implements AutoCloseable {
   /** One image of a request: a name for messages and its encoded bytes (JPEG or PNG). */
   public record Image(String name, byte[] bytes) {}
 
-  /** One image's answer: label at the model's threshold and calibrated P(PNEUMONIA), or error. */
-  public record Result(String label, double probability, double threshold, String error) {
+  /**
+   * One image's answer: label at the model's threshold and calibrated P(PNEUMONIA), or error; when
+   * an explanation was asked for, the image as the model saw it and its saliency map.
+   */
+  public record Result(
+      String label,
+      double probability,
+      double threshold,
+      String error,
+      float[] pixels,
+      Saliency.Map explanation) {
+    public Result(String label, double probability, double threshold, String error) {
+      this(label, probability, threshold, error, null, null);
+    }
+
     static Result failed(String error) {
       return new Result(null, Double.NaN, Double.NaN, error);
     }
@@ -61,7 +75,8 @@ public final class BatchingScorer implements AutoCloseable {
     }
   }
 
-  private record Pending(ServedModel model, List<Image> images, CompletableFuture<Answer> done) {}
+  private record Pending(
+      ServedModel model, List<Image> images, String explain, CompletableFuture<Answer> done) {}
 
   private final AtomicReference<ServedModel> current;
   private final int maxBatch;
@@ -138,6 +153,17 @@ public final class BatchingScorer implements AutoCloseable {
    * @throws Overloaded when the queue is full or the scorer is closing
    */
   public CompletableFuture<Answer> submit(List<Image> images) {
+    return submit(images, null);
+  }
+
+  /**
+   * As {@link #submit(List)}, each decodable image also explained with {@code explain} ({@code
+   * grad-cam} or {@code occlusion}; null: none), by the worker after the batch is scored (a network
+   * is used by one thread at a time).
+   *
+   * @throws io.cxr.core.CxrException when the method is unknown or the model cannot use it
+   */
+  public CompletableFuture<Answer> submit(List<Image> images, String explain) {
     if (!open.get()) {
       throw new Overloaded(0);
     }
@@ -145,12 +171,15 @@ public final class BatchingScorer implements AutoCloseable {
     if (model == null) {
       throw new NoModel();
     }
+    if (explain != null) {
+      Saliency.requireMethod(model.bundle(), explain);
+    }
     CompletableFuture<Answer> done = new CompletableFuture<>();
     if (images.isEmpty()) {
       done.complete(new Answer(model, List.of()));
       return done;
     }
-    if (!queue.offer(new Pending(model, List.copyOf(images), done))) {
+    if (!queue.offer(new Pending(model, List.copyOf(images), explain, done))) {
       throw new Overloaded(capacity);
     }
     return done;
@@ -240,6 +269,8 @@ public final class BatchingScorer implements AutoCloseable {
         for (int k = 0; k < req.images().size(); k++, at++) {
           if (errors[at] != null) {
             results.add(Result.failed(errors[at]));
+          } else if (req.explain() != null) {
+            results.add(explained(model, req.images().get(k), req.explain(), p[at], threshold));
           } else {
             results.add(new Result(model.card().label(p[at]).name(), p[at], threshold, null));
           }
@@ -249,6 +280,21 @@ public final class BatchingScorer implements AutoCloseable {
     } catch (RuntimeException | Error e) {
       // the network failed (not an image): every request of the batch learns it
       batch.forEach(req -> req.done().completeExceptionally(e));
+    }
+  }
+
+  /** The image's prediction with its saliency map (on the worker: it owns the networks). */
+  private static Result explained(
+      ModelBundle model, Image im, String method, float p, double threshold) {
+    String label = model.card().label(p).name();
+    try {
+      int size = model.card().imageSize();
+      float[] x = new float[size * size];
+      ImageDecoder.forThread(size, model.card().cropOrZero())
+          .decode(im.bytes(), im.bytes().length, im.name(), x, 0);
+      return new Result(label, p, threshold, null, x, Saliency.explain(model, x, method));
+    } catch (RuntimeException e) {
+      return Result.failed("image " + im.name() + ": cannot explain (" + e.getMessage() + ")");
     }
   }
 
