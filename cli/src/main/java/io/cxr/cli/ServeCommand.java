@@ -65,7 +65,7 @@ final class ServeCommand extends BaseCommand {
 
   @Option(
       names = "--queue",
-      defaultValue = "64",
+      defaultValue = "512",
       description =
           "requests waiting at most; beyond, 503 with Retry-After (default: ${DEFAULT-VALUE})")
   int queue;
