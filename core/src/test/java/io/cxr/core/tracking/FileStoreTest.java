@@ -160,6 +160,19 @@ class FileStoreTest {
         java.nio.file.Files.list(tmp.resolve("mlruns").resolve(exp).resolve("datasets"))) {
       assertEquals(2, datasets.count(), "one folder per (name, digest), shared by the runs");
     }
+    // the dataset's id as MLflow's file store makes it: md5 of the name, then of the digest
+    java.security.MessageDigest md5 = java.security.MessageDigest.getInstance("MD5");
+    md5.update("src/train".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    md5.update("0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    String id = java.util.HexFormat.of().formatHex(md5.digest());
+    assertTrue(
+        java.nio.file.Files.isRegularFile(
+            tmp.resolve("mlruns")
+                .resolve(exp)
+                .resolve("datasets")
+                .resolve(id)
+                .resolve("meta.yaml")),
+        "dataset folder " + id);
     assertEquals(
         java.util.Set.of(train, test), java.util.Set.copyOf(s.inputs(exp, a)), "read back whole");
     assertEquals(List.of(train), s.inputs(exp, b));
