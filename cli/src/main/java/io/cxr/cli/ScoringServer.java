@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cxr.core.io.Json;
 import io.cxr.core.serve.BatchingScorer;
+import io.cxr.core.serve.ModelWatcher;
 import io.cxr.core.serve.ServedModel;
 import io.cxr.core.tracking.Provenance;
 import io.javalin.Javalin;
@@ -44,7 +45,7 @@ import java.util.concurrent.TimeoutException;
  * the model that produced it in the {@code X-Cxr-Model-Version} header. Until a first model is
  * loaded, {@code /health} and {@code /invocations} answer 503.
  */
-final class ScoringServer implements AutoCloseable {
+final class ScoringServer implements AutoCloseable, ModelWatcher.Target {
   /** What the server is run with. */
   record Options(
       String host,
@@ -148,7 +149,8 @@ final class ScoringServer implements AutoCloseable {
   }
 
   /** Serves {@code model} from now on; requests already queued finish on the previous one. */
-  void install(ServedModel model) {
+  @Override
+  public void install(ServedModel model) {
     scorer.swap(model);
     Counter.builder("cxr_model_swaps")
         .description("models installed while serving, by outcome")
@@ -158,7 +160,8 @@ final class ScoringServer implements AutoCloseable {
   }
 
   /** A version the registry pointed at could not be loaded (the old model is kept). */
-  void installFailed() {
+  @Override
+  public void failed(String version, String reason) {
     Counter.builder("cxr_model_swaps")
         .description("models installed while serving, by outcome")
         .tag("outcome", "failed")

@@ -16,8 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -95,8 +93,6 @@ final class ServeCommand extends BaseCommand {
   @Parameters(paramLabel = "<key=value>", description = "config overrides")
   List<String> overrides = new ArrayList<>();
 
-  private static final Pattern CACHED = Pattern.compile(".*-v(\\d+)\\.zip");
-
   @Override
   public Integer call() throws Exception {
     CxrConfig cfg = config(overrides);
@@ -164,22 +160,7 @@ final class ServeCommand extends BaseCommand {
     ModelRegistry registry = Registries.of(tracker(cfg));
     ModelWatcher watcher =
         new ModelWatcher(
-            registry,
-            ref.name(),
-            ref.alias(),
-            file -> load(file, reporter),
-            new ModelWatcher.Target() {
-              @Override
-              public void install(ServedModel m) {
-                server.install(m);
-              }
-
-              @Override
-              public void failed(String version, String reason) {
-                server.installFailed();
-              }
-            },
-            reporter);
+            registry, ref.name(), ref.alias(), file -> load(file, reporter), server, reporter);
     if (!watcher.poll()) {
       reporter.warn(
           model.ref
@@ -202,11 +183,6 @@ final class ServeCommand extends BaseCommand {
       return ServedModel.of(bundle, ref == null ? path.toString() : ref, null, null, null);
     }
     ModelRefs.Ref r = ModelRefs.parse(ref);
-    String version = r.version();
-    Matcher c = CACHED.matcher(path.getFileName().toString());
-    if (version == null && c.matches()) {
-      version = c.group(1);
-    }
-    return ServedModel.of(bundle, ref, r.name(), version, r.alias());
+    return ServedModel.of(bundle, ref, r.name(), r.version(), r.alias());
   }
 }

@@ -10,7 +10,6 @@ import io.cxr.core.io.Json;
 import io.cxr.core.model.ModelBundle;
 import io.cxr.core.registry.FileStoreRegistry;
 import io.cxr.core.serve.ModelWatcher;
-import io.cxr.core.serve.ServedModel;
 import io.cxr.core.stage.PredictStage;
 import io.cxr.core.tracking.FileStore;
 import java.net.URI;
@@ -97,23 +96,7 @@ class HotSwapTest {
       assertEquals(200, get(base + "/ping").statusCode());
 
       ModelWatcher watcher =
-          new ModelWatcher(
-              registry,
-              "cxr",
-              "champion",
-              ModelBundle::load,
-              new ModelWatcher.Target() {
-                @Override
-                public void install(ServedModel m) {
-                  server.install(m);
-                }
-
-                @Override
-                public void failed(String version, String reason) {
-                  server.installFailed();
-                }
-              },
-              Reporter.SILENT);
+          new ModelWatcher(registry, "cxr", "champion", ModelBundle::load, server, Reporter.SILENT);
       registry.setAlias("cxr", "champion", "1");
       assertTrue(watcher.poll());
       assertEquals(200, get(base + "/health").statusCode());

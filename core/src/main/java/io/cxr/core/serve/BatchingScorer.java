@@ -89,24 +89,17 @@ public final class BatchingScorer implements AutoCloseable {
   private final IntSupplier arriving;
 
   /**
+   * A lone client is not made to wait: a request that finds nobody queued, nobody arriving, and
+   * that the previous batch also held one request only, is scored at once; once batches hold
+   * several requests (concurrent clients), each waits up to {@code maxWait} for the others, since
+   * between two batches concurrent clients' next requests are often still on the wire.
+   *
    * @param model the model to serve, or null until {@link #swap} gives one
    * @param maxBatch images per forward pass at most
    * @param maxWait how long the oldest request waits for others to join its batch
    * @param capacity requests waiting at most (beyond: {@link Overloaded})
    * @param batchSizes told the size of every batch scored (for metrics)
-   */
-  public BatchingScorer(
-      ServedModel model, int maxBatch, Duration maxWait, int capacity, IntConsumer batchSizes) {
-    this(model, maxBatch, maxWait, capacity, batchSizes, () -> 1);
-  }
-
-  /**
-   * As above, without the wait when a client is alone: {@code arriving} tells how many requests
-   * have been received but not yet submitted (their bodies being read). A request that finds nobody
-   * queued, nobody arriving, and that the previous batch also held one request only, is scored at
-   * once, so a lone client pays no batching delay; once batches hold several requests (concurrent
-   * clients), each waits up to {@code maxWait} for the others as before, since between two batches
-   * concurrent clients' next requests are often still on the wire.
+   * @param arriving how many requests have been received but not yet submitted (bodies being read)
    */
   public BatchingScorer(
       ServedModel model,

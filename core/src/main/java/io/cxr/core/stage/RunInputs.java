@@ -75,23 +75,15 @@ final class RunInputs {
 
   /** MLflow's tensor spec: float32 images n x 1 x size x size in [0, 1], int labels. */
   static String schema(int size) {
-    String features =
-        compact(
-            List.of(
-                Map.of(
-                    "type",
-                    "tensor",
-                    "tensor-spec",
-                    Map.of("dtype", "float32", "shape", List.of(-1, 1, size, size)))));
-    String targets =
-        compact(
-            List.of(
-                Map.of(
-                    "type",
-                    "tensor",
-                    "tensor-spec",
-                    Map.of("dtype", "int32", "shape", List.of(-1)))));
+    String features = tensor("float32", List.of(-1, 1, size, size));
+    String targets = tensor("int32", List.of(-1));
     return compact(Map.of("mlflow_tensorspec", Map.of("features", features, "targets", targets)));
+  }
+
+  /** One tensor's spec as MLflow writes it: a JSON list holding one typed tensor. */
+  private static String tensor(String dtype, List<Integer> shape) {
+    return compact(
+        List.of(Map.of("type", "tensor", "tensor-spec", Map.of("dtype", dtype, "shape", shape))));
   }
 
   static String profile(PreparedDataset.Images images, String manifestSha256) {
