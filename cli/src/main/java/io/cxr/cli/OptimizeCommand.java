@@ -1,6 +1,9 @@
 package io.cxr.cli;
 
+import io.cxr.core.CxrException;
 import io.cxr.core.config.CxrConfig;
+import io.cxr.core.hpo.Trial;
+import io.cxr.core.stage.FannedOutSearch;
 import io.cxr.core.stage.OptimizeStage;
 import io.cxr.core.stage.Workspace;
 import java.util.ArrayList;
@@ -41,6 +44,29 @@ final class OptimizeCommand extends BaseCommand {
               + " the same config and overrides as the killed search")
   boolean resume;
 
+  @Option(
+      names = "--plan",
+      description =
+          "fan the search out (Airflow's cxr_hpo DAG): draw the candidates, open the parent run and"
+              + " write the plan (artifacts/<experiment>/hpo/plan.json); prints the parent run and"
+              + " trial numbers as one JSON line, the last one (random and grid only)")
+  boolean plan;
+
+  @Option(
+      names = "--trial",
+      paramLabel = "N",
+      description =
+          "run trial N of the plan as a nested run of its parent, anywhere that reaches the same"
+              + " tracking store; pruned against the trials already completed")
+  Integer trial;
+
+  @Option(
+      names = "--select",
+      description =
+          "end a fanned-out search: read its trials back (each counted once; runs of dead workers"
+              + " are ended FAILED), write the best config, end the parent run")
+  boolean select;
+
   @Parameters(paramLabel = "key=value", description = "config overrides (e.g. hpo.trials=10)")
   List<String> args = new ArrayList<>();
 
@@ -48,11 +74,43 @@ final class OptimizeCommand extends BaseCommand {
   public Integer call() {
     List<String> overrides =
         model == null ? overrides(args) : overrides(args, "model.type=" + model);
+    int steps = (plan ? 1 : 0) + (trial != null ? 1 : 0) + (select ? 1 : 0) + (resume ? 1 : 0);
+    if (steps > 1) {
+      throw new CxrException("--plan, --trial, --select and --resume are one at a time");
+    }
+    if (refit && (plan || trial != null)) {
+      throw new CxrException("--refit goes with the search's end: a whole search or --select");
+    }
     CxrConfig cfg = configOptions.resolve(overrides, List.of());
     Workspace.removeOrphans(cfg, reporter());
+    if (plan) {
+      var p = FannedOutSearch.plan(cfg, configOptions.file(), overrides, tracker(cfg), reporter());
+      out().println(p.summaryJson());
+      return 0;
+    }
+    if (trial != null) {
+      Trial t =
+          FannedOutSearch.trial(
+              cfg, configOptions.file(), overrides, trial, tracker(cfg), reporter());
+      out()
+          .printf(
+              Locale.ROOT,
+              "trial %d %s: %s %.4f after %d epochs (%.1f s, run %s)%n",
+              t.number(),
+              t.state(),
+              cfg.hpo().objective().metric(),
+              t.score(),
+              t.epochs(),
+              t.seconds(),
+              t.runId());
+      return 0;
+    }
     OptimizeStage.Result r =
-        OptimizeStage.run(
-            cfg, configOptions.file(), overrides, refit, resume, tracker(cfg), reporter());
+        select
+            ? FannedOutSearch.select(
+                cfg, configOptions.file(), overrides, refit, tracker(cfg), reporter())
+            : OptimizeStage.run(
+                cfg, configOptions.file(), overrides, refit, resume, tracker(cfg), reporter());
     out()
         .printf(
             Locale.ROOT,

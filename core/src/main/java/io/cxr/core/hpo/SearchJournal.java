@@ -38,7 +38,7 @@ public record SearchJournal(
       String runId,
       double[] curve) {
 
-    static Entry of(Trial t) {
+    public static Entry of(Trial t) {
       Map<String, String> p = new LinkedHashMap<>();
       t.params().forEach((k, v) -> p.put(k, SearchSpace.flow(v)));
       return new Entry(

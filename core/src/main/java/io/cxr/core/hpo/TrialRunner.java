@@ -146,22 +146,48 @@ public final class TrialRunner {
     } catch (RuntimeException e) {
       reporter.warn("trial " + number + " failed: " + e.getMessage());
       run.setTags(Map.of("trial_state", TrialState.FAILED.name()));
-      run.end(RunStatus.FAILED);
       end = new Ending(TrialState.FAILED, 0, 0, Double.NaN);
     }
     double[] curve = pruning.curve();
-    return new Trial(
-        number,
-        sample,
-        end.state(),
-        end.score(),
-        curve.length,
-        end.bestEpoch(),
-        end.threshold(),
-        seconds(t0),
-        run.runId(),
-        cfg,
-        curve);
+    Trial t =
+        new Trial(
+            number,
+            sample,
+            end.state(),
+            end.score(),
+            curve.length,
+            end.bestEpoch(),
+            end.threshold(),
+            seconds(t0),
+            run.runId(),
+            cfg,
+            curve);
+    logRecord(run, t);
+    if (end.state() == TrialState.FAILED) {
+      run.end(RunStatus.FAILED);
+    }
+    return t;
+  }
+
+  /** The artifact that holds a trial's outcome for a fanned-out search's later steps. */
+  public static final String RECORD = "trial.json";
+
+  /**
+   * Logs the trial's outcome (params, state, score, curve) as {@value #RECORD} on its run: what a
+   * fanned-out search's {@code --select}, and its other trials' pruners, read back.
+   */
+  private void logRecord(TrackedRun run, Trial t) {
+    java.nio.file.Path dir = null;
+    try {
+      dir = java.nio.file.Files.createTempDirectory("cxr-trial");
+      java.nio.file.Path file = dir.resolve(RECORD);
+      io.cxr.core.io.Json.writeJson(file, SearchJournal.Entry.of(t));
+      run.logArtifact(file, "");
+    } catch (java.io.IOException | RuntimeException e) {
+      reporter.warn("trial " + t.number() + ": its record was not logged (" + e.getMessage() + ")");
+    } finally {
+      io.cxr.core.io.AtomicFiles.deleteRecursively(dir);
+    }
   }
 
   /** How a trial ended. */

@@ -87,16 +87,16 @@ public final class OptimizeStage {
   }
 
   /** One search: its space, data, journal and parent run. */
-  private static final class Search {
+  static final class Search {
     private final long t0 = System.nanoTime();
     private final CxrConfig base;
-    private final SearchSpace space;
-    private final PreparedDataset data;
+    final SearchSpace space;
+    final PreparedDataset data;
     private final boolean refit;
     private final Tracker tracker;
     private final Reporter reporter;
     private final Path journalFile;
-    private final String signature;
+    final String signature;
 
     Search(
         CxrConfig base,
@@ -115,7 +115,8 @@ public final class OptimizeStage {
       this.signature = Hashing.sha256(ConfigLoader.toYaml(base));
     }
 
-    Result run(boolean resume) {
+    /** What must hold before a search starts: its output replaceable, its objective's data. */
+    void check() {
       requireReplaceable(Path.of(base.hpo().output()));
       if (base.hpo().objective() != Objective.VAL && data.externals().isEmpty()) {
         throw new CxrException(
@@ -125,6 +126,30 @@ public final class OptimizeStage {
                 + data.dir()
                 + " has no external set (list them in data.external, then run cxr prepare)");
       }
+    }
+
+    /** The parent run's name and tags. */
+    RunSpec parentSpec() {
+      String type = base.model().type().key();
+      return RunSpec.of(
+          base.experiment().name(),
+          RunInfo.runName(base, "optimize", type),
+          RunInfo.tags("optimize", type, data.manifestSha256()));
+    }
+
+    /** A trial runner under {@code parentRunId} with its own pruner. */
+    TrialRunner runner(String parentRunId, MedianPruner pruner) {
+      return new TrialRunner(space, base, data, pruner, tracker, parentRunId, reporter);
+    }
+
+    MedianPruner pruner() {
+      CxrConfig.Hpo hpo = base.hpo();
+      return new MedianPruner(
+          hpo.pruning().enabled(), hpo.pruning().warmupEpochs(), hpo.pruning().minTrials());
+    }
+
+    Result run(boolean resume) {
+      check();
       if (resume) {
         SearchJournal prior = SearchJournal.read(journalFile);
         return tracker.within(parentOf(prior), parent -> search(parent, prior));
@@ -136,13 +161,7 @@ public final class OptimizeStage {
                 + ") is replaced by this new search; `cxr optimize --resume` would have continued"
                 + " it");
       }
-      String type = base.model().type().key();
-      RunSpec spec =
-          RunSpec.of(
-              base.experiment().name(),
-              RunInfo.runName(base, "optimize", type),
-              RunInfo.tags("optimize", type, data.manifestSha256()));
-      return tracker.within(spec, parent -> search(parent, null));
+      return tracker.within(parentSpec(), parent -> search(parent, null));
     }
 
     /** The parent run of the killed search a journal belongs to. */
@@ -179,7 +198,11 @@ public final class OptimizeStage {
       if (start == null) {
         parent.logParams(RunInfo.params(base));
       }
-      List<Trial> trials = trials(parent, start);
+      return finish(parent, trials(parent, start));
+    }
+
+    /** The best trial chosen and recorded on the parent run, its config written, the refit. */
+    Result finish(TrackedRun parent, List<Trial> trials) {
       Trial best =
           trials.stream()
               .filter(t -> t.state() == TrialState.COMPLETE)
@@ -214,14 +237,9 @@ public final class OptimizeStage {
                   ? start
                   : new SearchJournal(signature, parent.experimentId(), parent.runId(), List.of()));
       journal.get().save(journalFile);
-      CxrConfig.Hpo hpo = base.hpo();
-      MedianPruner pruner =
-          new MedianPruner(
-              hpo.pruning().enabled(), hpo.pruning().warmupEpochs(), hpo.pruning().minTrials());
-      TrialRunner runner =
-          new TrialRunner(space, base, data, pruner, tracker, parent.runId(), reporter);
+      TrialRunner runner = runner(parent.runId(), pruner());
       return TrialLoop.run(
-          hpo,
+          base.hpo(),
           Candidates.generator(base, space),
           runner,
           reporter,

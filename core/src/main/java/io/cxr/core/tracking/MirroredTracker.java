@@ -318,6 +318,13 @@ public final class MirroredTracker implements Tracker {
     }
 
     @Override
+    public synchronized void detach(String why) {
+      setTags(Map.of(RunJanitor.DETACHED, why));
+      ended = true;
+      open.remove(this);
+    }
+
+    @Override
     public synchronized void end(RunStatus status) {
       if (ended) {
         return;

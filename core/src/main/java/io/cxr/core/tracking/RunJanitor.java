@@ -22,7 +22,29 @@ public final class RunJanitor {
   public static final String STARTED = "cxr.owner_started";
   public static final String RECOVERED = "cxr.recovered";
 
+  /**
+   * Set on a run left RUNNING on purpose when its process ends (a fanned-out search's parent, which
+   * a later {@code cxr optimize --select} ends): the janitor leaves it alone.
+   */
+  public static final String DETACHED = "cxr.detached";
+
   private RunJanitor() {}
+
+  /**
+   * The pid of a run's owner when it is gone from this host; -1 when alive, elsewhere, detached.
+   */
+  private static long deadOwner(Map<String, String> tags) {
+    if (tags.containsKey(DETACHED)) {
+      return -1;
+    }
+    long pid;
+    try {
+      pid = Long.parseLong(tags.getOrDefault(PID, "-1"));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+    return pid >= 0 && Owner.gone(tags.get(HOST), pid, tags.get(STARTED)) ? pid : -1;
+  }
 
   /** The owner tags of a run started by this process. */
   public static Map<String, String> ownerTags() {
@@ -44,13 +66,8 @@ public final class RunJanitor {
     for (String[] r : local.runningRuns()) {
       FileStore.StoredRun run = local.read(r[0], r[1]);
       Map<String, String> tags = run.tags();
-      long pid;
-      try {
-        pid = Long.parseLong(tags.getOrDefault(PID, "-1"));
-      } catch (NumberFormatException e) {
-        continue;
-      }
-      if (!Owner.gone(tags.get(HOST), pid, tags.get(STARTED))) {
+      long pid = deadOwner(tags);
+      if (pid < 0) {
         continue;
       }
       long end = System.currentTimeMillis();

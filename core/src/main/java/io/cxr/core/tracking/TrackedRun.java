@@ -37,6 +37,15 @@ public interface TrackedRun extends AutoCloseable {
 
   void end(RunStatus status);
 
+  /**
+   * Leaves the run RUNNING when this process ends, for another process to continue and end (a
+   * fanned-out search's parent): tagged {@link RunJanitor#DETACHED} with {@code why}, so that
+   * neither this process's exit nor a later janitor ends it.
+   */
+  default void detach(String why) {
+    setTags(Map.of(RunJanitor.DETACHED, why));
+  }
+
   /** Ends the run as FINISHED unless it already ended. */
   @Override
   default void close() {

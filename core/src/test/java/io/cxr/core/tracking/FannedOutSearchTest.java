@@ -1,0 +1,183 @@
+package io.cxr.core.tracking;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cxr.core.CxrException;
+import io.cxr.core.Reporter;
+import io.cxr.core.config.ConfigLoader;
+import io.cxr.core.config.CxrConfig;
+import io.cxr.core.hpo.SearchSpace;
+import io.cxr.core.hpo.Trial;
+import io.cxr.core.hpo.TrialState;
+import io.cxr.core.stage.FannedOutSearch;
+import io.cxr.core.stage.OptimizeStage;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A search fanned out as plan, trials (each in a fresh tracker, as separate processes would be) and
+ * select, against the real MLflow server: the same candidates, best trial and score as the local
+ * search of the same seed; a worker that died mid-trial leaves a run that select ends FAILED and
+ * does not count.
+ */
+class FannedOutSearchTest extends MlflowFixture {
+  private static final String SPACE =
+      "hpo.space.cnn=[{key: train.learning_rate, type: log_uniform, low: 0.0005, high: 0.003},"
+          + " {key: model.cnn.filters, type: choice, values: [[8, 16], [16, 32]]}]";
+
+  private List<String> overrides(Path work, String experiment, String... more) {
+    List<String> o =
+        new ArrayList<>(
+            List.of(
+                "paths.prepared=" + prepared,
+                "paths.models=" + work.resolve("models"),
+                "paths.artifacts=" + work.resolve("artifacts"),
+                "tracking.local_dir=" + work.resolve("mlruns"),
+                "tracking.uri=" + server.uri(),
+                "hpo.output=" + work.resolve("best.yaml"),
+                "experiment.name=" + experiment,
+                "train.epochs=2",
+                "hpo.trials=4",
+                "hpo.pruning.enabled=false",
+                SPACE));
+    o.addAll(List.of(more));
+    return o;
+  }
+
+  private static Tracker tracker(CxrConfig cfg) {
+    return Tracking.open(cfg, Map.of(), Reporter.SILENT);
+  }
+
+  @Test
+  void theFannedOutSearchFindsWhatTheLocalSearchFindsAndADeadWorkerCountsOnce() throws Exception {
+    List<String> lo = overrides(tmp.resolve("local"), "fan-local");
+    CxrConfig lc = ConfigLoader.load(null, lo);
+    OptimizeStage.Result local =
+        OptimizeStage.run(lc, null, lo, false, tracker(lc), Reporter.SILENT);
+
+    List<String> fo = overrides(tmp.resolve("fan"), "fan-out");
+    CxrConfig fc = ConfigLoader.load(null, fo);
+    FannedOutSearch.Plan plan = FannedOutSearch.plan(fc, null, fo, tracker(fc), Reporter.SILENT);
+    assertEquals(4, plan.trials().size());
+    for (int i = 0; i < 4; i++) {
+      assertEquals(flow(local.trials().get(i).params()), plan.trials().get(i).params());
+    }
+    assertTrue(plan.summaryJson().contains("\"trials\":[1,2,3,4]"), plan.summaryJson());
+    assertTrue(plan.summaryJson().contains(plan.parentRemoteRunId()), plan.summaryJson());
+
+    // a worker killed in trial 2: its nested run stays RUNNING, without a record
+    Tracker dying = tracker(fc);
+    Map<String, String> tags = new LinkedHashMap<>(Map.of("trial", "2"));
+    TrackedRun deadRun = dying.start("fan-out", "trial-02", tags, plan.parentRunId());
+    deadRun.logMetric("epoch_val_auc", 0.5, 1);
+    deadRun.detach("the test's stand-in for a killed worker");
+
+    List<Trial> ran = new ArrayList<>();
+    for (int n = 1; n <= 4; n++) {
+      ran.add(FannedOutSearch.trial(fc, null, fo, n, tracker(fc), Reporter.SILENT));
+    }
+    ran.forEach(t -> assertEquals(TrialState.COMPLETE, t.state(), t.toString()));
+
+    OptimizeStage.Result r =
+        FannedOutSearch.select(fc, null, fo, false, tracker(fc), Reporter.SILENT);
+    assertEquals(4, r.trials().size(), "each trial once");
+    assertEquals(local.best().number(), r.best().number());
+    assertEquals(local.best().score(), r.best().score(), 5e-4);
+    assertEquals(flow(local.best().params()), flow(r.best().params()));
+    for (int i = 0; i < 4; i++) {
+      assertEquals(ran.get(i).score(), r.trials().get(i).score(), 0.0);
+    }
+    CxrConfig best = ConfigLoader.load(r.bestConfig(), List.of());
+    assertEquals(r.best().config(), best);
+
+    // on the server: the parent FINISHED with its summary; 4 finished trials and the dead one
+    // FAILED
+    String exp =
+        server
+            .get("experiments/get-by-name?experiment_name=fan-out")
+            .path("experiment")
+            .path("experiment_id")
+            .asText();
+    JsonNode runs =
+        server.post("runs/search", "{\"experiment_ids\": [\"" + exp + "\"]}").path("runs");
+    assertEquals(6, runs.size(), "1 parent + 4 trials + 1 dead attempt");
+    Map<String, Integer> statuses = new HashMap<>();
+    for (JsonNode run : runs) {
+      Map<String, String> t = MlflowServer.kv(run.path("data").path("tags"));
+      String status = run.path("info").path("status").asText();
+      if (!t.containsKey("mlflow.parentRunId")) {
+        assertEquals(plan.parentRemoteRunId(), run.path("info").path("run_id").asText());
+        assertEquals("FINISHED", status);
+        Map<String, String> m = MlflowServer.kv(run.path("data").path("metrics"));
+        assertEquals(4.0, Double.parseDouble(m.get("trials")));
+        assertEquals(1.0, Double.parseDouble(m.get("trial_runs_dead")));
+        assertEquals(0.0, Double.parseDouble(m.get("trials_failed")));
+        continue;
+      }
+      assertEquals(plan.parentRemoteRunId(), t.get("mlflow.parentRunId"));
+      statuses.merge(status, 1, Integer::sum);
+      if ("FAILED".equals(status)) {
+        assertEquals("2", t.get("trial"));
+        assertTrue(t.containsKey(RunJanitor.RECOVERED), t.toString());
+      }
+    }
+    assertEquals(Map.of("FINISHED", 4, "FAILED", 1), statuses);
+
+    // the search has ended: selecting again is refused, in one line
+    CxrException again =
+        assertThrows(
+            CxrException.class,
+            () -> FannedOutSearch.select(fc, null, fo, false, tracker(fc), Reporter.SILENT));
+    assertTrue(again.getMessage().contains("has finished"), again.getMessage());
+  }
+
+  @Test
+  void whatCannotBePlannedOrRunIsRefusedInOneLine() {
+    Path work = tmp.resolve("refused");
+    List<String> genetic = overrides(work, "fan-refused", "hpo.strategy=genetic");
+    CxrConfig gc = ConfigLoader.load(null, genetic);
+    CxrException g =
+        assertThrows(
+            CxrException.class,
+            () -> FannedOutSearch.plan(gc, null, genetic, tracker(gc), Reporter.SILENT));
+    assertTrue(g.getMessage().startsWith("hpo.strategy=genetic"), g.getMessage());
+
+    List<String> o = overrides(work, "fan-refused");
+    CxrConfig c = ConfigLoader.load(null, o);
+    CxrException none =
+        assertThrows(
+            CxrException.class,
+            () -> FannedOutSearch.trial(c, null, o, 1, tracker(c), Reporter.SILENT));
+    assertTrue(none.getMessage().startsWith("no search plan at "), none.getMessage());
+
+    FannedOutSearch.plan(c, null, o, tracker(c), Reporter.SILENT);
+    CxrException outside =
+        assertThrows(
+            CxrException.class,
+            () -> FannedOutSearch.trial(c, null, o, 9, tracker(c), Reporter.SILENT));
+    assertTrue(outside.getMessage().contains("has trials 1 to 4"), outside.getMessage());
+
+    List<String> other = new ArrayList<>(o);
+    other.add("seed=7");
+    CxrConfig oc = ConfigLoader.load(null, other);
+    CxrException mismatch =
+        assertThrows(
+            CxrException.class,
+            () -> FannedOutSearch.trial(oc, null, other, 1, tracker(oc), Reporter.SILENT));
+    assertTrue(mismatch.getMessage().contains("is of another search"), mismatch.getMessage());
+  }
+
+  private static Map<String, String> flow(Map<String, Object> params) {
+    Map<String, String> m = new LinkedHashMap<>();
+    params.forEach((k, v) -> m.put(k, SearchSpace.flow(v)));
+    return m;
+  }
+}
