@@ -176,3 +176,77 @@ def test_predictions_only_when_a_source_is_given_with_the_run_s_model(dag):
     folder = "models/runs/manual__2026-11-27T10_00_00_00_00"
     assert w[:6] == ["predict", "--strict", "--format", "json", "--model", folder + "/model.zip"]
     assert w[6:9] == ["-o", folder + "/predictions.json", "/sources/x y"]
+
+
+# --- cxr_hpo: the search fanned out over the workers ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hpo(dagbag):
+    return dagbag.dags["cxr_hpo"]
+
+
+def test_hpo_plans_then_maps_one_trial_task_per_candidate_then_selects(hpo):
+    assert [t.task_id for t in hpo.topological_sort()] == [
+        "prepare",
+        "plan",
+        "trials",
+        "trial",
+        "select",
+    ]
+    trial = hpo.get_task("trial")
+    assert type(trial).__name__ == "MappedOperator"
+    assert hpo.get_task("trials").upstream_task_ids == {"plan"}
+    assert hpo.get_task("select").upstream_task_ids == {"trial"}
+    assert type(hpo.timetable).__name__ == "NullTimetable"  # manual runs only
+    assert hpo.max_active_runs == 1
+
+
+def test_hpo_select_runs_when_every_trial_is_done_whatever_their_outcome(hpo):
+    assert str(hpo.get_task("select").trigger_rule) in ("all_done", "TriggerRule.ALL_DONE")
+    # a killed worker's trial is retried; the plan's XCom is what the mapping reads
+    assert hpo.get_task("trial").partial_kwargs["retries"] >= 1
+    assert hpo.get_task("plan").do_xcom_push is True
+
+
+def test_hpo_trials_are_bounded_and_keep_to_their_threads(hpo):
+    trial = hpo.get_task("trial")
+    assert trial.partial_kwargs["max_active_tis_per_dagrun"] == 2
+    assert trial.partial_kwargs["threads"] == "1"
+
+
+def test_hpo_every_step_gets_the_same_model_and_overrides(hpo):
+    """The plan's signature covers the config and overrides: a step given others is refused."""
+    import cxr_hpo
+
+    for task_id in ("plan", "select"):
+        command = hpo.get_task(task_id).command
+        assert "--model {{ params.model_type }}" in command
+        assert command.endswith("{{ params.overrides | shell_args }}")
+    partial = hpo.get_task("trial").partial_kwargs
+    assert partial["cxr_args"] == "--model {{ params.model_type }}"
+    assert cxr_hpo.trial_commands('{"parent_run_id": "abc", "trials": [1, 2, 3]}') == [
+        "optimize --trial 1",
+        "optimize --trial 2",
+        "optimize --trial 3",
+    ]
+
+
+def test_hpo_a_plan_line_that_is_not_the_plan_is_one_clear_error():
+    import cxr_hpo
+
+    with pytest.raises(ValueError, match="expected its last log line to be the JSON"):
+        cxr_hpo.trial_commands("search: random over ...")
+    with pytest.raises(ValueError, match="no trials planned"):
+        cxr_hpo.trial_commands('{"parent_run_id": "abc", "trials": []}')
+
+
+def test_a_trial_container_gets_its_thread_share(hpo):
+    from cxr_common import CxrTask
+
+    t = CxrTask(task_id="t", dag_id="x", cxr_command="optimize --trial 1", threads="1")
+    assert t.environment["OMP_NUM_THREADS"] == "1"
+    assert t.environment["OPENBLAS_NUM_THREADS"] == "1"
+    assert t.command == "optimize --trial 1 {{ params.overrides | shell_args }}"
+    plain = CxrTask(task_id="p", dag_id="x", cxr_command="train")
+    assert "OMP_NUM_THREADS" not in plain.environment

@@ -222,31 +222,37 @@ def stack(images, tmp_path_factory):
             sh("docker", "volume", "rm", "-f", *vols, check=False)
 
 
-def wait_for_dag(airflow: Http, seconds: float = 300) -> None:
+def wait_for_dag(airflow: Http, seconds: float = 300, dag_id: str = DAG_ID) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         try:
-            airflow.call("GET", f"/api/v2/dags/{DAG_ID}")
+            airflow.call("GET", f"/api/v2/dags/{dag_id}")
             return
         except urllib.error.HTTPError as e:
             if e.code != 404:
                 raise
         time.sleep(3)
-    raise AssertionError(f"{DAG_ID} was not parsed within {seconds}s")
+    raise AssertionError(f"{dag_id} was not parsed within {seconds}s")
 
 
-def run_dag(airflow: Http, conf: dict, seconds: float = 1500) -> tuple[str, dict]:
+def run_dag(
+    airflow: Http, conf: dict, seconds: float = 1500, dag_id: str = DAG_ID, mapped: list | None = None
+) -> tuple[str, dict]:
+    """Triggers a run and waits for its end: its state and each task's (a mapped task's
+    instances, ``{"task_id", "map_index", "state", "try_number"}``, go into ``mapped``)."""
     run = airflow.call(
-        "POST", f"/api/v2/dags/{DAG_ID}/dagRuns", {"logical_date": None, "conf": conf}
+        "POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf}
     )
     run_id = run["dag_run_id"]
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        state = airflow.call("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{urllib.parse.quote(run_id)}")["state"]
+        state = airflow.call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id)}")["state"]
         if state in ("success", "failed"):
             tis = airflow.call(
-                "GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{urllib.parse.quote(run_id)}/taskInstances"
+                "GET", f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id)}/taskInstances"
             )["task_instances"]
+            if mapped is not None:
+                mapped.extend(t for t in tis if t.get("map_index", -1) >= 0)
             return state, {t["task_id"]: t["state"] for t in tis} | {"_run_id": run_id}
         time.sleep(5)
     raise AssertionError(f"DAG run {run_id} did not finish within {seconds}s")
@@ -396,3 +402,47 @@ def test_weekly_dag_trains_registers_and_a_failed_gate_keeps_the_champion(stack,
         f"{stack['up_seconds']:.0f}s, healthy DAG run {first_s:.0f}s, "
         f"failing-gate run {time.monotonic() - t0 - first_s:.0f}s"
     )
+
+
+def test_hpo_dag_fans_a_search_out_one_container_per_trial(stack):
+    """cxr_hpo on the real stack: plan -> 4 mapped trial containers (2 at a time) -> select; all
+    nested runs under one parent on the MLflow service, the parent ended with the best trial."""
+    airflow, mlflow = stack["airflow"], stack["mlflow"]
+    wait_for_dag(airflow, dag_id="cxr_hpo")
+    airflow.call("PATCH", "/api/v2/dags/cxr_hpo", {"is_paused": False})
+    experiment = "e2e-hpo"
+    t0 = time.monotonic()
+    mapped: list = []
+    state, tasks = run_dag(airflow, {
+        "data_source": "/sources/pneumoniamnist/pneumoniamnist.npz",
+        "overrides": [
+            f"experiment.name={experiment}", "train.epochs=2", "hpo.trials=4",
+            "hpo.pruning.enabled=false", "data.max_per_class=300",
+            "hpo.space.cnn=[{key: train.learning_rate, type: log_uniform, low: 0.0005, high: 0.003}]",
+        ],
+    }, seconds=1200, dag_id="cxr_hpo", mapped=mapped)
+    seconds = time.monotonic() - t0
+    assert state == "success", tasks
+    assert sorted(t["map_index"] for t in mapped) == [0, 1, 2, 3], mapped
+    assert all(t["state"] == "success" for t in mapped), mapped
+    assert tasks["select"] == "success"
+
+    exp = mlflow.call("GET", "/api/2.0/mlflow/experiments/get-by-name",
+                      query={"experiment_name": experiment})["experiment"]["experiment_id"]
+    runs = mlflow.call("POST", "/api/2.0/mlflow/runs/search", {"experiment_ids": [exp]})["runs"]
+    tags = [{t["key"]: t["value"] for t in r["data"].get("tags", [])} for r in runs]
+    parents = [r for r, t in zip(runs, tags) if "mlflow.parentRunId" not in t]
+    assert len(parents) == 1, [t.get("mlflow.runName") for t in tags]
+    parent = parents[0]
+    assert parent["info"]["status"] == "FINISHED"
+    children = [(r, t) for r, t in zip(runs, tags) if "mlflow.parentRunId" in t]
+    assert sorted(int(t["trial"]) for _, t in children) == [1, 2, 3, 4]
+    for r, t in children:
+        assert t["mlflow.parentRunId"] == parent["info"]["run_id"]
+        assert r["info"]["status"] == "FINISHED" and t["trial_state"] == "COMPLETE"
+    metrics = {m["key"]: m["value"] for m in parent["data"]["metrics"]}
+    assert metrics["trials"] == 4 and metrics["trials_failed"] == 0
+    best = max(children, key=lambda c: {m["key"]: m["value"] for m in c[0]["data"]["metrics"]}["val_auc"])
+    ptags = {t["key"]: t["value"] for t in parent["data"]["tags"]}
+    assert ptags["best_trial"] == best[1]["trial"]
+    print(f"\nhpo DAG: 4 trials, 2 at a time, in {seconds:.0f} s")
