@@ -10,7 +10,7 @@ CONF  ?= {}
 
 .PHONY: help install venv jar download-data prepare train evaluate register optimize repro bench bench-smoke serve-bench \
         test test-data test-post lint format mlflow push-data pull-data clean \
-        images image-cuda up down clean-stack logs trigger watch task-log test-notebook test-dags test-e2e ci ci-act actionlint mutation fuzz
+        images image-cuda up up-distributed down clean-stack logs trigger watch task-log test-notebook test-dags test-e2e ci ci-act actionlint mutation fuzz
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ image-cuda: ## the CUDA trainer image (ARGS="--build-arg CUDA_LIBS=maven" bundle
 up: ## start PostgreSQL, MLflow and Airflow (.env with fresh secrets if missing; images built if missing)
 	scripts/stack.sh up
 
+up-distributed: ## the stack with the CeleryExecutor: Redis and WORKERS airflow-worker containers (default 2)
+	scripts/stack.sh up-distributed $(or $(WORKERS),2)
+
 down: ## stop the compose stack (volumes and images stay)
 	scripts/stack.sh down
 
@@ -95,14 +98,14 @@ clean-stack: ## down, and remove the stack's and the DAG's volumes and the dangl
 logs: ## follow the compose stack's logs
 	scripts/stack.sh logs
 
-trigger: ## start a DAG run now, e.g. CONF='{"overrides": ["train.epochs=2"]}' (unpauses the DAG)
-	scripts/stack.sh trigger '$(CONF)'
+trigger: ## start a DAG run now, e.g. CONF='{"overrides": ["train.epochs=2"]}' (unpauses the DAG; DAG=cxr_hpo for the search)
+	CXR_DAG=$(DAG) scripts/stack.sh trigger '$(CONF)'
 
 watch: ## follow the last triggered DAG run task by task (RUN=<run id> for another)
-	scripts/stack.sh watch $(RUN)
+	CXR_DAG=$(DAG) scripts/stack.sh watch $(RUN)
 
 task-log: ## a task's log of the last triggered run, e.g. TASK=train (RUN=<run id> for another)
-	scripts/stack.sh log $(TASK) $(RUN)
+	CXR_DAG=$(DAG) scripts/stack.sh log $(TASK) $(RUN)
 
 test-data: venv ## pre-train data validation tests only
 	$(MVN) -q test -pl core -am -Dtest='BadInputTest,PrepareRealDataTest,NpyTest' -Dsurefire.failIfNoSpecifiedTests=false

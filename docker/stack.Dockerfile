@@ -2,7 +2,8 @@
 # (scripts/docker-base.sh) so that no registry is needed:
 #   postgres  PostgreSQL 15: MLflow's and Airflow's metadata (one database each)
 #   mlflow    the pinned MLflow tracking server (requirements-dev.txt's version)
-#   airflow   Airflow 3 with the Docker provider (requirements-airflow.txt's versions)
+#   airflow   Airflow 3 with the Docker and Celery providers (requirements-airflow.txt's versions)
+#   redis     Redis, the CeleryExecutor's broker (the `distributed` profile)
 ARG BASE=cxr/debian:bookworm
 
 FROM ${BASE} AS python
@@ -29,6 +30,17 @@ ENTRYPOINT ["/usr/local/bin/postgres-entrypoint.sh"]
 # last, so the layers above stay cached: `make clean-stack` prunes dangling images by it
 LABEL io.cxr.build=stack
 
+############################################################ redis
+# the CeleryExecutor's broker in the `distributed` profile (Debian's Redis)
+FROM ${BASE} AS redis
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends redis-server \
+ && rm -rf /var/lib/apt/lists/*
+COPY docker/redis-entrypoint.sh /usr/local/bin/redis-entrypoint.sh
+USER redis
+ENTRYPOINT ["/usr/local/bin/redis-entrypoint.sh"]
+LABEL io.cxr.build=stack
+
 ############################################################ mlflow
 FROM python AS mlflow
 ARG MLFLOW_VERSION=2.22.5
@@ -47,7 +59,8 @@ COPY requirements-airflow.txt /tmp/requirements-airflow.txt
 RUN python3 -m venv /opt/airflow-venv \
  && grep -v -e '^pytest' -e '^docker-compose' /tmp/requirements-airflow.txt > /tmp/req.txt \
  && /opt/airflow-venv/bin/pip install --quiet -r /tmp/req.txt "psycopg2-binary==2.9.11" "asyncpg==0.32.0" \
- && useradd --uid 50000 --user-group --home-dir /opt/airflow --create-home airflow
+ && useradd --uid 50000 --user-group --home-dir /opt/airflow --create-home airflow \
+ && install -d -o airflow -g airflow /opt/airflow/logs
 COPY docker/airflow-entrypoint.sh /usr/local/bin/airflow-entrypoint.sh
 ENV PATH=/opt/airflow-venv/bin:$PATH AIRFLOW_HOME=/opt/airflow DO_NOT_TRACK=1 \
     SCARF_ANALYTICS=false AIRFLOW__CORE__LOAD_EXAMPLES=False

@@ -20,9 +20,15 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-DAG_ID = "cxr_training_pipeline"
-LAST = Path(".airflow-last-run")
-TASKS = ["prepare", "train", "evaluate", "register", "wants_predictions", "predict"]
+# the DAG: CXR_DAG (the Makefile's DAG=...), the weekly pipeline by default
+DAGS = {
+    "cxr_training_pipeline": ["prepare", "train", "evaluate", "register", "wants_predictions", "predict"],
+    "cxr_hpo": ["prepare", "plan", "trials", "trial", "select"],
+}
+DAG_ID = os.environ.get("CXR_DAG") or "cxr_training_pipeline"
+TASKS = DAGS.get(DAG_ID, [])
+# the last run triggered from here, per DAG
+LAST = Path(".airflow-last-run" + ("" if DAG_ID == "cxr_training_pipeline" else f"-{DAG_ID}"))
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -81,6 +87,8 @@ def trigger(conf_text: str) -> None:
         fail(f"CONF is not JSON ({e.msg} at column {e.colno}): {conf_text}")
     if not isinstance(conf, dict):
         fail(f"CONF must be a JSON object, got: {conf_text}")
+    if DAG_ID not in DAGS:
+        fail(f"DAG={DAG_ID}: expected one of {', '.join(DAGS)}")
     af = Airflow()
     wait_for_dag(af)
     # a run of a paused DAG would wait for ever; the schedule never starts a past run (see the DAG)
@@ -92,8 +100,9 @@ def trigger(conf_text: str) -> None:
     run_id = run["dag_run_id"]
     LAST.write_text(run_id + "\n")
     print(f"started {DAG_ID} run {run_id}")
-    print(f"  follow it:  make watch      (or the UI: {af.base}/dags/{DAG_ID}/runs/{urllib.parse.quote(run_id, safe='')})")
-    print("  a task's log: make task-log TASK=train")
+    dag = "" if DAG_ID == "cxr_training_pipeline" else f" DAG={DAG_ID}"
+    print(f"  follow it:  make watch{dag}      (or the UI: {af.base}/dags/{DAG_ID}/runs/{urllib.parse.quote(run_id, safe='')})")
+    print(f"  a task's log: make task-log{dag} TASK={TASKS[1]}")
 
 
 def last_run(given: str | None) -> str:
@@ -105,8 +114,24 @@ def last_run(given: str | None) -> str:
 
 
 def task_states(af: Airflow, run_id: str) -> dict[str, str]:
+    """Each task's state; a mapped task's instances summed up (``4 success``, ``1 running, 3 queued``)."""
     tis = af.call("GET", af.run_path(run_id) + "/taskInstances")["task_instances"]
-    return {t["task_id"]: t["state"] or "none" for t in tis}
+    by_task: dict[str, list[str]] = {}
+    mapped = set()
+    for t in tis:
+        by_task.setdefault(t["task_id"], []).append(t["state"] or "none")
+        if (t.get("map_index") or -1) >= 0:
+            mapped.add(t["task_id"])
+    out = {}
+    for task, states in by_task.items():
+        if task not in mapped:
+            out[task] = states[0]
+            continue
+        counts: dict[str, int] = {}
+        for s in states:
+            counts[s] = counts.get(s, 0) + 1
+        out[task] = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    return out
 
 
 def task_log(af: Airflow, run_id: str, task: str) -> str:
@@ -146,7 +171,7 @@ def watch(run_id: str | None) -> None:
         time.sleep(5)
     print(f"run {run_id}: {state} after {time.monotonic() - start:.0f} s")
     for task in TASKS:
-        if states.get(task) == "failed":
+        if states.get(task) == "failed":  # (a mapped task's failures: its instances in the UI)
             tail = task_log(af, run_id, task).strip().splitlines()[-25:]
             print(f"--- {task} failed; the end of its log (make task-log TASK={task}):")
             print("\n".join(tail))
@@ -165,7 +190,7 @@ def main(argv: list[str]) -> None:
         watch(rest[0] if rest else None)
     else:
         if not rest:
-            fail("log: which task? (prepare, train, evaluate, register, predict)")
+            fail(f"log: which task? ({', '.join(t for t in TASKS if t != 'wants_predictions')})")
         run_id = last_run(rest[1] if len(rest) > 1 else None)
         print(task_log(Airflow(), run_id, rest[0]))
 

@@ -5,7 +5,8 @@
 #   scripts/docker-build.sh cuda --build-arg RUNTIME_BASE=nvidia/cuda:11.6.2-cudnn8-runtime-ubuntu20.04
 #   scripts/docker-build.sh cuda --build-arg CUDA_LIBS=maven   (CUDA libraries from Maven Central)
 #   scripts/docker-build.sh stack              -> the compose services' images (docker/stack.Dockerfile):
-#                                                 cxr-postgres:15, cxr-mlflow:2.22.5, cxr-airflow:3.3.2
+#                                                 cxr-postgres:15, cxr-mlflow:2.22.5, cxr-airflow:3.3.2,
+#                                                 cxr-redis:7
 #   scripts/docker-build.sh ci-runner          -> cxr/ci-runner:bookworm, the image act runs jobs in
 # Extra arguments go to `docker build`. Environment: CXR_IMAGE (repository, default cxr-trainer),
 # CXR_BASE_IMAGE (default cxr/debian:bookworm, made by scripts/docker-base.sh if missing),
@@ -39,7 +40,7 @@ if [ "$flavour" = ci-runner ]; then
   exit 0
 fi
 if [ "$flavour" = stack ]; then
-  for t in postgres:15 mlflow:2.22.5 airflow:3.3.2; do
+  for t in postgres:15 mlflow:2.22.5 airflow:3.3.2 redis:7; do
     start=$(date +%s)
     docker build --network host -f docker/stack.Dockerfile --target "${t%%:*}" \
       --build-arg BASE="$base" -t "cxr-$t" "$@" .

@@ -3,6 +3,8 @@
 #   scripts/stack.sh up            .env (from .env.example, fresh random secrets) if missing; the
 #                                  images only where missing (`make images` rebuilds them); checks
 #                                  CXR_SOURCE_DIR; then `docker compose up --wait`
+#   scripts/stack.sh up-distributed [N]  the same with the CeleryExecutor: Redis and N (default 2)
+#                                  airflow-worker containers (compose profile `distributed`)
 #   scripts/stack.sh down          stop and remove the containers (volumes and images stay)
 #   scripts/stack.sh clean         down, plus the stack's volumes, the DAG's volumes and the
 #                                  dangling images cxr's builds left (never anything else)
@@ -41,12 +43,13 @@ from_env() { local v=${!1:-}; [ -n "$v" ] && printf 's|^%s=.*|%s=%s|\n' "$1" "$1
 write_env() {
   umask 077
   {
-    for k in COMPOSE_PROJECT_NAME POSTGRES_PORT MLFLOW_PORT AIRFLOW_PORT CXR_SERVE_PORT CXR_SOURCE_DIR \
+    for k in COMPOSE_PROJECT_NAME POSTGRES_PORT MLFLOW_PORT AIRFLOW_PORT CXR_SERVE_PORT REDIS_PORT CXR_SOURCE_DIR \
              CXR_VOLUME_PREFIX CXR_SCHEDULE CXR_BASE_IMAGE; do from_env "$k"; done
     echo "s/^MLFLOW_DB_PASSWORD=.*/MLFLOW_DB_PASSWORD=$(rand 24)/"
     echo "s/^AIRFLOW_DB_PASSWORD=.*/AIRFLOW_DB_PASSWORD=$(rand 24)/"
     echo "s/^AIRFLOW_ADMIN_PASSWORD=.*/AIRFLOW_ADMIN_PASSWORD=$(rand 20)/"
     echo "s/^AIRFLOW_JWT_SECRET=.*/AIRFLOW_JWT_SECRET=$(rand 48)/"
+    echo "s/^REDIS_PASSWORD=.*/REDIS_PASSWORD=$(rand 24)/"
     echo "s/^DOCKER_GID=.*/DOCKER_GID=$(stat -c %g /var/run/docker.sock 2>/dev/null || echo 0)/"
   } > .env.sed
   sed -f .env.sed .env.example > .env.tmp && mv .env.tmp .env
@@ -79,13 +82,26 @@ source_dir() {
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 
 case "$cmd" in
-  up)
+  up|up-distributed)
     [ -f .env ] || write_env
     load_env
+    if [ "$cmd" = up-distributed ]; then
+      workers=${1:-2}; shift || true
+      case "$workers" in ''|*[!0-9]*|0) echo "stack.sh: up-distributed N: N workers (1 or more), not '$workers'" >&2; exit 2 ;; esac
+      if [ -z "${REDIS_PASSWORD:-}" ] || [ "$REDIS_PASSWORD" = change-me-redis ]; then
+        # a .env written before the distributed profile: give it a Redis password of its own
+        sed -i '/^REDIS_PASSWORD=/d' .env
+        echo "REDIS_PASSWORD=$(rand 24)" >> .env
+        load_env
+      fi
+      export AIRFLOW_EXECUTOR=CeleryExecutor COMPOSE_PROFILES=distributed
+      set -- --scale "airflow-worker=$workers" "$@"
+    fi
     CXR_SOURCE_DIR=$(source_dir)
     export CXR_SOURCE_DIR
     if ! have_image "${CXR_TRAINER_IMAGE:-cxr-trainer:cpu}"; then scripts/docker-build.sh cpu; fi
-    if ! have_image cxr-postgres:15 || ! have_image cxr-mlflow:2.22.5 || ! have_image cxr-airflow:3.3.2; then
+    if ! have_image cxr-postgres:15 || ! have_image cxr-mlflow:2.22.5 || ! have_image cxr-airflow:3.3.2 \
+      || { [ "$cmd" = up-distributed ] && ! have_image cxr-redis:7; }; then
       scripts/docker-build.sh stack
     fi
     start=$(date +%s)
@@ -98,10 +114,11 @@ case "$cmd" in
     echo "DAG cxr_training_pipeline: paused; schedule ${CXR_SCHEDULE:-@weekly} (the first scheduled run"
     echo "is the next one after you unpause it, never a past one); start a run now: make trigger"
     ;;
-  down) compose down "$@" ;;
+  # the distributed profile's services too, when they run
+  down) COMPOSE_PROFILES=distributed compose down "$@" ;;
   clean)
     load_env
-    compose down -v --remove-orphans "$@"
+    COMPOSE_PROFILES=distributed compose down -v --remove-orphans "$@"
     prefix=${CXR_VOLUME_PREFIX:-cxr}
     for v in data models mlruns reports artifacts; do
       docker volume rm -f "$prefix-$v" >/dev/null 2>&1 && echo "removed volume $prefix-$v" || true
@@ -118,5 +135,5 @@ case "$cmd" in
     [ -x .venv-airflow/bin/python ] && py=.venv-airflow/bin/python
     exec "$py" scripts/airflow_run.py "$cmd" "$@"
     ;;
-  *) echo "scripts/stack.sh: up | down | clean | logs | trigger | watch | log, not '$cmd'" >&2; exit 2 ;;
+  *) echo "scripts/stack.sh: up | up-distributed | down | clean | logs | trigger | watch | log, not '$cmd'" >&2; exit 2 ;;
 esac

@@ -29,7 +29,11 @@ ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "cxr_training_pipeline"
 COMPOSE = [str(ROOT / ".venv-airflow/bin/docker-compose")]
 PROJECT = "cxr-e2e"
-PORTS = {"POSTGRES_PORT": 25432, "MLFLOW_PORT": 25000, "AIRFLOW_PORT": 28080, "CXR_SERVE_PORT": 28090}
+PORTS = {"POSTGRES_PORT": 25432, "MLFLOW_PORT": 25000, "AIRFLOW_PORT": 28080, "CXR_SERVE_PORT": 28090,
+         "REDIS_PORT": 26379}
+# the stack here runs the `distributed` profile (CeleryExecutor, Redis, 2 workers: what
+# `make up-distributed` starts); the newcomer walk (test_newcomer.py) runs `make up`'s LocalExecutor
+WORKERS = 2
 REGISTRY = "cxr-pneumonia"
 
 
@@ -183,12 +187,17 @@ def stack(images, tmp_path_factory):
         "CXR_VOLUME_PREFIX": f"cxr-e2e-{suffix}",
         "CXR_SCHEDULE": "none",  # manual runs only: no scheduled run competes with the test's
         "CXR_SERVE_POLL_S": "2",
+        "AIRFLOW_EXECUTOR": "CeleryExecutor",
+        "COMPOSE_PROFILES": "distributed",
+        "REDIS_PASSWORD": secrets.token_urlsafe(16),
     }
     env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
-    compose = COMPOSE + ["-p", PROJECT, "--env-file", str(env_file), "-f", "docker-compose.yml"]
+    compose = COMPOSE + ["-p", PROJECT, "--env-file", str(env_file), "-f", "docker-compose.yml",
+                         "--profile", "distributed"]
     t1 = time.monotonic()
     try:
-        r = sh(*compose, "up", "-d", "--wait", "--wait-timeout", "600", check=False, timeout=900)
+        r = sh(*compose, "up", "-d", "--wait", "--wait-timeout", "600",
+               "--scale", f"airflow-worker={WORKERS}", check=False, timeout=900)
         assert r.returncode == 0, "compose up failed:\n" + r.stdout[-4000:] + r.stderr[-4000:]
         airflow = Http(f"http://127.0.0.1:{PORTS['AIRFLOW_PORT']}")
         airflow.wait("/api/v2/version", 300)

@@ -31,7 +31,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "cxr_training_pipeline"
 SECTION = "## On a schedule: Docker and Airflow"
-PORTS = {"POSTGRES_PORT": 35432, "MLFLOW_PORT": 35000, "AIRFLOW_PORT": 38080, "CXR_SERVE_PORT": 38090}
+PORTS = {"POSTGRES_PORT": 35432, "MLFLOW_PORT": 35000, "AIRFLOW_PORT": 38080, "CXR_SERVE_PORT": 38090,
+         "REDIS_PORT": 36379}
+# walked after SECTION, in the same clone: the search fanned out over the CeleryExecutor's workers
+SEARCH_SECTION = "## A search over Airflow's workers"
 
 
 def need(condition: bool, why: str) -> None:
@@ -41,10 +44,10 @@ def need(condition: bool, why: str) -> None:
         pytest.skip(why)
 
 
-def readme_commands(readme: str) -> list[str]:
-    """The shell commands of the README's Docker and Airflow section, in order."""
-    start = readme.index(SECTION)
-    end = readme.find("\n## ", start + len(SECTION))
+def readme_commands(readme: str, section_title: str = SECTION) -> list[str]:
+    """The shell commands of a README section (the Docker and Airflow one by default), in order."""
+    start = readme.index(section_title)
+    end = readme.find("\n## ", start + len(section_title))
     section = readme[start : end if end > 0 else len(readme)]
     commands = []
     for block in re.findall(r"```sh\n(.*?)```", section, flags=re.S):
@@ -57,6 +60,9 @@ def test_the_readme_section_has_the_walk_s_commands():
     assert commands[:2] == ["make images", "make up"], commands
     assert any(c.startswith("make trigger ") for c in commands), commands
     assert "make watch" in commands and any(c.startswith("docker run ") for c in commands)
+    search = readme_commands((ROOT / "README.md").read_text(), SEARCH_SECTION)
+    assert search[0].startswith("make up-distributed") and search[-1] == "make down", search
+    assert any(c.startswith("make trigger DAG=cxr_hpo ") for c in search), search
 
 
 def sh(cmd: str, cwd: Path, env: dict, timeout: int = 3600) -> subprocess.CompletedProcess:
@@ -109,6 +115,17 @@ def test_a_newcomer_gets_a_scheduled_gated_registered_model_by_the_readme_alone(
             if cmd == "make watch":
                 check_the_stack(clone, env)
 
+        # then the search section: the distributed profile and the cxr_hpo DAG, as written
+        for cmd in readme_commands((clone / "README.md").read_text(), SEARCH_SECTION):
+            t0 = time.monotonic()
+            r = sh(cmd, clone, env)
+            timings[cmd] = time.monotonic() - t0
+            print(f"$ {cmd}\n  exit {r.returncode} after {timings[cmd]:.0f} s\n"
+                  + "\n".join("  " + line for line in r.stdout.strip().splitlines()[-12:]))
+            assert r.returncode == 0, f"`{cmd}` failed (exit {r.returncode}):\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}"
+            if cmd.startswith("make watch DAG=cxr_hpo"):
+                check_the_search(clone, env, suffix)
+
         # the `docker run` commands wrote into the clone as the caller
         model = clone / "models/model.zip"
         assert model.is_file(), "docker run train wrote no models/model.zip into the checkout"
@@ -127,6 +144,28 @@ def test_a_newcomer_gets_a_scheduled_gated_registered_model_by_the_readme_alone(
     dangling = subprocess.run(["docker", "images", "-q", "--filter", "dangling=true", "--filter",
                                "label=io.cxr.build"], capture_output=True, text=True).stdout.split()
     assert not dangling, f"dangling build images left: {dangling}"
+
+
+def check_the_search(clone: Path, env: dict, suffix: str) -> None:
+    """After the search section's run: two Celery workers, one parent run ended FINISHED with
+    every planned trial a FINISHED nested run under it."""
+    workers = subprocess.run(
+        ["docker", "ps", "-q", "--filter", f"label=com.docker.compose.project=cxr-walk-{suffix}",
+         "--filter", "label=com.docker.compose.service=airflow-worker"],
+        capture_output=True, text=True).stdout.split()
+    assert len(workers) == 2, f"expected 2 airflow-worker containers, found {len(workers)}"
+    mlflow = f"http://127.0.0.1:{PORTS['MLFLOW_PORT']}"
+    _, body = http(mlflow, "/api/2.0/mlflow/experiments/get-by-name?experiment_name=cxr")
+    exp = json.loads(body)["experiment"]["experiment_id"]
+    _, body = http(mlflow, "/api/2.0/mlflow/runs/search", body={
+        "experiment_ids": [exp], "filter": "tags.`cxr.search` = 'fanned-out'"}, method="POST")
+    (parent,) = json.loads(body)["runs"]
+    assert parent["info"]["status"] == "FINISHED"
+    pid = parent["info"]["run_id"]
+    _, body = http(mlflow, "/api/2.0/mlflow/runs/search", body={
+        "experiment_ids": [exp], "filter": f"tags.mlflow.parentRunId = '{pid}'"}, method="POST")
+    trials = json.loads(body)["runs"]
+    assert len(trials) == 4 and all(r["info"]["status"] == "FINISHED" for r in trials), trials
 
 
 def check_the_stack(clone: Path, env: dict) -> None:

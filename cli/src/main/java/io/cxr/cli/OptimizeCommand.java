@@ -89,21 +89,7 @@ final class OptimizeCommand extends BaseCommand {
       return 0;
     }
     if (trial != null) {
-      Trial t =
-          FannedOutSearch.trial(
-              cfg, configOptions.file(), overrides, trial, tracker(cfg), reporter());
-      out()
-          .printf(
-              Locale.ROOT,
-              "trial %d %s: %s %.4f after %d epochs (%.1f s, run %s)%n",
-              t.number(),
-              t.state(),
-              cfg.hpo().objective().metric(),
-              t.score(),
-              t.epochs(),
-              t.seconds(),
-              t.runId());
-      return 0;
+      return runTrial(cfg, overrides);
     }
     OptimizeStage.Result r =
         select
@@ -135,6 +121,25 @@ final class OptimizeCommand extends BaseCommand {
               test.confusion().accuracy(),
               test.confusion().specificity());
     }
+    return 0;
+  }
+
+  /** {@code --trial N}: one trial of a planned search. */
+  private int runTrial(CxrConfig cfg, List<String> overrides) {
+    Trial t =
+        FannedOutSearch.trial(
+            cfg, configOptions.file(), overrides, trial, tracker(cfg), reporter());
+    out()
+        .printf(
+            Locale.ROOT,
+            "trial %d %s: %s %.4f after %d epochs (%.1f s, run %s)%n",
+            t.number(),
+            t.state(),
+            cfg.hpo().objective().metric(),
+            t.score(),
+            t.epochs(),
+            t.seconds(),
+            t.runId());
     return 0;
   }
 }

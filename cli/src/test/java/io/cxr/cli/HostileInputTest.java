@@ -589,6 +589,24 @@ class HostileInputTest {
             "hpo.trials=1",
             "hpo.output={d}/settings.yaml"));
     c.add(
+        new Case(
+            "two steps of a fanned-out search at once",
+            2,
+            "one at a time",
+            none,
+            "optimize",
+            "--plan",
+            "--select"));
+    c.add(
+        new Case(
+            "a genetic search planned",
+            2,
+            "hpo.strategy=genetic",
+            none,
+            "optimize",
+            "--plan",
+            "hpo.strategy=genetic"));
+    c.add(
         new Case("experiment named ..", 2, "experiment.name", none, "train", "experiment.name=.."));
     c.add(
         new Case(
