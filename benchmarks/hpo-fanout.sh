@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 33's measurement, without Airflow: trials per hour of a fanned-out search
 # (`cxr optimize --plan / --trial N / --select`) with one worker (the trials one after another)
-# and with two (two trial processes at a time), each trial one thread (OMP_NUM_THREADS=1,
+# and with two (two trial processes at a time, each lane taking the next trial when free), each trial one thread (OMP_NUM_THREADS=1,
 # OPENBLAS_NUM_THREADS=1: what the cxr_hpo DAG gives a trial container). The same plan both times
 # (same seed: the same candidates), pruning off so that both run the same epochs.
 #   benchmarks/hpo-fanout.sh [out-dir] [trials] [epochs]   (default benchmarks/target/hpo-fanout, 6, 3)
@@ -26,14 +26,11 @@ run() { # run <workers>: plan, the trials in <workers> lanes, select; prints the
   rm -rf "$dir" && mkdir -p "$dir" && cd "$dir"
   java -jar "$jar" prepare --source "$npz" --quiet >/dev/null
   cxr optimize --plan >/dev/null
-  local t0 lane pids=()
+  local t0
   t0=$(date +%s.%N)
-  for ((lane = 0; lane < workers; lane++)); do
-    (for ((n = lane + 1; n <= trials; n += workers)); do cxr optimize --trial "$n"; done) \
-      >"lane-$lane.log" 2>&1 &
-    pids+=($!)
-  done
-  for p in "${pids[@]}"; do wait "$p"; done
+  # a queue, as Airflow's workers take mapped tasks: a free lane starts the next trial
+  seq 1 "$trials" | xargs -P "$workers" -I{} \
+    java -jar "$jar" optimize --trial {} --quiet "${overrides[@]}" >trials.log 2>&1
   local t1
   t1=$(date +%s.%N)
   cxr optimize --select >select.log 2>&1
