@@ -8,6 +8,7 @@ import re
 import shlex
 
 from airflow.providers.docker.operators.docker import DockerOperator
+from airflow.sdk import Param
 from airflow.timetables.trigger import CronTriggerTimetable
 from docker.types import DeviceRequest, Mount
 
@@ -128,3 +129,23 @@ class CxrTask(DockerOperator):
     def execute(self, context):
         self.apply_params(context["params"])
         return super().execute(context)
+
+
+def trainer_params(overrides_for: str) -> dict[str, Param]:
+    """The params every cxr DAG run takes: the image, the model type, the raw data and the cxr
+    overrides (``overrides_for`` says which commands get them)."""
+    return {
+        "image": Param(IMAGE, type="string", description="trainer image tag"),
+        "model_type": Param("cnn", enum=["cnn", "dense"], description="model.type"),
+        "data_source": Param(
+            "/sources/pneumoniamnist/pneumoniamnist.npz",
+            type="string",
+            description="raw data in the container (CXR_SOURCE_DIR is mounted at /sources)",
+        ),
+        "overrides": Param(
+            [],
+            type="array",
+            items={"type": "string", "pattern": r"^[a-z_][a-z0-9_.]*=.*$"},
+            description=f"cxr section.key=value overrides for {overrides_for}",
+        ),
+    }

@@ -31,7 +31,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from cxr_common import IMAGE, CxrTask as _CxrTask, shell_args
+from cxr_common import CxrTask as _CxrTask, shell_args, trainer_params
 
 DAG_ID = "cxr_hpo"
 TRIALS_AT_ONCE = int(os.environ.get("CXR_HPO_TRIALS_AT_ONCE", "2"))
@@ -75,19 +75,7 @@ with DAG(
     },
     user_defined_filters={"shell_args": shell_args},
     params={
-        "image": Param(IMAGE, type="string", description="trainer image tag"),
-        "model_type": Param("cnn", enum=["cnn", "dense"], description="model.type"),
-        "data_source": Param(
-            "/sources/pneumoniamnist/pneumoniamnist.npz",
-            type="string",
-            description="raw data in the container (CXR_SOURCE_DIR is mounted at /sources)",
-        ),
-        "overrides": Param(
-            [],
-            type="array",
-            items={"type": "string", "pattern": r"^[a-z_][a-z0-9_.]*=.*$"},
-            description="cxr section.key=value overrides for every step (hpo.trials=..., ...)",
-        ),
+        **trainer_params("every step (hpo.trials=..., ...)"),
         "refit": Param(False, type="boolean", description="select: refit the best on train+val"),
     },
     doc_md=__doc__,

@@ -36,13 +36,13 @@ if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
 from cxr_common import (
-    IMAGE,
     MODELS_DIR,
     SCHEDULE,
     CxrTask as _CxrTask,
     run_folder,
     shell_args,
     timetable,
+    trainer_params,
 )
 
 DAG_ID = "cxr_training_pipeline"
@@ -75,19 +75,7 @@ with DAG(
     },
     user_defined_filters={"shell_args": shell_args, "run_folder": run_folder},
     params={
-        "image": Param(IMAGE, type="string", description="trainer image tag"),
-        "model_type": Param("cnn", enum=["cnn", "dense"], description="model.type"),
-        "data_source": Param(
-            "/sources/pneumoniamnist/pneumoniamnist.npz",
-            type="string",
-            description="raw data in the container (CXR_SOURCE_DIR is mounted at /sources)",
-        ),
-        "overrides": Param(
-            [],
-            type="array",
-            items={"type": "string", "pattern": r"^[a-z_][a-z0-9_.]*=.*$"},
-            description="cxr section.key=value overrides for every command",
-        ),
+        **trainer_params("every command"),
         "gpu": Param(False, type="boolean", description="request all GPUs (--gpus all)"),
         "predict_source": Param(
             "",

@@ -105,26 +105,10 @@ def test_a_newcomer_gets_a_scheduled_gated_registered_model_by_the_readme_alone(
     commands = readme_commands((clone / "README.md").read_text())
     timings = {}
     try:
-        for cmd in commands:
-            t0 = time.monotonic()
-            r = sh(cmd, clone, env)
-            timings[cmd] = time.monotonic() - t0
-            print(f"$ {cmd}\n  exit {r.returncode} after {timings[cmd]:.0f} s\n"
-                  + "\n".join("  " + line for line in r.stdout.strip().splitlines()[-12:]))
-            assert r.returncode == 0, f"`{cmd}` failed (exit {r.returncode}):\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}"
-            if cmd == "make watch":
-                check_the_stack(clone, env)
-
+        walk(commands, clone, env, timings, {"make watch": lambda: check_the_stack(clone, env)})
         # then the search section: the distributed profile and the cxr_hpo DAG, as written
-        for cmd in readme_commands((clone / "README.md").read_text(), SEARCH_SECTION):
-            t0 = time.monotonic()
-            r = sh(cmd, clone, env)
-            timings[cmd] = time.monotonic() - t0
-            print(f"$ {cmd}\n  exit {r.returncode} after {timings[cmd]:.0f} s\n"
-                  + "\n".join("  " + line for line in r.stdout.strip().splitlines()[-12:]))
-            assert r.returncode == 0, f"`{cmd}` failed (exit {r.returncode}):\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}"
-            if cmd.startswith("make watch DAG=cxr_hpo"):
-                check_the_search(clone, env, suffix)
+        walk(readme_commands((clone / "README.md").read_text(), SEARCH_SECTION), clone, env, timings,
+             {"make watch DAG=cxr_hpo": lambda: check_the_search(clone, env, suffix)})
 
         # the `docker run` commands wrote into the clone as the caller
         model = clone / "models/model.zip"
@@ -144,6 +128,21 @@ def test_a_newcomer_gets_a_scheduled_gated_registered_model_by_the_readme_alone(
     dangling = subprocess.run(["docker", "images", "-q", "--filter", "dangling=true", "--filter",
                                "label=io.cxr.build"], capture_output=True, text=True).stdout.split()
     assert not dangling, f"dangling build images left: {dangling}"
+
+
+def walk(commands: list[str], clone: Path, env: dict, timings: dict, checks: dict) -> None:
+    """Runs README commands in order, exactly as written; each must exit 0. ``checks`` maps a
+    command to what is checked right after it (each must be among the commands)."""
+    assert set(checks) <= set(commands), f"{sorted(set(checks) - set(commands))} not in {commands}"
+    for cmd in commands:
+        t0 = time.monotonic()
+        r = sh(cmd, clone, env)
+        timings[cmd] = time.monotonic() - t0
+        print(f"$ {cmd}\n  exit {r.returncode} after {timings[cmd]:.0f} s\n"
+              + "\n".join("  " + line for line in r.stdout.strip().splitlines()[-12:]))
+        assert r.returncode == 0, f"`{cmd}` failed (exit {r.returncode}):\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}"
+        if cmd in checks:
+            checks[cmd]()
 
 
 def check_the_search(clone: Path, env: dict, suffix: str) -> None:

@@ -148,9 +148,9 @@ public final class FannedOutSearch {
       int number,
       Tracker tracker,
       Reporter reporter) {
-    OptimizeStage.Search s =
-        new OptimizeStage.Search(base, configFile, overrides, false, tracker, reporter);
-    Plan plan = readPlan(base, s.signature);
+    Opened o = open(base, configFile, overrides, false, tracker, reporter);
+    OptimizeStage.Search s = o.search();
+    Plan plan = o.plan();
     Planned p =
         plan.trials().stream()
             .filter(t -> t.number() == number)
@@ -164,7 +164,7 @@ public final class FannedOutSearch {
                             + planFile(base)
                             + " has trials 1 to "
                             + plan.trials().size()));
-    Map<String, Object> sample = sampleOf(base, s.space, p);
+    Map<String, Object> sample = sampleOf(samples(base, s.space, number), p);
     MedianPruner pruner = s.pruner();
     records(tracker, plan).values().stream()
         .flatMap(List::stream)
@@ -183,9 +183,9 @@ public final class FannedOutSearch {
       boolean refit,
       Tracker tracker,
       Reporter reporter) {
-    OptimizeStage.Search s =
-        new OptimizeStage.Search(base, configFile, overrides, refit, tracker, reporter);
-    Plan plan = readPlan(base, s.signature);
+    Opened o = open(base, configFile, overrides, refit, tracker, reporter);
+    OptimizeStage.Search s = o.search();
+    Plan plan = o.plan();
     Collected c = collect(base, s, plan, tracker, reporter);
     TrackedRun parent = tracker.resume(plan.experimentId(), plan.parentRunId());
     if (parent == null) {
@@ -226,6 +226,7 @@ public final class FannedOutSearch {
       CxrConfig base, OptimizeStage.Search s, Plan plan, Tracker tracker, Reporter reporter) {
     Map<Integer, List<Attempt>> attempts = records(tracker, plan);
     TrialRunner runner = s.runner(plan.parentRunId(), s.pruner());
+    List<Map<String, Object>> drawn = samples(base, s.space, plan.trials().size());
     List<Trial> trials = new ArrayList<>();
     int retried = 0;
     int dead = 0;
@@ -244,7 +245,7 @@ public final class FannedOutSearch {
           dead++;
         }
       }
-      Map<String, Object> sample = sampleOf(base, s.space, p);
+      Map<String, Object> sample = sampleOf(drawn, p);
       trials.add(
           kept != null
               ? runner.replayed(p.number(), sample, kept.record())
@@ -318,6 +319,20 @@ public final class FannedOutSearch {
     reporter.warn("trial run " + a.runId() + " had died without finishing: marked FAILED");
   }
 
+  /** A planned search as a later step sees it: the search of this config, and its plan. */
+  private record Opened(OptimizeStage.Search search, Plan plan) {}
+
+  private static Opened open(
+      CxrConfig base,
+      Path configFile,
+      List<String> overrides,
+      boolean refit,
+      Tracker tracker,
+      Reporter reporter) {
+    var s = new OptimizeStage.Search(base, configFile, overrides, refit, tracker, reporter);
+    return new Opened(s, readPlan(base, s.signature));
+  }
+
   /** The plan of this search; a missing one, or one of another search, is a one-line error. */
   static Plan readPlan(CxrConfig base, String signature) {
     Path file = planFile(base);
@@ -360,20 +375,23 @@ public final class FannedOutSearch {
     return out;
   }
 
-  /** A planned trial's values, drawn again from the generator and checked against the plan. */
-  private static Map<String, Object> sampleOf(CxrConfig base, SearchSpace space, Planned p) {
-    List<Map<String, Object>> all = samples(base, space, p.number());
-    if (all.size() < p.number() || !flow(all.get(p.number() - 1)).equals(p.params())) {
+  /**
+   * A planned trial's values from the generator's candidates drawn again ({@code drawn}, at least
+   * up to that trial), checked against the plan.
+   */
+  private static Map<String, Object> sampleOf(List<Map<String, Object>> drawn, Planned p) {
+    Map<String, Object> sample = drawn.size() < p.number() ? null : drawn.get(p.number() - 1);
+    if (sample == null || !flow(sample).equals(p.params())) {
       throw new CxrException(
           "trial "
               + p.number()
               + ": the plan has "
               + p.params()
               + " but this config's generator proposes "
-              + (all.size() < p.number() ? "no such trial" : flow(all.get(p.number() - 1)))
+              + (sample == null ? "no such trial" : flow(sample))
               + " (plan again)");
     }
-    return all.get(p.number() - 1);
+    return sample;
   }
 
   private static Map<String, String> flow(Map<String, Object> sample) {
