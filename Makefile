@@ -134,13 +134,11 @@ format: ## reformat the Java sources
 mlflow: ## start the pinned MLflow server on 127.0.0.1:5000 (PORT=...)
 	./scripts/mlflow-server.sh $${PORT:-5000}
 
-push-data: venv ## dvc push prepared data and models to the default remote (see README)
-	@$(VENV)/dvc remote list | grep -q . || { echo "no DVC remote: add one, e.g. \
-	  .venv/bin/dvc remote add -d storage /path/or/s3://bucket/cxr (README: Remote storage)" >&2; exit 2; }
-	$(VENV)/dvc push
+push-data: venv ## dvc push prepared data and models: to your default DVC remote, else to the stack's S3 store
+	scripts/stack.sh data push
 
-pull-data: venv ## dvc pull them back
-	$(VENV)/dvc pull
+pull-data: venv ## dvc pull them back (the stack's S3 store: the same .env keys on another machine)
+	scripts/stack.sh data pull
 
 clean: ## remove build outputs (not data, models or runs)
 	$(MVN) -q clean

@@ -4,6 +4,8 @@
 #   mlflow    the pinned MLflow tracking server (requirements-dev.txt's version)
 #   airflow   Airflow 3 with the Docker and Celery providers (requirements-airflow.txt's versions)
 #   redis     Redis, the CeleryExecutor's broker (the `distributed` profile)
+#   s3        SeaweedFS's S3 gateway: MLflow's artifact store and the DVC remote (its `weed`
+#             binary built first by scripts/seaweedfs.sh from the Go module proxy)
 ARG BASE=cxr/debian:bookworm
 
 FROM ${BASE} AS python
@@ -41,11 +43,26 @@ USER redis
 ENTRYPOINT ["/usr/local/bin/redis-entrypoint.sh"]
 LABEL io.cxr.build=stack
 
+############################################################ s3
+FROM ${BASE} AS s3
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --uid 10003 --user-group --no-create-home seaweedfs \
+ && install -d -o seaweedfs -g seaweedfs /data
+COPY target/seaweedfs/weed /usr/local/bin/weed
+COPY docker/s3-entrypoint.sh /usr/local/bin/s3-entrypoint.sh
+USER seaweedfs
+WORKDIR /data
+ENTRYPOINT ["/usr/local/bin/s3-entrypoint.sh"]
+LABEL io.cxr.build=stack
+
 ############################################################ mlflow
 FROM python AS mlflow
 ARG MLFLOW_VERSION=2.22.5
 RUN python3 -m venv /opt/mlflow \
  && /opt/mlflow/bin/pip install --quiet "mlflow==${MLFLOW_VERSION}" "sqlalchemy==2.0.58" "psycopg2-binary==2.9.11" \
+    "boto3==1.44.5" \
  && useradd --uid 10002 --user-group --create-home mlflow \
  && mkdir -p /mlartifacts && chown mlflow:mlflow /mlartifacts
 ENV PATH=/opt/mlflow/bin:$PATH MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=1

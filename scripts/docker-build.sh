@@ -6,7 +6,8 @@
 #   scripts/docker-build.sh cuda --build-arg CUDA_LIBS=maven   (CUDA libraries from Maven Central)
 #   scripts/docker-build.sh stack              -> the compose services' images (docker/stack.Dockerfile):
 #                                                 cxr-postgres:15, cxr-mlflow:2.22.5, cxr-airflow:3.3.2,
-#                                                 cxr-redis:7
+#                                                 cxr-redis:7, cxr-seaweedfs:4.53 (S3; its binary
+#                                                 from scripts/seaweedfs.sh)
 #   scripts/docker-build.sh ci-runner          -> cxr/ci-runner:bookworm, the image act runs jobs in
 # Extra arguments go to `docker build`. Environment: CXR_IMAGE (repository, default cxr-trainer),
 # CXR_BASE_IMAGE (default cxr/debian:bookworm, made by scripts/docker-base.sh if missing),
@@ -40,11 +41,14 @@ if [ "$flavour" = ci-runner ]; then
   exit 0
 fi
 if [ "$flavour" = stack ]; then
-  for t in postgres:15 mlflow:2.22.5 airflow:3.3.2 redis:7; do
+  scripts/seaweedfs.sh
+  # target=image
+  for t in postgres=cxr-postgres:15 mlflow=cxr-mlflow:2.22.5 airflow=cxr-airflow:3.3.2 \
+           redis=cxr-redis:7 s3=cxr-seaweedfs:4.53; do
     start=$(date +%s)
-    docker build --network host -f docker/stack.Dockerfile --target "${t%%:*}" \
-      --build-arg BASE="$base" -t "cxr-$t" "$@" .
-    echo "built cxr-$t in $(( $(date +%s) - start )) s: $(size "cxr-$t")"
+    docker build --network host -f docker/stack.Dockerfile --target "${t%%=*}" \
+      --build-arg BASE="$base" -t "${t#*=}" "$@" .
+    echo "built ${t#*=} in $(( $(date +%s) - start )) s: $(size "${t#*=}")"
   done
   exit 0
 fi

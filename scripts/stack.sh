@@ -9,6 +9,8 @@
 #   scripts/stack.sh clean         down, plus the stack's volumes, the DAG's volumes and the
 #                                  dangling images cxr's builds left (never anything else)
 #   scripts/stack.sh logs          follow the services' logs
+#   scripts/stack.sh data push|pull  dvc push/pull: the default DVC remote if set, else the stack's
+#                                  S3 store (remote `stack`, keys from .env in DVC's environment)
 #   scripts/stack.sh trigger [JSON]  start a DAG run now with that conf (unpauses the DAG)
 #   scripts/stack.sh watch [RUN]   follow a DAG run (default: the last one triggered here)
 #   scripts/stack.sh log TASK [RUN]  a task's log
@@ -43,13 +45,14 @@ from_env() { local v=${!1:-}; [ -n "$v" ] && printf 's|^%s=.*|%s=%s|\n' "$1" "$1
 write_env() {
   umask 077
   {
-    for k in COMPOSE_PROJECT_NAME POSTGRES_PORT MLFLOW_PORT AIRFLOW_PORT CXR_SERVE_PORT REDIS_PORT CXR_SOURCE_DIR \
+    for k in COMPOSE_PROJECT_NAME POSTGRES_PORT MLFLOW_PORT AIRFLOW_PORT CXR_SERVE_PORT REDIS_PORT S3_PORT CXR_SOURCE_DIR \
              CXR_VOLUME_PREFIX CXR_SCHEDULE CXR_BASE_IMAGE; do from_env "$k"; done
     echo "s/^MLFLOW_DB_PASSWORD=.*/MLFLOW_DB_PASSWORD=$(rand 24)/"
     echo "s/^AIRFLOW_DB_PASSWORD=.*/AIRFLOW_DB_PASSWORD=$(rand 24)/"
     echo "s/^AIRFLOW_ADMIN_PASSWORD=.*/AIRFLOW_ADMIN_PASSWORD=$(rand 20)/"
     echo "s/^AIRFLOW_JWT_SECRET=.*/AIRFLOW_JWT_SECRET=$(rand 48)/"
     echo "s/^REDIS_PASSWORD=.*/REDIS_PASSWORD=$(rand 24)/"
+    echo "s/^S3_SECRET_KEY=.*/S3_SECRET_KEY=$(rand 40)/"
     echo "s/^DOCKER_GID=.*/DOCKER_GID=$(stat -c %g /var/run/docker.sock 2>/dev/null || echo 0)/"
   } > .env.sed
   sed -f .env.sed .env.example > .env.tmp && mv .env.tmp .env
@@ -85,6 +88,13 @@ case "$cmd" in
   up|up-distributed)
     [ -f .env ] || write_env
     load_env
+    if [ -z "${S3_SECRET_KEY:-}" ] || [ "$S3_SECRET_KEY" = change-me-s3 ]; then
+      # a .env written before the S3 store: give it the store's settings and a key of its own
+      sed -i -e '/^S3_PORT=/d' -e '/^S3_ACCESS_KEY=/d' -e '/^S3_SECRET_KEY=/d' .env
+      { echo "S3_PORT=${S3_PORT:-8333}"; echo "S3_ACCESS_KEY=${S3_ACCESS_KEY:-cxr}"
+        echo "S3_SECRET_KEY=$(rand 40)"; } >> .env
+      load_env
+    fi
     if [ "$cmd" = up-distributed ]; then
       workers=${1:-2}; shift || true
       case "$workers" in ''|*[!0-9]*|0) echo "stack.sh: up-distributed N: N workers (1 or more), not '$workers'" >&2; exit 2 ;; esac
@@ -101,18 +111,36 @@ case "$cmd" in
     export CXR_SOURCE_DIR
     if ! have_image "${CXR_TRAINER_IMAGE:-cxr-trainer:cpu}"; then scripts/docker-build.sh cpu; fi
     if ! have_image cxr-postgres:15 || ! have_image cxr-mlflow:2.22.5 || ! have_image cxr-airflow:3.3.2 \
+      || ! have_image cxr-seaweedfs:4.53 \
       || { [ "$cmd" = up-distributed ] && ! have_image cxr-redis:7; }; then
       scripts/docker-build.sh stack
     fi
     start=$(date +%s)
     compose up -d --wait --wait-timeout 600 "$@"
     echo "stack up in $(( $(date +%s) - start )) s (images as built; \`make images\` rebuilds them)"
-    echo "MLflow  http://127.0.0.1:${MLFLOW_PORT:-5000}"
+    echo "MLflow  http://127.0.0.1:${MLFLOW_PORT:-5000}  (artifacts in the S3 store http://127.0.0.1:${S3_PORT:-8333}, keys in .env)"
     echo "Airflow http://127.0.0.1:${AIRFLOW_PORT:-8080}  (login admin / AIRFLOW_ADMIN_PASSWORD in .env)"
     echo "Serving http://127.0.0.1:${CXR_SERVE_PORT:-8090}/invocations  (the champion, once the DAG has registered one)"
     echo "raw data: $CXR_SOURCE_DIR, mounted read-only at /sources in the trainer containers"
     echo "DAG cxr_training_pipeline: paused; schedule ${CXR_SCHEDULE:-@weekly} (the first scheduled run"
     echo "is the next one after you unpause it, never a past one); start a run now: make trigger"
+    ;;
+  # DVC push/pull: to the user's default remote when one is set, else to the stack's S3 store
+  # (remote `stack` of .dvc/config) with its keys from .env, handed to DVC in its environment
+  data)
+    verb=${1:-}; shift || true
+    case "$verb" in push|pull) ;; *) echo "stack.sh data: push or pull, not '$verb'" >&2; exit 2 ;; esac
+    dvc=.venv/bin/dvc
+    [ -x "$dvc" ] || { echo "stack.sh data: no $dvc; run \`make venv\` first" >&2; exit 2; }
+    if [ -n "$("$dvc" config core.remote 2>/dev/null)" ]; then exec "$dvc" "$verb" "$@"; fi
+    load_env
+    if [ -z "${S3_SECRET_KEY:-}" ]; then
+      echo "stack.sh data: .env has no S3_SECRET_KEY; run \`make up\` once to give it the S3 store's keys" >&2
+      exit 2
+    fi
+    "$dvc" remote modify --local stack endpointurl "http://127.0.0.1:${S3_PORT:-8333}"
+    echo "dvc $verb -r stack (the stack's S3 store, http://127.0.0.1:${S3_PORT:-8333}, bucket cxr-dvc)"
+    AWS_ACCESS_KEY_ID=${S3_ACCESS_KEY:-cxr} AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY exec "$dvc" "$verb" -r stack "$@"
     ;;
   # the distributed profile's services too, when they run
   down) COMPOSE_PROFILES=distributed compose down "$@" ;;
@@ -126,7 +154,7 @@ case "$cmd" in
     docker image prune -f --filter label=io.cxr.build >/dev/null
     echo "removed the stack's containers and volumes and the dangling images of cxr's builds;" \
       "the images themselves stay (docker image rm cxr-trainer:cpu cxr-postgres:15" \
-      "cxr-mlflow:2.22.5 cxr-airflow:3.3.2 removes them)"
+      "cxr-mlflow:2.22.5 cxr-airflow:3.3.2 cxr-redis:7 cxr-seaweedfs:4.53 removes them)"
     ;;
   logs) compose logs -f "$@" ;;
   trigger|watch|log)

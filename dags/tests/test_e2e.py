@@ -12,6 +12,7 @@ starts it); fails, never skips, under ``CI=true``."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -30,7 +31,7 @@ DAG_ID = "cxr_training_pipeline"
 COMPOSE = [str(ROOT / ".venv-airflow/bin/docker-compose")]
 PROJECT = "cxr-e2e"
 PORTS = {"POSTGRES_PORT": 25432, "MLFLOW_PORT": 25000, "AIRFLOW_PORT": 28080, "CXR_SERVE_PORT": 28090,
-         "REDIS_PORT": 26379}
+         "REDIS_PORT": 26379, "S3_PORT": 28333}
 # the stack here runs the `distributed` profile (CeleryExecutor, Redis, 2 workers: what
 # `make up-distributed` starts); the newcomer walk (test_newcomer.py) runs `make up`'s LocalExecutor
 WORKERS = 2
@@ -190,6 +191,8 @@ def stack(images, tmp_path_factory):
         "AIRFLOW_EXECUTOR": "CeleryExecutor",
         "COMPOSE_PROFILES": "distributed",
         "REDIS_PASSWORD": secrets.token_urlsafe(16),
+        "S3_ACCESS_KEY": "cxr-e2e",
+        "S3_SECRET_KEY": secrets.token_urlsafe(30),
     }
     env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
     compose = COMPOSE + ["-p", PROJECT, "--env-file", str(env_file), "-f", "docker-compose.yml",
@@ -213,6 +216,7 @@ def stack(images, tmp_path_factory):
             "mlflow": mlflow,
             "serve": serve,
             "volume_prefix": env["CXR_VOLUME_PREFIX"],
+            "s3_keys": (env["S3_ACCESS_KEY"], env["S3_SECRET_KEY"]),
             "build_seconds": build_s,
             "up_seconds": time.monotonic() - t1,
         }
@@ -229,6 +233,29 @@ def stack(images, tmp_path_factory):
                   check=False).stdout.split()
         if vols:
             sh("docker", "volume", "rm", "-f", *vols, check=False)
+
+
+def s3_objects(keys: tuple[str, str], bucket: str, prefix: str = "") -> dict[str, str]:
+    """Key -> ETag of a bucket of the stack's S3 store (empty when there is no such bucket yet),
+    listed with botocore (.venv's, DVC's S3 plugin's dependency) over the S3 API itself."""
+    script = (
+        "import json, sys, botocore.session\n"
+        "c = botocore.session.get_session().create_client('s3', endpoint_url=sys.argv[1],"
+        " region_name='us-east-1')\n"
+        "out = {}\n"
+        "try:\n"
+        "    for page in c.get_paginator('list_objects_v2').paginate(Bucket=sys.argv[2], Prefix=sys.argv[3]):\n"
+        "        out.update({o['Key']: o['ETag'].strip('\"') for o in page.get('Contents', [])})\n"
+        "except c.exceptions.NoSuchBucket:\n"
+        "    pass\n"
+        "print(json.dumps(out))\n"
+    )
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": keys[0], "AWS_SECRET_ACCESS_KEY": keys[1]}
+    r = subprocess.run([str(ROOT / ".venv/bin/python"), "-c", script,
+                        f"http://127.0.0.1:{PORTS['S3_PORT']}", bucket, prefix],
+                       env=env, text=True, capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return json.loads(r.stdout)
 
 
 def wait_for_dag(airflow: Http, seconds: float = 300, dag_id: str = DAG_ID) -> None:
@@ -346,6 +373,11 @@ def test_weekly_dag_trains_registers_and_a_failed_gate_keeps_the_champion(stack,
     params = {p["key"]: p["value"] for p in run["data"]["params"]}
     assert params["train.epochs"] == "2"
     assert params["paths.models"] == f"models/runs/{folder}"
+    # its artifacts went through MLflow's artifact proxy into the S3 store (bucket cxr-mlflow)
+    assert run["info"]["artifact_uri"].startswith("mlflow-artifacts:/"), run["info"]
+    stored = s3_objects(stack["s3_keys"], "cxr-mlflow", "artifacts/")
+    in_run = [k for k in stored if f"/{remote}/artifacts/" in k]
+    assert any(k.endswith("/model.zip") for k in in_run), sorted(stored)[:20]
 
     # champion is the version this DAG run registered, from this run
     champ = champion(mlflow)
@@ -413,15 +445,48 @@ def test_weekly_dag_trains_registers_and_a_failed_gate_keeps_the_champion(stack,
     )
 
 
+def kill_a_running_trial(mlflow: Http, experiment: str, killed: dict, seconds: float = 600) -> None:
+    """Waits for a trial's nested run to be RUNNING on MLflow, then SIGKILLs that trial's container
+    (its JVM gets no chance to end the run): what a worker's host dying mid-trial leaves."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and "run_id" not in killed:
+        try:
+            exp = mlflow.call("GET", "/api/2.0/mlflow/experiments/get-by-name",
+                              query={"experiment_name": experiment})["experiment"]["experiment_id"]
+            runs = mlflow.call("POST", "/api/2.0/mlflow/runs/search", {
+                "experiment_ids": [exp], "filter": "attributes.status = 'RUNNING' and tags.trial != ''"
+            }).get("runs", [])
+        except (urllib.error.URLError, KeyError) as e:
+            killed.setdefault("errors", []).append(repr(e))
+            runs = []
+        for r in runs:
+            trial = {t["key"]: t["value"] for t in r["data"]["tags"]}["trial"]
+            ps = subprocess.run(
+                ["docker", "ps", "--no-trunc", "--filter", "label=io.cxr.dag=cxr_hpo",
+                 "--format", "{{.ID}} {{.Command}}"], text=True, capture_output=True).stdout
+            ids = [line.split()[0] for line in ps.splitlines() if f"--trial {trial} " in line + " "]
+            if ids and subprocess.run(["docker", "kill", ids[0]], capture_output=True).returncode == 0:
+                killed.update(trial=trial, run_id=r["info"]["run_id"])
+                return
+        time.sleep(1)
+
+
 def test_hpo_dag_fans_a_search_out_one_container_per_trial(stack):
     """cxr_hpo on the real stack: plan -> 4 mapped trial containers (2 at a time) -> select; all
-    nested runs under one parent on the MLflow service, the parent ended with the best trial."""
+    nested runs under one parent on the MLflow service, the parent ended with the best trial.
+    One trial's container is killed mid-run: Airflow retries it, its dead nested run ends FAILED,
+    and it counts once."""
+    import threading
+
     airflow, mlflow = stack["airflow"], stack["mlflow"]
     wait_for_dag(airflow, dag_id="cxr_hpo")
     airflow.call("PATCH", "/api/v2/dags/cxr_hpo", {"is_paused": False})
     experiment = "e2e-hpo"
     t0 = time.monotonic()
     mapped: list = []
+    killed: dict = {}
+    killer = threading.Thread(target=kill_a_running_trial, args=(mlflow, experiment, killed), daemon=True)
+    killer.start()
     state, tasks = run_dag(airflow, {
         "data_source": "/sources/pneumoniamnist/pneumoniamnist.npz",
         "overrides": [
@@ -431,9 +496,13 @@ def test_hpo_dag_fans_a_search_out_one_container_per_trial(stack):
         ],
     }, seconds=1200, dag_id="cxr_hpo", mapped=mapped)
     seconds = time.monotonic() - t0
+    killer.join(5)
     assert state == "success", tasks
+    assert "run_id" in killed, f"no trial container was seen running to kill: {killed}"
     assert sorted(t["map_index"] for t in mapped) == [0, 1, 2, 3], mapped
     assert all(t["state"] == "success" for t in mapped), mapped
+    # the killed trial's task was retried once; the others ran once
+    assert sorted(t["try_number"] for t in mapped) == [1, 1, 1, 2], mapped
     assert tasks["select"] == "success"
 
     exp = mlflow.call("GET", "/api/2.0/mlflow/experiments/get-by-name",
@@ -444,13 +513,21 @@ def test_hpo_dag_fans_a_search_out_one_container_per_trial(stack):
     assert len(parents) == 1, [t.get("mlflow.runName") for t in tags]
     parent = parents[0]
     assert parent["info"]["status"] == "FINISHED"
-    children = [(r, t) for r, t in zip(runs, tags) if "mlflow.parentRunId" in t]
+    nested = [(r, t) for r, t in zip(runs, tags) if "mlflow.parentRunId" in t]
+    # the killed attempt: ended FAILED by select, marked recovered; its retry finished
+    dead = [(r, t) for r, t in nested if r["info"]["run_id"] == killed["run_id"]]
+    assert len(dead) == 1 and dead[0][0]["info"]["status"] == "FAILED", dead
+    assert "cxr.recovered" in dead[0][1] and dead[0][1]["trial"] == killed["trial"]
+    children = [(r, t) for r, t in nested if r["info"]["run_id"] != killed["run_id"]]
     assert sorted(int(t["trial"]) for _, t in children) == [1, 2, 3, 4]
     for r, t in children:
         assert t["mlflow.parentRunId"] == parent["info"]["run_id"]
         assert r["info"]["status"] == "FINISHED" and t["trial_state"] == "COMPLETE"
     metrics = {m["key"]: m["value"] for m in parent["data"]["metrics"]}
-    assert metrics["trials"] == 4 and metrics["trials_failed"] == 0
+    # counted once: 4 trials, none failed, one retried attempt (its dead run was ended FAILED by
+    # select, or before it by the crash janitor of the retry's own process)
+    assert metrics["trials"] == 4 and metrics["trials_failed"] == 0, metrics
+    assert metrics["trial_attempts_retried"] == 1 and metrics["trial_runs_dead"] <= 1, metrics
     best = max(children, key=lambda c: {m["key"]: m["value"] for m in c[0]["data"]["metrics"]}["val_auc"])
     ptags = {t["key"]: t["value"] for t in parent["data"]["tags"]}
     assert ptags["best_trial"] == best[1]["trial"]
@@ -464,6 +541,66 @@ def test_hpo_dag_fans_a_search_out_one_container_per_trial(stack):
 
     task_s = sorted(secs(t["start_date"], t["end_date"]) for t in mapped)
     run_s = sorted((r["info"]["end_time"] - r["info"]["start_time"]) / 1000 for r, _ in children)
-    print(f"\nhpo DAG: 4 trials, 2 at a time, in {seconds:.0f} s; trial tasks {task_s} s, "
+    print(f"\nhpo DAG: 4 trials (trial {killed['trial']} killed once and retried; dead runs ended by "
+          f"select: {metrics['trial_runs_dead']:.0f}), 2 at a time, "
+          f"in {seconds:.0f} s; trial tasks {task_s} s, "
           f"their nested runs {run_s} s: {sum(task_s) / 4 - sum(run_s) / 4:.1f} s of "
           f"orchestration per trial")
+
+
+def test_dvc_pushes_and_pulls_through_the_stacks_s3_store(stack, tmp_path):
+    """`make push-data` / `make pull-data` (scripts/stack.sh data) with no default DVC remote:
+    DVC's remote `stack` of .dvc/config on the stack's S3 store, its keys from .env. Run on a
+    git + DVC repository of its own holding the real npz, from a copy of the script."""
+    need((ROOT / ".venv/bin/dvc").exists(), "no .venv/bin/dvc: scripts/venv.sh")
+    work = tmp_path / "repo"
+    (work / "scripts").mkdir(parents=True)
+    shutil.copy2(ROOT / "scripts/stack.sh", work / "scripts/stack.sh")
+    (work / ".venv").symlink_to(ROOT / ".venv")
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(list(args), cwd=work, env=env, text=True, capture_output=True, timeout=600)
+
+    def dvc(*args: str) -> subprocess.CompletedProcess:
+        return run(str(work / ".venv/bin/dvc"), *args)
+
+    assert run("git", "init", "-q").returncode == 0
+    r = dvc("init", "-q")
+    assert r.returncode == 0, r.stderr
+    shutil.copy2(ROOT / ".dvc/config", work / ".dvc/config")
+    (work / "data").mkdir()
+    npz = work / "data/pneumoniamnist.npz"
+    shutil.copy2(shared_data() / "pneumoniamnist/pneumoniamnist.npz", npz)
+    digest = hashlib.sha256(npz.read_bytes()).hexdigest()
+    r = dvc("add", "data/pneumoniamnist.npz")
+    assert r.returncode == 0, r.stderr
+    md5 = hashlib.md5(npz.read_bytes()).hexdigest()
+
+    access, secret = stack["s3_keys"]
+    wrong = secrets.token_urlsafe(30)
+    dotenv = work / ".env"
+    dotenv.write_text(f"S3_PORT={PORTS['S3_PORT']}\nS3_ACCESS_KEY={access}\nS3_SECRET_KEY={wrong}\n")
+    # a wrong key: refused by the store, and the key is in nothing DVC or the script printed
+    r = run("scripts/stack.sh", "data", "push")
+    assert r.returncode != 0, r.stdout + r.stderr
+    assert wrong not in r.stdout + r.stderr
+    assert not s3_objects(stack["s3_keys"], "cxr-dvc", f"cache/files/md5/{md5[:2]}/{md5[2:]}")
+
+    dotenv.write_text(f"S3_PORT={PORTS['S3_PORT']}\nS3_ACCESS_KEY={access}\nS3_SECRET_KEY={secret}\n")
+    r = run("scripts/stack.sh", "data", "push")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert secret not in r.stdout + r.stderr
+    assert "1 file pushed" in r.stdout, r.stdout
+    stored = s3_objects(stack["s3_keys"], "cxr-dvc", "cache/")
+    assert stored.get(f"cache/files/md5/{md5[:2]}/{md5[2:]}") == md5, sorted(stored)
+    # the endpoint went into DVC's git-ignored local config; the keys went nowhere on disk
+    assert f"127.0.0.1:{PORTS['S3_PORT']}" in (work / ".dvc/config.local").read_text()
+    assert not any(secret in p.read_text(errors="replace") for p in (work / ".dvc").rglob("config*"))
+
+    # another machine: no workspace copy, no cache; pull brings the same bytes back
+    npz.unlink()
+    shutil.rmtree(work / ".dvc/cache")
+    r = run("scripts/stack.sh", "data", "pull")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert hashlib.sha256(npz.read_bytes()).hexdigest() == digest

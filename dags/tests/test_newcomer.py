@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "cxr_training_pipeline"
 SECTION = "## On a schedule: Docker and Airflow"
 PORTS = {"POSTGRES_PORT": 35432, "MLFLOW_PORT": 35000, "AIRFLOW_PORT": 38080, "CXR_SERVE_PORT": 38090,
-         "REDIS_PORT": 36379}
+         "REDIS_PORT": 36379, "S3_PORT": 36333}
 # walked after SECTION, in the same clone: the search fanned out over the CeleryExecutor's workers
 SEARCH_SECTION = "## A search over Airflow's workers"
 
