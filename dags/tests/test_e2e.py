@@ -471,7 +471,23 @@ def kill_a_running_trial(mlflow: Http, experiment: str, killed: dict, seconds: f
         time.sleep(1)
 
 
-def test_hpo_dag_fans_a_search_out_one_container_per_trial(stack):
+def local_search(tmp_path: Path, overrides: list[str]) -> str:
+    """`cxr prepare` + `cxr optimize` of these overrides on this host, in a folder of its own,
+    one thread as the DAG's trials: its best config file's text."""
+    work = tmp_path / "local-search"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    jar, conf = str(ROOT / "cli/target/cxr.jar"), str(ROOT / "conf/config.yaml")
+    npz = str(shared_data() / "pneumoniamnist/pneumoniamnist.npz")
+    for cmd in (["prepare", "--source", npz], ["optimize", "--model", "cnn"]):
+        r = subprocess.run(["java", "-jar", jar, *cmd, "--config", conf, *overrides], cwd=work,
+                           env=env, text=True, capture_output=True, timeout=1200)
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return (work / "models/best_config.yaml").read_text()
+
+
+def test_hpo_dag_fans_a_search_out_one_container_per_trial(stack, tmp_path):
     """cxr_hpo on the real stack: plan -> 4 mapped trial containers (2 at a time) -> select; all
     nested runs under one parent on the MLflow service, the parent ended with the best trial.
     One trial's container is killed mid-run: Airflow retries it, its dead nested run ends FAILED,
@@ -487,13 +503,13 @@ def test_hpo_dag_fans_a_search_out_one_container_per_trial(stack):
     killed: dict = {}
     killer = threading.Thread(target=kill_a_running_trial, args=(mlflow, experiment, killed), daemon=True)
     killer.start()
+    overrides = [
+        f"experiment.name={experiment}", "train.epochs=2", "hpo.trials=4",
+        "hpo.pruning.enabled=false", "data.max_per_class=300",
+        "hpo.space.cnn=[{key: train.learning_rate, type: log_uniform, low: 0.0005, high: 0.003}]",
+    ]
     state, tasks = run_dag(airflow, {
-        "data_source": "/sources/pneumoniamnist/pneumoniamnist.npz",
-        "overrides": [
-            f"experiment.name={experiment}", "train.epochs=2", "hpo.trials=4",
-            "hpo.pruning.enabled=false", "data.max_per_class=300",
-            "hpo.space.cnn=[{key: train.learning_rate, type: log_uniform, low: 0.0005, high: 0.003}]",
-        ],
+        "data_source": "/sources/pneumoniamnist/pneumoniamnist.npz", "overrides": overrides,
     }, seconds=1200, dag_id="cxr_hpo", mapped=mapped)
     seconds = time.monotonic() - t0
     killer.join(5)
@@ -531,6 +547,21 @@ def test_hpo_dag_fans_a_search_out_one_container_per_trial(stack):
     best = max(children, key=lambda c: {m["key"]: m["value"] for m in c[0]["data"]["metrics"]}["val_auc"])
     ptags = {t["key"]: t["value"] for t in parent["data"]["tags"]}
     assert ptags["best_trial"] == best[1]["trial"]
+    # the same search run locally on this host (one process, one thread, no tracking server):
+    # the same best config and score as the fanned-out one
+    fanned = volume_file(stack["volume_prefix"], "/work/models/best_config.yaml")
+    local = local_search(tmp_path, overrides)
+    import yaml
+
+    def score(text: str) -> str:  # the header's "val_auc 0.xxxxxx"
+        return text.splitlines()[0].split("): ")[1]
+
+    def config(text: str) -> dict:  # the best config but where each process tracks its runs
+        return {k: v for k, v in yaml.safe_load(text).items() if k != "tracking"}
+
+    assert score(fanned) == score(local), (fanned.splitlines()[0], local.splitlines()[0])
+    assert config(fanned) == config(local)
+
     # the orchestration a trial costs: its task's time (container start, JVM, tracking) beyond
     # the nested run's own time
     from datetime import datetime
