@@ -57,6 +57,68 @@ class FannedOutSearchTest extends MlflowFixture {
   }
 
   @Test
+  void aTrialWhoseTrainingCollapsesEndsFailedAndTheSearchGoesOn() throws Exception {
+    // plain SGD at a learning rate of 9 drives the network to one constant output (the collapse
+    // cxr train stops with exit 4); at 0.01 it trains
+    List<String> fo =
+        overrides(
+            tmp.resolve("collapse"),
+            "fan-collapse",
+            "hpo.strategy=grid",
+            "hpo.trials=2",
+            "train.optimizer=sgd",
+            "train.epochs=4",
+            "train.early_stopping.patience=8",
+            "hpo.space.cnn=[{key: train.learning_rate, type: choice, values: [0.01, 9.0]}]");
+    CxrConfig fc = ConfigLoader.load(null, fo);
+    FannedOutSearch.Plan plan = FannedOutSearch.plan(fc, null, fo, tracker(fc), Reporter.SILENT);
+    assertEquals(2, plan.trials().size());
+    int diverging =
+        plan.trials().stream()
+            .filter(p -> p.params().get("train.learning_rate").startsWith("9"))
+            .findFirst()
+            .orElseThrow()
+            .number();
+    Map<Integer, Trial> ran = new HashMap<>();
+    for (int n = 1; n <= 2; n++) {
+      // the step returns (the task succeeds): the search goes on
+      ran.put(n, FannedOutSearch.trial(fc, null, fo, n, tracker(fc), Reporter.SILENT));
+    }
+    assertEquals(TrialState.FAILED, ran.get(diverging).state(), ran.toString());
+    assertEquals(TrialState.COMPLETE, ran.get(3 - diverging).state(), ran.toString());
+
+    OptimizeStage.Result r =
+        FannedOutSearch.select(fc, null, fo, false, tracker(fc), Reporter.SILENT);
+    assertEquals(2, r.trials().size());
+    assertEquals(3 - diverging, r.best().number());
+    String exp =
+        server
+            .get("experiments/get-by-name?experiment_name=fan-collapse")
+            .path("experiment")
+            .path("experiment_id")
+            .asText();
+    JsonNode runs =
+        server.post("runs/search", "{\"experiment_ids\": [\"" + exp + "\"]}").path("runs");
+    assertEquals(3, runs.size(), "1 parent + 2 trials");
+    for (JsonNode run : runs) {
+      Map<String, String> t = MlflowServer.kv(run.path("data").path("tags"));
+      String status = run.path("info").path("status").asText();
+      if (!t.containsKey("mlflow.parentRunId")) {
+        assertEquals("FINISHED", status);
+        Map<String, String> m = MlflowServer.kv(run.path("data").path("metrics"));
+        assertEquals(2.0, Double.parseDouble(m.get("trials")));
+        assertEquals(1.0, Double.parseDouble(m.get("trials_failed")));
+        assertEquals("" + (3 - diverging), t.get("best_trial"));
+      } else if (t.get("trial").equals("" + diverging)) {
+        assertEquals("FAILED", status);
+        assertEquals("FAILED", t.get("trial_state"));
+      } else {
+        assertEquals("FINISHED", status);
+      }
+    }
+  }
+
+  @Test
   void theFannedOutSearchFindsWhatTheLocalSearchFindsAndADeadWorkerCountsOnce() throws Exception {
     List<String> lo = overrides(tmp.resolve("local"), "fan-local");
     CxrConfig lc = ConfigLoader.load(null, lo);
