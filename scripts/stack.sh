@@ -88,11 +88,16 @@ case "$cmd" in
   up|up-distributed)
     [ -f .env ] || write_env
     load_env
-    if [ -z "${S3_SECRET_KEY:-}" ] || [ "$S3_SECRET_KEY" = change-me-s3 ]; then
-      # a .env written before the S3 store: give it the store's settings and a key of its own
-      sed -i -e '/^S3_PORT=/d' -e '/^S3_ACCESS_KEY=/d' -e '/^S3_SECRET_KEY=/d' .env
+    if ! grep -q '^S3_SECRET_KEY=' .env; then
+      # a .env written before the S3 store: the store gets keys of its own, and MLflow keeps this
+      # stack's artifacts where its runs and registered models point (the mlflow-artifacts volume)
       { echo "S3_PORT=${S3_PORT:-8333}"; echo "S3_ACCESS_KEY=${S3_ACCESS_KEY:-cxr}"
-        echo "S3_SECRET_KEY=$(rand 40)"; } >> .env
+        echo "S3_SECRET_KEY=$(rand 40)"; echo "MLFLOW_ARTIFACTS_DESTINATION=/mlartifacts"; } >> .env
+      echo "stack.sh: .env predates the S3 store: added its keys; MLflow keeps this stack's artifacts" \
+        "on its volume (MLFLOW_ARTIFACTS_DESTINATION in .env, docs/operations.md)"
+      load_env
+    elif [ "$S3_SECRET_KEY" = change-me-s3 ]; then
+      sed -i "s/^S3_SECRET_KEY=.*/S3_SECRET_KEY=$(rand 40)/" .env
       load_env
     fi
     if [ "$cmd" = up-distributed ]; then
