@@ -124,8 +124,7 @@ public final class RegisterStage {
         championValue == null ? "none" : Double.toString(championValue));
     ModelRegistry.Version v = registry.createVersion(name, runId, tags);
     if (promote) {
-      promote =
-          promoteVerified(registry, name, alias, metric, v, value, champion.orElse(null), reporter);
+      promote = promoteVerified(registry, name, alias, metric, v, value, reporter);
     }
     return new Result(
         registry.describe(),
@@ -151,15 +150,13 @@ public final class RegisterStage {
       String metric,
       ModelRegistry.Version v,
       double value,
-      ModelRegistry.Version before,
       Reporter reporter) {
     for (int attempt = 0; attempt < 5; attempt++) {
       registry.setAlias(name, alias, v.version());
       Optional<ModelRegistry.Version> now = registry.byAlias(name, alias);
       if (now.isEmpty() || now.get().version().equals(v.version())) {
         // registered since the champion this one beat, and better: the alias is theirs
-        Optional<ModelRegistry.Version> better =
-            betterRival(registry, name, metric, v, value, before);
+        Optional<ModelRegistry.Version> better = betterRival(registry, name, metric, v, value);
         if (better.isEmpty()) {
           return true;
         }
@@ -195,28 +192,22 @@ public final class RegisterStage {
   static final long CONCURRENT_MS = 10 * 60 * 1000L;
 
   /**
-   * The best version registered at the same time as {@code v} (after the champion it compared with)
-   * that also decided it was promoted and has a strictly better metric: on a server, which has no
-   * lock, such a register may have set the alias before this one overwrote it.
+   * The best version registered at the same time as {@code v} that also decided it was promoted and
+   * has a strictly better metric: on a server, which has no lock, such a register may have set the
+   * alias before this one overwrote it. Its version number may be lower than that of the champion
+   * this one compared with (created first, alias set last), so only the time window counts.
    */
   private static Optional<ModelRegistry.Version> betterRival(
-      ModelRegistry registry,
-      String name,
-      String metric,
-      ModelRegistry.Version v,
-      double value,
-      ModelRegistry.Version before) {
+      ModelRegistry registry, String name, String metric, ModelRegistry.Version v, double value) {
     if (registry.locks()) {
       return Optional.empty(); // registers ran one after the other: none raced this one
     }
-    int after = before == null ? 0 : Integer.parseInt(before.version());
     long at = Long.parseLong(v.tags().get(REGISTERED_AT));
     ModelRegistry.Version best = null;
     double bestValue = value;
     for (ModelRegistry.Version o : registry.versions(name)) {
       String tagged = o.tags().get("cxr.metric." + metric);
       if (o.version().equals(v.version())
-          || Integer.parseInt(o.version()) <= after
           || tagged == null
           || !"promoted".equals(o.tags().get("cxr.decision"))
           || !concurrent(o, at)) {
