@@ -57,6 +57,39 @@ public final class WorkspaceLock implements AutoCloseable {
     return acquire(target, inside, key, command, PROC_FDS);
   }
 
+  /**
+   * {@link #acquire}, waiting up to {@code patience} for another command that holds the lock (two
+   * search trials on one host pulling the same data: the second uses what the first pulled).
+   */
+  public static WorkspaceLock await(
+      Path target, boolean inside, String key, String command, java.time.Duration patience) {
+    long deadline = System.nanoTime() + patience.toNanos();
+    while (true) {
+      try {
+        return acquire(target, inside, key, command);
+      } catch (InUse e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        try {
+          Thread.sleep(200);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** The refusal when another command holds the lock. */
+  public static final class InUse extends CxrException {
+    private static final long serialVersionUID = 1L;
+
+    InUse(String message) {
+      super(message);
+    }
+  }
+
   /** This process's open descriptors, as links to what they hold (Linux procfs). */
   static final Path PROC_FDS = Path.of("/proc/self/fd");
 
@@ -95,7 +128,7 @@ public final class WorkspaceLock implements AutoCloseable {
       if (l == null) {
         String holder = holder(ch);
         ch.close();
-        throw new CxrException(
+        throw new InUse(
             key
                 + " "
                 + target

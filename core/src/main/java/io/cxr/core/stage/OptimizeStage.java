@@ -112,7 +112,31 @@ public final class OptimizeStage {
       this.tracker = tracker;
       this.reporter = reporter;
       this.journalFile = journal(base);
-      this.signature = Hashing.sha256(ConfigLoader.toYaml(base));
+      this.signature = signatureOf(base);
+    }
+
+    /**
+     * A search's identity: its config with the overrides, hashed (the data is not read), without
+     * what only says where a host keeps things or how many threads it uses ({@code paths}, {@code
+     * tracking}, {@code hpo.output}, {@code hpo.parallel}, {@code data.workers}): the steps of one
+     * search may run on hosts that keep them elsewhere.
+     */
+    static String signatureOf(CxrConfig base) {
+      try {
+        var tree =
+            (com.fasterxml.jackson.databind.node.ObjectNode)
+                io.cxr.core.io.Json.YAML.readTree(ConfigLoader.toYaml(base));
+        tree.remove(List.of("paths", "tracking"));
+        if (tree.get("hpo") instanceof com.fasterxml.jackson.databind.node.ObjectNode hpo) {
+          hpo.remove(List.of("output", "parallel"));
+        }
+        if (tree.get("data") instanceof com.fasterxml.jackson.databind.node.ObjectNode data) {
+          data.remove("workers");
+        }
+        return Hashing.sha256(io.cxr.core.io.Json.YAML.writeValueAsString(tree));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
     }
 
     /** What must hold before a search starts: its output replaceable, its objective's data. */

@@ -250,6 +250,39 @@ public final class MlflowRemote implements AutoCloseable {
     return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
   }
 
+  /**
+   * The runs of an experiment that match an MLflow search filter, every page, newest first, as the
+   * REST API's JSON ({@code info}, {@code data.tags}, ...); deleted runs are left out.
+   */
+  public List<JsonNode> searchRuns(String experimentId, String filter) {
+    List<JsonNode> out = new ArrayList<>();
+    String token = null;
+    do {
+      Map<String, Object> body = new java.util.LinkedHashMap<>();
+      body.put("experiment_ids", List.of(experimentId));
+      body.put("filter", filter);
+      body.put("run_view_type", "ACTIVE_ONLY");
+      body.put("max_results", 1000);
+      body.put("order_by", List.of("attributes.start_time DESC"));
+      if (token != null) {
+        body.put("page_token", token);
+      }
+      JsonNode page = post("runs/search", body);
+      page.path("runs").forEach(out::add);
+      token = page.path("next_page_token").asText("");
+    } while (!token.isEmpty());
+    return out;
+  }
+
+  /** A run's tags from the REST API's JSON of it ({@code data.tags}), by key. */
+  public static Map<String, String> tagsOf(JsonNode run) {
+    Map<String, String> tags = new java.util.LinkedHashMap<>();
+    run.path("data")
+        .path("tags")
+        .forEach(t -> tags.put(t.path("key").asText(), t.path("value").asText()));
+    return tags;
+  }
+
   public void logBatch(
       String runId,
       List<Service.Metric> metrics,
@@ -435,7 +468,7 @@ public final class MlflowRemote implements AutoCloseable {
     return URLDecoder.decode(s, StandardCharsets.UTF_8);
   }
 
-  static String firstLine(String s) {
+  public static String firstLine(String s) {
     if (s == null) {
       return "";
     }

@@ -47,7 +47,13 @@ public final class RunSync {
       for (FileStore.StoredRun run : runs) {
         String expName = local.experimentName(run.experimentId());
         String rexp = remoteExp.computeIfAbsent(expName, remote::experimentId);
-        Optional<Service.RunInfo> found = remote.findByLocalId(rexp, run.runId());
+        String adopted = run.tags().get("cxr.adopted");
+        // a stand-in for a run another host started on the server (a fanned-out search's parent)
+        // is that run, not one to create
+        Optional<Service.RunInfo> found =
+            adopted != null && remote.display().equals(run.tags().get("cxr.remote_uri"))
+                ? Optional.of(remote.client().getRun(adopted).getInfo())
+                : remote.findByLocalId(rexp, run.runId());
         Service.RunInfo info;
         if (found.isPresent()) {
           info = found.get();
@@ -116,7 +122,9 @@ public final class RunSync {
                   return;
                 }
               }
-              if (!k.startsWith("cxr.remote_") && !k.equals("cxr.sync_needed")) {
+              if (!k.startsWith("cxr.remote_")
+                  && !k.equals("cxr.sync_needed")
+                  && !k.equals("cxr.adopted")) {
                 tags.add(Service.RunTag.newBuilder().setKey(k).setValue(value).build());
               }
             });

@@ -29,6 +29,38 @@ class WorkspaceLockTest {
   }
 
   @Test
+  void aWaitingWriterGetsTheLockOnceItsHolderLetsGoAndGivesUpAfterItsPatience(@TempDir Path tmp)
+      throws Exception {
+    Path prepared = tmp.resolve("data/prepared");
+    WorkspaceLock first = WorkspaceLock.acquire(prepared, false, "paths.prepared", "cxr prepare");
+    WorkspaceLock.InUse impatient =
+        assertThrows(
+            WorkspaceLock.InUse.class,
+            () ->
+                WorkspaceLock.await(
+                    prepared, false, "paths.prepared", "x", java.time.Duration.ofMillis(300)));
+    assertTrue(impatient.getMessage().contains("in use by cxr prepare"), impatient.getMessage());
+    Thread release =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(500);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              first.close();
+            });
+    release.start();
+    try (WorkspaceLock second =
+        WorkspaceLock.await(
+            prepared, false, "paths.prepared", "cxr optimize", java.time.Duration.ofMinutes(1))) {
+      assertTrue(
+          Files.readString(tmp.resolve("data/.prepared.cxr-lock")).startsWith("cxr optimize"));
+    }
+    release.join();
+  }
+
+  @Test
   void aRefusedWriterLeavesNoOpenFileAndAClosedLockCanBeTakenAgainInTheSameProcess(
       @TempDir Path tmp) throws Exception {
     Path models = tmp.resolve("models");

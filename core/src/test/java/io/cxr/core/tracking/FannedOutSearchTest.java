@@ -201,6 +201,96 @@ class FannedOutSearchTest extends MlflowFixture {
     assertTrue(again.getMessage().contains("has finished"), again.getMessage());
   }
 
+  /** The overrides of a host of its own: its own store, folders and (absent) prepared data. */
+  private List<String> host(String name, String experiment) {
+    Path work = tmp.resolve(name);
+    List<String> o = overrides(work, experiment);
+    o.set(0, "paths.prepared=" + work.resolve("prepared"));
+    return o;
+  }
+
+  @Test
+  void trialsOnHostsThatNeverSawThePlanAdoptItAndPullTheDataFromTheServer() throws Exception {
+    List<String> planner = overrides(tmp.resolve("planner"), "fan-hosts");
+    CxrConfig pc = ConfigLoader.load(null, planner);
+    FannedOutSearch.Plan plan =
+        FannedOutSearch.plan(pc, null, planner, tracker(pc), Reporter.SILENT);
+    String data = io.cxr.core.io.Hashing.sha256(prepared.resolve("manifest.json"));
+    assertEquals(data, plan.dataManifestSha256());
+
+    // trials 1-2 on host b, 3-4 on host c, select on host d: none has the plan, the parent run
+    // or the data; only the server is shared
+    Map<Integer, Trial> ran = new HashMap<>();
+    for (int n = 1; n <= 4; n++) {
+      List<String> o = host(n <= 2 ? "b" : "c", "fan-hosts");
+      CxrConfig c = ConfigLoader.load(null, o);
+      ran.put(n, FannedOutSearch.trial(c, null, o, n, tracker(c), Reporter.SILENT));
+      assertEquals(TrialState.COMPLETE, ran.get(n).state(), ran.toString());
+    }
+    for (String h : List.of("b", "c")) {
+      Path pulled = tmp.resolve(h).resolve("prepared").resolve("manifest.json");
+      assertEquals(data, io.cxr.core.io.Hashing.sha256(pulled), h);
+      assertTrue(
+          java.nio.file.Files.isRegularFile(
+              tmp.resolve(h).resolve("prepared").resolve("x_train.npy")),
+          h);
+    }
+    List<String> d = host("d", "fan-hosts");
+    CxrConfig dc = ConfigLoader.load(null, d);
+    OptimizeStage.Result r =
+        FannedOutSearch.select(dc, null, d, false, tracker(dc), Reporter.SILENT);
+    assertEquals(4, r.trials().size());
+    Trial best =
+        ran.values().stream().max(java.util.Comparator.comparingDouble(Trial::score)).orElseThrow();
+    assertEquals(best.number(), r.best().number());
+    assertEquals(best.score(), r.best().score(), 0.0);
+
+    String exp =
+        server
+            .get("experiments/get-by-name?experiment_name=fan-hosts")
+            .path("experiment")
+            .path("experiment_id")
+            .asText();
+    JsonNode runs =
+        server.post("runs/search", "{\"experiment_ids\": [\"" + exp + "\"]}").path("runs");
+    assertEquals(5, runs.size(), "1 parent + 4 trials, no stand-in of the parent");
+    List<String> children = new ArrayList<>();
+    for (JsonNode run : runs) {
+      Map<String, String> t = MlflowServer.kv(run.path("data").path("tags"));
+      assertEquals("FINISHED", run.path("info").path("status").asText(), t.toString());
+      if (t.containsKey("mlflow.parentRunId")) {
+        assertEquals(plan.parentRemoteRunId(), t.get("mlflow.parentRunId"));
+        children.add(run.path("info").path("run_id").asText());
+      } else {
+        assertEquals(plan.parentRemoteRunId(), run.path("info").path("run_id").asText());
+        Map<String, String> m = MlflowServer.kv(run.path("data").path("metrics"));
+        assertEquals(4.0, Double.parseDouble(m.get("trials")));
+        assertEquals("" + best.number(), t.get("best_trial"));
+        assertTrue(!t.containsKey(FannedOutSearch.ADOPTED_TAG), t.toString());
+      }
+    }
+    assertEquals(4, children.size());
+    String bestRun =
+        MlflowServer.kv(
+                server
+                    .get("runs/get?run_id=" + plan.parentRemoteRunId())
+                    .path("run")
+                    .path("data")
+                    .path("tags"))
+            .get("best_trial_run_id");
+    assertTrue(children.contains(bestRun), bestRun + " among " + children);
+
+    // host b's stand-in of the parent is that run on the server: a sync creates no other
+    List<String> b = host("b", "fan-hosts");
+    CxrConfig bc = ConfigLoader.load(null, b);
+    try (MlflowRemote remote = MlflowRemote.of(server.uri(), Map.of())) {
+      RunSync.sync(new FileStore(Path.of(bc.tracking().localDir())), remote, Reporter.SILENT);
+    }
+    assertEquals(
+        5,
+        server.post("runs/search", "{\"experiment_ids\": [\"" + exp + "\"]}").path("runs").size());
+  }
+
   @Test
   void whatCannotBePlannedOrRunIsRefusedInOneLine() {
     Path work = tmp.resolve("refused");
