@@ -96,8 +96,12 @@ class CxrTask(DockerOperator):
         dag_id: str,
         cxr_args: str = "",
         threads: str | None = None,
+        volumes: bool = True,
         **kwargs,
     ):
+        """``volumes=False``: the container gets none of the stack's volumes, as on a worker host
+        that shares only the tracking server (a search trial: it takes its plan, data and the
+        other trials' records from the server)."""
         kwargs.setdefault("do_xcom_push", False)
         environment = {
             "MLFLOW_TRACKING_URI": MLFLOW_URI,
@@ -115,7 +119,7 @@ class CxrTask(DockerOperator):
             docker_url=DOCKER_URL,
             network_mode="host",
             mount_tmp_dir=False,
-            mounts=mounts(),
+            mounts=mounts() if volumes else [],
             environment=environment,
             auto_remove="success",
             force_pull=False,

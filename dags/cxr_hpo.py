@@ -6,6 +6,10 @@ numbers as its last log line (the task's XCom). ``trial`` is mapped over them (`
 one trainer container per trial (``cxr optimize --trial N``), each a nested MLflow run under the
 parent, pruned against the trials already completed; a trial whose worker dies is retried (on
 another worker under the CeleryExecutor) and its dead attempt is ended FAILED by ``select``.
+Trial containers mount none of the stack's volumes: each takes the plan, the prepared data (pushed
+by ``plan`` to the parent run's artifacts, stored in the S3 bucket behind MLflow's proxy) and the
+other trials' records from the MLflow server, as on a worker host that shares nothing else.
+``prepare`` and ``plan`` share the data volume: on several hosts, route both to one host's queue.
 ``select`` (``cxr optimize --select``, run when every trial is done, whatever their outcome)
 reads the trials back, each counted once, writes the best config and ends the parent run;
 ``refit`` retrains the best config on train + val and scores it on test.
@@ -100,6 +104,8 @@ with DAG(
         task_id="trial",
         cxr_args="--model {{ params.model_type }}",
         threads=TRIAL_THREADS,
+        # nothing shared but the tracking server: a trial runs alike on any worker host
+        volumes=False,
         max_active_tis_per_dagrun=TRIALS_AT_ONCE,
         execution_timeout=timedelta(hours=3),
     ).expand(cxr_command=trials(plan.output))

@@ -250,3 +250,17 @@ def test_a_trial_container_gets_its_thread_share(hpo):
     assert t.command == "optimize --trial 1 {{ params.overrides | shell_args }}"
     plain = CxrTask(task_id="p", dag_id="x", cxr_command="train")
     assert "OMP_NUM_THREADS" not in plain.environment
+
+
+def test_a_trial_shares_nothing_but_the_tracking_server(hpo):
+    """A trial takes its plan, data and the other trials' records from MLflow: its container
+    mounts none of the stack's volumes, as on a worker host of its own; the other steps do."""
+    from cxr_common import CxrTask
+
+    assert hpo.get_task("trial").partial_kwargs["volumes"] is False
+    alone = CxrTask(task_id="t", dag_id="x", cxr_command="optimize --trial 1", volumes=False)
+    assert alone.mounts == []
+    assert "MLFLOW_TRACKING_URI" in alone.environment
+    for task_id in ("prepare", "plan", "select"):
+        targets = {m["Target"] for m in hpo.get_task(task_id).mounts}
+        assert {"/work/data", "/work/mlruns", "/work/artifacts"} <= targets, task_id
