@@ -91,14 +91,7 @@ class FannedOutSearchTest extends MlflowFixture {
         FannedOutSearch.select(fc, null, fo, false, tracker(fc), Reporter.SILENT);
     assertEquals(2, r.trials().size());
     assertEquals(3 - diverging, r.best().number());
-    String exp =
-        server
-            .get("experiments/get-by-name?experiment_name=fan-collapse")
-            .path("experiment")
-            .path("experiment_id")
-            .asText();
-    JsonNode runs =
-        server.post("runs/search", "{\"experiment_ids\": [\"" + exp + "\"]}").path("runs");
+    JsonNode runs = server.runsOf("fan-collapse");
     assertEquals(3, runs.size(), "1 parent + 2 trials");
     for (JsonNode run : runs) {
       Map<String, String> t = MlflowServer.kv(run.path("data").path("tags"));
@@ -162,14 +155,7 @@ class FannedOutSearchTest extends MlflowFixture {
 
     // on the server: the parent FINISHED with its summary; 4 finished trials and the dead one
     // FAILED
-    String exp =
-        server
-            .get("experiments/get-by-name?experiment_name=fan-out")
-            .path("experiment")
-            .path("experiment_id")
-            .asText();
-    JsonNode runs =
-        server.post("runs/search", "{\"experiment_ids\": [\"" + exp + "\"]}").path("runs");
+    JsonNode runs = server.runsOf("fan-out");
     assertEquals(6, runs.size(), "1 parent + 4 trials + 1 dead attempt");
     Map<String, Integer> statuses = new HashMap<>();
     for (JsonNode run : runs) {
@@ -245,14 +231,7 @@ class FannedOutSearchTest extends MlflowFixture {
     assertEquals(best.number(), r.best().number());
     assertEquals(best.score(), r.best().score(), 0.0);
 
-    String exp =
-        server
-            .get("experiments/get-by-name?experiment_name=fan-hosts")
-            .path("experiment")
-            .path("experiment_id")
-            .asText();
-    JsonNode runs =
-        server.post("runs/search", "{\"experiment_ids\": [\"" + exp + "\"]}").path("runs");
+    JsonNode runs = server.runsOf("fan-hosts");
     assertEquals(5, runs.size(), "1 parent + 4 trials, no stand-in of the parent");
     List<String> children = new ArrayList<>();
     for (JsonNode run : runs) {
@@ -286,9 +265,7 @@ class FannedOutSearchTest extends MlflowFixture {
     try (MlflowRemote remote = MlflowRemote.of(server.uri(), Map.of())) {
       RunSync.sync(new FileStore(Path.of(bc.tracking().localDir())), remote, Reporter.SILENT);
     }
-    assertEquals(
-        5,
-        server.post("runs/search", "{\"experiment_ids\": [\"" + exp + "\"]}").path("runs").size());
+    assertEquals(5, server.runsOf("fan-hosts").size());
   }
 
   @Test

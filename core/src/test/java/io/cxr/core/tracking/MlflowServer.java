@@ -208,6 +208,16 @@ final class MlflowServer implements AutoCloseable {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /** Every run of an experiment (by name) on this server, as the REST API lists them. */
+  JsonNode runsOf(String experiment) throws Exception {
+    String id =
+        get("experiments/get-by-name?experiment_name=" + enc(experiment))
+            .path("experiment")
+            .path("experiment_id")
+            .asText();
+    return post("runs/search", "{\"experiment_ids\": [\"" + id + "\"]}").path("runs");
+  }
+
   /** A REST list of {key, value} objects (params, tags) as a map. */
   static java.util.Map<String, String> kv(JsonNode list) {
     java.util.Map<String, String> m = new java.util.HashMap<>();

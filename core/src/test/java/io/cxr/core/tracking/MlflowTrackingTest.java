@@ -58,13 +58,7 @@ class MlflowTrackingTest extends MlflowFixture {
   }
 
   private JsonNode runsOf(String experiment) throws Exception {
-    String id =
-        server
-            .get("experiments/get-by-name?experiment_name=" + MlflowServer.enc(experiment))
-            .path("experiment")
-            .path("experiment_id")
-            .asText();
-    return server.post("runs/search", "{\"experiment_ids\": [\"" + id + "\"]}").path("runs");
+    return server.runsOf(experiment);
   }
 
   private static Map<String, String> kv(JsonNode list) {
@@ -546,12 +540,7 @@ class MlflowTrackingTest extends MlflowFixture {
   }
 
   private static JsonNode runsOfOn(MlflowServer s, String experiment) throws Exception {
-    String id =
-        s.get("experiments/get-by-name?experiment_name=" + experiment)
-            .path("experiment")
-            .path("experiment_id")
-            .asText();
-    return s.post("runs/search", "{\"experiment_ids\": [\"" + id + "\"]}").path("runs");
+    return s.runsOf(experiment);
   }
 
   @Test

@@ -61,14 +61,7 @@ class OptimizeTest extends MlflowFixture {
     OptimizeStage.Result r = search(o);
     assertEquals(4, r.trials().size());
 
-    String exp =
-        server
-            .get("experiments/get-by-name?experiment_name=hpo")
-            .path("experiment")
-            .path("experiment_id")
-            .asText();
-    JsonNode runs =
-        server.post("runs/search", "{\"experiment_ids\": [\"" + exp + "\"]}").path("runs");
+    JsonNode runs = server.runsOf("hpo");
     assertEquals(5, runs.size(), "1 parent + 4 trials");
     String parentId = null;
     List<JsonNode> children = new ArrayList<>();
