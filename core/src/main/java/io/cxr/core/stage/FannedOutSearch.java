@@ -205,6 +205,16 @@ public final class FannedOutSearch {
     Opened o = open(base, configFile, overrides, refit, tracker, reporter);
     OptimizeStage.Search s = o.search();
     Plan plan = o.plan();
+    if (tracker instanceof MirroredTracker m
+        && Files.isRegularFile(
+            m.local().runDir(plan.experimentId(), plan.parentRunId()).resolve("meta.yaml"))
+        && m.local().read(plan.experimentId(), plan.parentRunId()).status() == RunStatus.FINISHED) {
+      throw new CxrException(
+          "--select: the search's parent run "
+              + plan.parentRunId()
+              + " has finished (this search was selected before); plan a new search to search"
+              + " again");
+    }
     Collected c = collect(base, s, plan, tracker, reporter);
     TrackedRun parent = tracker.resume(plan.experimentId(), plan.parentRunId());
     if (parent == null) {

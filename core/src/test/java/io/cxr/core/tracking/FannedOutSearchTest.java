@@ -184,7 +184,10 @@ class FannedOutSearchTest extends MlflowFixture {
         assertThrows(
             CxrException.class,
             () -> FannedOutSearch.select(fc, null, fo, false, tracker(fc), Reporter.SILENT));
-    assertTrue(again.getMessage().contains("has finished"), again.getMessage());
+    assertTrue(
+        again.getMessage().startsWith("--select: the search's parent run ")
+            && again.getMessage().contains("has finished (this search was selected before)"),
+        again.getMessage());
   }
 
   /** The overrides of a host of its own: its own store, folders and (absent) prepared data. */
