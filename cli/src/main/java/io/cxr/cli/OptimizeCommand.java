@@ -48,16 +48,18 @@ final class OptimizeCommand extends BaseCommand {
       names = "--plan",
       description =
           "fan the search out (Airflow's cxr_hpo DAG): draw the candidates, open the parent run and"
-              + " write the plan (artifacts/<experiment>/hpo/plan.json); prints the parent run and"
-              + " trial numbers as one JSON line, the last one (random and grid only)")
+              + " write the plan (artifacts/<experiment>/hpo/plan.json; with a tracking server also"
+              + " on the parent run, with the prepared data); prints the parent run and trial"
+              + " numbers as one JSON line, the last one (random and grid only)")
   boolean plan;
 
   @Option(
       names = "--trial",
       paramLabel = "N",
       description =
-          "run trial N of the plan as a nested run of its parent, anywhere that reaches the same"
-              + " tracking store; pruned against the trials already completed")
+          "run trial N of the plan as a nested run of its parent, on any host that reaches the"
+              + " same tracking server (a host without the plan or the data takes both from it) or"
+              + " store; pruned against the trials already completed")
   Integer trial;
 
   @Option(
