@@ -57,7 +57,42 @@ class WorkspaceLockTest {
       assertTrue(
           Files.readString(tmp.resolve("data/.prepared.cxr-lock")).startsWith("cxr optimize"));
     }
+    assertFalse(
+        Files.exists(tmp.resolve("data/.prepared.cxr-lock")), "the lock it returned closed");
     release.join();
+  }
+
+  @Test
+  void aWaitingWriterThatIsInterruptedStopsWaitingAndKeepsTheInterrupt(@TempDir Path tmp)
+      throws Exception {
+    Path prepared = tmp.resolve("data/prepared");
+    try (WorkspaceLock first =
+        WorkspaceLock.acquire(prepared, false, "paths.prepared", "cxr prepare")) {
+      java.util.concurrent.atomic.AtomicReference<Object> outcome =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      java.util.concurrent.atomic.AtomicBoolean flag =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      Thread waiter =
+          new Thread(
+              () -> {
+                try {
+                  outcome.set(
+                      WorkspaceLock.await(
+                          prepared, false, "paths.prepared", "x", java.time.Duration.ofMinutes(5)));
+                } catch (WorkspaceLock.InUse e) {
+                  outcome.set(e);
+                }
+                flag.set(Thread.currentThread().isInterrupted());
+              });
+      waiter.start();
+      Thread.sleep(300);
+      waiter.interrupt();
+      // it sleeps between attempts, so the interrupt ends its wait (not its 5 minutes' patience)
+      waiter.join(60_000);
+      assertFalse(waiter.isAlive(), "an interrupted wait ends");
+      assertTrue(outcome.get() instanceof WorkspaceLock.InUse, "" + outcome.get());
+      assertTrue(flag.get(), "the thread's interrupt status is kept");
+    }
   }
 
   @Test
