@@ -7,17 +7,11 @@
 # 64 and 128 px, batch 32, 2 threads. Verbose timing adds a little overhead per call: the step
 # times printed are for comparison between layers, not the benchmark's figure.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
 out=${1:-benchmarks/target/onednn-verbose}
 steps=${2:-20}
+# shellcheck source=benchmarks/setup.sh
+CXR_BENCH_TORCH=0 source "$(dirname "$0")/setup.sh"
 mkdir -p "$out"
-export CXR_SHARED_DATA=${CXR_SHARED_DATA:-$(cd "$root/.." && pwd)/shared/data}
-export CXR_BENCH_INPUTS=$root/benchmarks/target/bench-inputs
-mkdir -p "$CXR_BENCH_INPUTS"
-./mvnw -B -q package -DskipTests -pl benchmarks -am
-cp="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
-java -cp "$cp" io.cxr.bench.Inputs "$CXR_BENCH_INPUTS" >/dev/null
 for size in 64 128; do
   DNNL_VERBOSE=1 OMP_NUM_THREADS=2 java -Xmx4g -cp "$cp" io.cxr.bench.FitSteps "$size" "$steps" \
     >"$out/verbose-${size}px.log" 2>&1
