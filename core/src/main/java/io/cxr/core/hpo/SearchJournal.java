@@ -38,6 +38,12 @@ public record SearchJournal(
       String runId,
       double[] curve) {
 
+    /** This entry as recorded under another run id (a trial read back from a tracking server). */
+    public Entry withRunId(String id) {
+      return new Entry(
+          number, params, state, score, epochs, bestEpoch, threshold, seconds, id, curve);
+    }
+
     public static Entry of(Trial t) {
       Map<String, String> p = new LinkedHashMap<>();
       t.params().forEach((k, v) -> p.put(k, SearchSpace.flow(v)));

@@ -378,18 +378,7 @@ public final class FannedOutSearch {
     try {
       tmp = Files.createTempFile("cxr-trial", ".json");
       remote.downloadArtifact(artifactUri, TrialRunner.RECORD, tmp);
-      SearchJournal.Entry e = Json.JSON.readValue(tmp.toFile(), SearchJournal.Entry.class);
-      return new SearchJournal.Entry(
-          e.number(),
-          e.params(),
-          e.state(),
-          e.score(),
-          e.epochs(),
-          e.bestEpoch(),
-          e.threshold(),
-          e.seconds(),
-          runId,
-          e.curve());
+      return Json.JSON.readValue(tmp.toFile(), SearchJournal.Entry.class).withRunId(runId);
     } catch (IOException e) {
       return null; // unreadable: as if it had none
     } finally {
@@ -611,21 +600,14 @@ public final class FannedOutSearch {
               + abbrev(signature)
               + ")");
     }
-    FileStore store = tracker.local();
-    String experiment = store.experimentId(base.experiment().name());
-    String runName = info.path("run_name").asText("optimize");
-    long start = info.path("start_time").asLong(System.currentTimeMillis());
-    String standIn = store.createRun(experiment, runName, start);
-    Map<String, String> tags = new LinkedHashMap<>();
-    tags.put("cxr.search", "fanned-out");
-    tags.put(SIGNATURE_TAG, signature);
-    tags.put("cxr.remote_run_id", remoteId);
-    tags.put("cxr.remote_uri", remote.display());
-    tags.put(
-        RunJanitor.DETACHED,
-        "stand-in for the fanned-out search's parent run " + remoteId + " on the server");
-    tags.put(ADOPTED_TAG, remoteId);
-    tags.forEach((k, v) -> store.setTag(experiment, standIn, k, v));
+    String standIn =
+        tracker.adopt(
+            base.experiment().name(),
+            remoteId,
+            info.path("run_name").asText("optimize"),
+            info.path("start_time").asLong(System.currentTimeMillis()),
+            Map.of("cxr.search", "fanned-out", SIGNATURE_TAG, signature));
+    String experiment = tracker.local().experimentId(base.experiment().name());
     Plan mine =
         new Plan(
             theirs.signature(),
@@ -647,7 +629,7 @@ public final class FannedOutSearch {
             + " trials planned; stand-in run "
             + standIn
             + " in "
-            + store.root()
+            + tracker.local().root()
             + ")");
     return mine;
   }
@@ -675,9 +657,6 @@ public final class FannedOutSearch {
     }
     return theirs;
   }
-
-  /** The tag of a local stand-in for a parent run that another host started on the server. */
-  public static final String ADOPTED_TAG = "cxr.adopted";
 
   /** Uploads the prepared data to the parent run on the server ({@value #DATA_ARTIFACTS}). */
   private static void pushData(

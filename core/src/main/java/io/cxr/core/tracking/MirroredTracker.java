@@ -176,6 +176,37 @@ public final class MirroredTracker implements Tracker {
     return run;
   }
 
+  /** The tag of a local stand-in for a run that another host started on the server. */
+  public static final String ADOPTED = "cxr.adopted";
+
+  /**
+   * Takes on a run that another host started on the server (a fanned-out search's parent): a
+   * stand-in run in the local store, mapped to it like a run this host mirrors, so that nested runs
+   * started here with the stand-in as parent become the server run's children; detached (no process
+   * owns it), and {@code cxr runs sync} treats it as that server run.
+   *
+   * @return the stand-in's local run id
+   */
+  public String adopt(
+      String experiment,
+      String remoteRunId,
+      String runName,
+      long startTime,
+      Map<String, String> tags) {
+    if (remote == null) {
+      throw new IllegalStateException("adopt needs a tracking server");
+    }
+    String expId = local.experimentId(experiment);
+    String runId = local.createRun(expId, runName, startTime);
+    Map<String, String> all = new LinkedHashMap<>(tags);
+    all.put("cxr.remote_run_id", remoteRunId);
+    all.put("cxr.remote_uri", remote.display());
+    all.put(RunJanitor.DETACHED, "stand-in for run " + remoteRunId + " on " + remote.display());
+    all.put(ADOPTED, remoteRunId);
+    all.forEach((k, v) -> local.setTag(expId, runId, k, v));
+    return runId;
+  }
+
   /** One run, written locally and mirrored while the server answers. */
   private final class Run implements TrackedRun {
     private final String expId;

@@ -47,7 +47,7 @@ public final class RunSync {
       for (FileStore.StoredRun run : runs) {
         String expName = local.experimentName(run.experimentId());
         String rexp = remoteExp.computeIfAbsent(expName, remote::experimentId);
-        String adopted = run.tags().get("cxr.adopted");
+        String adopted = run.tags().get(MirroredTracker.ADOPTED);
         // a stand-in for a run another host started on the server (a fanned-out search's parent)
         // is that run, not one to create
         Optional<Service.RunInfo> found =
@@ -124,7 +124,7 @@ public final class RunSync {
               }
               if (!k.startsWith("cxr.remote_")
                   && !k.equals("cxr.sync_needed")
-                  && !k.equals("cxr.adopted")) {
+                  && !k.equals(MirroredTracker.ADOPTED)) {
                 tags.add(Service.RunTag.newBuilder().setKey(k).setValue(value).build());
               }
             });

@@ -56,6 +56,23 @@ class SearchJournalTest {
     assertArrayEquals(new double[] {0.8, 0.9, 0.91}, by.get(1).curve());
     assertTrue(Double.isNaN(by.get(2).threshold()));
     assertEquals("run-2", by.get(2).runId());
+
+    // read back from a tracking server: the same record under the server's run id
+    SearchJournal.Entry remote = by.get(1).withRunId("server-run");
+    assertEquals("server-run", remote.runId());
+    assertEquals("run-1", by.get(1).runId());
+    assertEquals(
+        List.of(1, by.get(1).params(), TrialState.COMPLETE, 0.91, 3, 2, 0.42, 12.5),
+        List.of(
+            remote.number(),
+            remote.params(),
+            remote.state(),
+            remote.score(),
+            remote.epochs(),
+            remote.bestEpoch(),
+            remote.threshold(),
+            remote.seconds()));
+    assertArrayEquals(by.get(1).curve(), remote.curve());
   }
 
   @Test

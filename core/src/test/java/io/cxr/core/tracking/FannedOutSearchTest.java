@@ -248,7 +248,7 @@ class FannedOutSearchTest extends MlflowFixture {
         Map<String, String> m = MlflowServer.kv(run.path("data").path("metrics"));
         assertEquals(4.0, Double.parseDouble(m.get("trials")));
         assertEquals("" + best.number(), t.get("best_trial"));
-        assertTrue(!t.containsKey(FannedOutSearch.ADOPTED_TAG), t.toString());
+        assertTrue(!t.containsKey(MirroredTracker.ADOPTED), t.toString());
       }
     }
     assertEquals(4, children.size());
